@@ -10,14 +10,26 @@ which is the order Flee itself processes agents in. Draw streams: 0 = first move
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
-from emigre.engine.rng import uniform
+from emigre.engine.rng import day_key, uniform_keyed
 
 STREAM_MOVE = 0
 STREAM_ROUTE = 1
 STREAM_SPAWN = 1_000_003
+#: streams 0 .. 2*N_KEYED-1 are drawn through per-day keys (a day rarely sees more re-decisions)
+N_KEYED = 8
+
+
+@njit(cache=True, inline="always")
+def _draw(keys, seed, i, day, stream):
+    """uniform(seed, i, day, stream) through the day's precomputed key when there is one."""
+    if stream < keys.shape[0]:
+        return uniform_keyed(keys[stream], i)
+    return uniform_keyed(day_key(seed, day, stream), i)
 
 
 @njit(cache=True, parallel=True)
@@ -28,6 +40,7 @@ def select_active(n, chunk, link, loc, route, movechance, seed, day, active, is_
     An agent still following a planned route moves with chance 1 (Flee 3 at the suite's commit).
     """
     nchunks = (n + chunk - 1) // chunk
+    key = day_key(seed, day, STREAM_MOVE)
     for c in prange(nchunks):
         s = c * chunk
         e = min(n, s + chunk)
@@ -37,7 +50,7 @@ def select_active(n, chunk, link, loc, route, movechance, seed, day, active, is_
                 active[k] = i
                 is_mover[k] = 0
                 k += 1
-            elif route[i] >= 0 or uniform(seed, i, day, STREAM_MOVE) < movechance[loc[i]]:
+            elif route[i] >= 0 or uniform_keyed(key, i) < movechance[loc[i]]:
                 active[k] = i
                 is_mover[k] = 1
                 k += 1
@@ -146,12 +159,16 @@ def decide_and_travel(
     max_speed, walk_speed, start_on_foot, avoid_short_stints, scratch,
 ):
     """All decisions of the day, then all travel, each in agent order (as Flee does)."""
+    # per-day keys of the first streams: two mixing rounds per draw instead of four
+    keys = np.empty(2 * N_KEYED, dtype=np.uint64)
+    for s in range(2 * N_KEYED):
+        keys[s] = day_key(seed, day, s)
     for c in range(nchunks):
         base = c * chunk
         for k in range(base, base + counts[c]):
             if is_mover[k]:
                 i = active[k]
-                start_move(i, loc[i], uniform(seed, i, day, 1), agent_link, on_link, route, route_pos,
+                start_move(i, loc[i], uniform_keyed(keys[STREAM_ROUTE], i), agent_link, on_link, route, route_pos,
                            count, link_count, link_open, link_src, path_ptr, path_end, path_len,
                            plink_ptr, plink, path_open, path_w0, weight_power, capacity, buffer,
                            is_camp, scratch)
@@ -162,7 +179,7 @@ def decide_and_travel(
             if agent_link[i] < 0:
                 continue
             # recent travel distance halves every day without travel; catch up lazily
-            r = recent[i] * 0.5 ** (day - recent_day[i])
+            r = math.ldexp(recent[i], recent_day[i] - day)
             moved = 0.0
             draw = 0
             while True:
@@ -197,9 +214,9 @@ def decide_and_travel(
                     mc = 1.0
                 else:
                     mc = movechance[here]
-                if uniform(seed, i, day, 2 + 2 * draw) >= mc:
+                if _draw(keys, seed, i, day, 2 + 2 * draw) >= mc:
                     break
-                moved_on = start_move(i, here, uniform(seed, i, day, 3 + 2 * draw), agent_link, on_link,
+                moved_on = start_move(i, here, _draw(keys, seed, i, day, 3 + 2 * draw), agent_link, on_link,
                                       route, route_pos, count, link_count, link_open, link_src, path_ptr,
                                       path_end, path_len, plink_ptr, plink, path_open, path_w0,
                                       weight_power, capacity, buffer, is_camp, scratch)
@@ -214,9 +231,10 @@ def decide_and_travel(
 def place_new_agents(seed, day, first_id, n_new, cum_weights, loc, home):
     """Spawn location of each new agent by inverse CDF of the spawn weights (its own draw)."""
     total = cum_weights[-1]
+    key = day_key(seed, day, STREAM_SPAWN)
     for j in prange(n_new):
         i = first_id + j
-        target = uniform(seed, i, day, STREAM_SPAWN) * total
+        target = uniform_keyed(key, i) * total
         p = np.searchsorted(cum_weights, target, side="right")
         if p >= cum_weights.shape[0]:
             p = cum_weights.shape[0] - 1

@@ -1,7 +1,107 @@
-"""CLI verbs of emigre.flee."""
+"""CLI verbs of emigre.flee: ``run`` one Flee-format scenario, ``validate`` against UNHCR data (ARD)."""
 
 from __future__ import annotations
 
-import typer
+import json
+import statistics
+from pathlib import Path
 
-app = typer.Typer(help="flee commands", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from emigre.errors import EmigreError
+from emigre.flee.output import write_out_csv
+from emigre.flee.run import load, result_ard, run_flee
+
+app = typer.Typer(help="Run Flee-format refugee scenarios on the emigre engine.", no_args_is_help=True)
+
+_SETTINGS_HELP = "Flee 3 simsetting.yml (default: simsetting.yml in the scenario dir, its parent or grandparent)."
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("days"),
+        TimeElapsedColumn(), console=console, transient=True,
+    )
+
+
+def _check_positive(name: str, value: int | None, minimum: int) -> None:
+    if value is not None and value < minimum:
+        raise EmigreError(f"{name} must be >= {minimum}, got {value}")
+
+
+@app.command("run")
+def run_cmd(
+    scenario_dir: Path = typer.Argument(..., help="Scenario directory (input_csv/ and source_data/)."),
+    settings: Path | None = typer.Option(None, "--settings", help=_SETTINGS_HELP),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same out.csv)."),
+    hasten: int | None = typer.Option(None, "--hasten", help="N times fewer agents (default: the settings')."),
+    out: Path = typer.Option(Path("out.csv"), "--out", help="Where to write out.csv (Flee's layout)."),
+) -> None:
+    """Simulate one scenario and write out.csv; prints the ARD against the UNHCR data."""
+    _check_positive("--seed", seed, 0)
+    _check_positive("--hasten", hasten, 1)
+    scenario, s = load(scenario_dir, settings)
+    err = Console(stderr=True)
+    with _progress(err) as bar:
+        task = bar.add_task(f"{scenario.name} seed {seed}", total=scenario.length)
+        result = run_flee(scenario, s, seed=seed, hasten=hasten,
+                          progress=lambda done, total: bar.update(task, completed=done))
+    write_out_csv(result, out)
+    rate = result.agent_steps / result.seconds if result.seconds > 0 else float("inf")
+    typer.echo(
+        f"{scenario.name}: {result.n_days} days, {int(result.agents[-1]):,} agents, hasten {result.hasten}, "
+        f"seed {seed}: ARD {result_ard(result):.4f}; {result.agent_steps:,} agent-steps in "
+        f"{result.seconds:.2f} s ({rate:,.0f}/s); wrote {out}"
+    )
+
+
+@app.command("validate")
+def validate_cmd(
+    scenario_dirs: list[Path] = typer.Argument(..., help="One or more scenario directories."),
+    settings: Path | None = typer.Option(None, "--settings", help=_SETTINGS_HELP),
+    seeds: int = typer.Option(5, "--seeds", help="Number of seeds (0..N-1)."),
+    hasten: int | None = typer.Option(None, "--hasten", help="N times fewer agents (default: the settings')."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
+) -> None:
+    """Run each scenario with several seeds; report mean and sd of ARD, agent-steps and speed."""
+    _check_positive("--seeds", seeds, 1)
+    _check_positive("--hasten", hasten, 1)
+    loaded = [load(d, settings) for d in scenario_dirs]  # validate every input before running anything
+    err = Console(stderr=True)
+    rows = []
+    with _progress(err) as bar:
+        for scenario, s in loaded:
+            ards, steps, seconds = [], 0, 0.0
+            task = bar.add_task(scenario.name, total=scenario.length * seeds)
+            for seed in range(seeds):
+                result = run_flee(
+                    scenario, s, seed=seed, hasten=hasten,
+                    progress=lambda done, total, k=seed, t=task: bar.update(t, completed=k * total + done),
+                )
+                ards.append(result_ard(result))
+                steps += result.agent_steps
+                seconds += result.seconds
+            rows.append({
+                "scenario": scenario.name,
+                "hasten": hasten if hasten is not None else s.hasten,
+                "seeds": seeds,
+                "ard_mean": statistics.fmean(ards),
+                "ard_sd": statistics.stdev(ards) if len(ards) > 1 else 0.0,
+                "agent_steps": steps,
+                "seconds": seconds,
+                "agent_steps_per_s": steps / seconds if seconds > 0 else None,
+            })
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="ARD against UNHCR data (rescaled, as Flee's validation)")
+    for col in ("scenario", "hasten", "seeds", "ARD mean", "ARD sd", "agent-steps", "seconds", "agent-steps/s"):
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    for r in rows:
+        rate = f"{r['agent_steps_per_s']:,.0f}" if r["agent_steps_per_s"] else "-"
+        table.add_row(r["scenario"], str(r["hasten"]), str(r["seeds"]), f"{r['ard_mean']:.4f}",
+                      f"{r['ard_sd']:.4f}", f"{r['agent_steps']:,}", f"{r['seconds']:.2f}", rate)
+    Console(width=140).print(table)
