@@ -37,7 +37,7 @@ _register()
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, print emigre errors as one line (exit 2), never a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
     except EmigreError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             typer.echo("aborted", err=True)
             return 1
         raise
-    return 0
+    return int(rc or 0)
 
 
 if __name__ == "__main__":
