@@ -10,12 +10,24 @@ from emigre.flee.model import FleeScenario, FleeSettings
 from emigre.flee.output import ard
 from emigre.flee.reader import find_settings, read_scenario, read_settings
 
+#: Flee scenarios shipped inside the package (``emigre flee run mali2012`` works offline).
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "data" / "flee"
+
+
+def resolve_scenario_dir(scenario_dir: str | Path) -> Path:
+    """A directory path as given, or the name of a packaged example when no such directory exists."""
+    p = Path(scenario_dir)
+    if not p.exists() and p.name == str(scenario_dir) and (EXAMPLES_DIR / p.name).is_dir():
+        return EXAMPLES_DIR / p.name
+    return p
+
 
 def load(scenario_dir: str | Path, settings: str | Path | None = None) -> tuple[FleeScenario, FleeSettings]:
-    """Read and validate a scenario directory and its settings (explicit file, or simsetting.yml in the
-    scenario directory or its parent)."""
-    scenario = read_scenario(scenario_dir)
-    return scenario, read_settings(find_settings(scenario_dir, settings))
+    """Read and validate a scenario directory (or packaged example name) and its settings: an explicit
+    file, else simsetting.yml in the scenario directory, its parent or grandparent."""
+    directory = resolve_scenario_dir(scenario_dir)
+    scenario = read_scenario(directory)
+    return scenario, read_settings(find_settings(directory, settings))
 
 
 def run_flee(
