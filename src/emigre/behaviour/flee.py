@@ -202,6 +202,9 @@ class FleeRuleset:
         self.path_w0 = np.zeros(self.paths.end.shape[0])
         self.link_open = np.ones(self.net.n_links, dtype=np.uint8)
         self.scratch = np.zeros(max(1, self.paths.max_per_place))
+        self._scratch2 = np.zeros((1, self.scratch.shape[0]))
+        self._dplace = np.zeros((0, 0), dtype=np.int64)
+        self._dlink = np.zeros((0, 0), dtype=np.int64)
         # closures -> the directed links each one closes (or the camp it turns into a town)
         link_of = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(self.net.src, self.net.dst, strict=True))}
         self._closures: list[tuple[str, int, int, np.ndarray]] = []
@@ -380,8 +383,19 @@ class FleeRuleset:
         nchunks = (n + CHUNK - 1) // CHUNK
         K.select_active(n, CHUNK, pa["link"], pa["loc"], pa["route"], self.movechance, self.seed, day,
                         self._active, self._is_mover, self._counts)
-        K.decide_and_travel(
+        if nchunks > self._dplace.shape[0]:
+            self._dplace = np.zeros((nchunks, self.count.shape[0]), dtype=np.int64)
+            self._dlink = np.zeros((nchunks, self.link_count.shape[0]), dtype=np.int64)
+            self._scratch2 = np.zeros((nchunks, self.scratch.shape[0]))
+        K.decide(
             self.seed, day, nchunks, CHUNK, self._active, self._is_mover, self._counts,
+            pa["loc"], pa["link"], pa["on_link"], pa["route"], pa["route_pos"],
+            self.count, self.link_count, self.link_open, self.net.src,
+            P.ptr, P.end, P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, float(s.weight_power),
+            self.capacity, float(s.capacity_buffer), self.is_camp, self._scratch2, self._dplace, self._dlink,
+        )
+        K.travel(
+            self.seed, day, nchunks, CHUNK, self._active, self._counts,
             pa["loc"], pa["link"], pa["on_link"], pa["recent"], pa["recent_day"], pa["route"],
             pa["route_pos"], pa["arrived"],
             self.count, self.link_count, self.link_open, self.net.src, self.net.dst, self.net.length_km,

@@ -71,7 +71,7 @@ def cap_multiplier(place, count, capacity, buffer):
     return 1.0 - (n - buffer * cap) / (cap * (1.0 - buffer))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def choose_path(here, u, path_ptr, path_end, path_open, path_w0, weight_power, count, capacity, buffer, scratch):
     """Pick one of the open paths leaving ``here`` in proportion to its weight; uniform if all weights
     are 0; -1 if no path is open. Capacity multipliers use the live counts."""
@@ -114,18 +114,19 @@ def choose_path(here, u, path_ptr, path_end, path_open, path_w0, weight_power, c
 
 @njit(cache=True)
 def start_move(
-    i, here, u, agent_link, on_link, route, route_pos, count, link_count, link_open, link_src,
+    i, here, u, agent_link, on_link, route, route_pos, count, link_open, link_src,
     path_ptr, path_end, path_len, plink_ptr, plink, path_open, path_w0, weight_power,
     capacity, buffer, is_camp, scratch,
 ):
     """Flee's decision once an agent moves: take the next hop of its planned route, or choose a new
-    route first. Returns True if the agent is now on a link."""
+    route first. Returns the link the agent is now on, or -1. The caller moves the agent out of the
+    place's count and onto the link's (live, or through per-chunk deltas in the parallel phase)."""
     p = route[i]
     if p < 0:
         p = choose_path(here, u, path_ptr, path_end, path_open, path_w0, weight_power, count, capacity,
                         buffer, scratch)
         if p < 0:
-            return False
+            return -1
         route[i] = p
         route_pos[i] = 0
     pos = route_pos[i]
@@ -133,45 +134,70 @@ def start_move(
     # the next hop must leave from here and be open, else the plan is dropped (Flee's take_next_step)
     if link_src[lk] != here or link_open[lk] == 0:
         route[i] = -1
-        return False
+        return -1
     dest = path_end[p]
     if is_camp[dest] and cap_multiplier(dest, count, capacity, buffer) < 0.5:
         route[i] = -1
-        return False
+        return -1
     if pos + 1 >= path_len[p]:
         route[i] = -1
     else:
         route_pos[i] = pos + 1
-    count[here] -= 1
     agent_link[i] = lk
-    link_count[lk] += 1
     on_link[i] = 0.0
-    return True
+    return lk
+
+
+@njit(cache=True, parallel=True)
+def decide(
+    seed, day, nchunks, chunk, active, is_mover, counts, loc, agent_link, on_link, route, route_pos,
+    count, link_count, link_open, link_src,
+    path_ptr, path_end, path_len, plink_ptr, plink, path_open, path_w0, weight_power,
+    capacity, buffer, is_camp, scratch, dplace, dlink,
+):
+    """Every mover of the day takes its next hop or chooses a route, chunks in parallel.
+
+    Decisions read the counts as they stand at the start of the phase; departures are collected per
+    chunk and added afterwards. (Flee lowers a place's count as each agent leaves; during this phase
+    counts only fall, so the difference is confined to agents leaving a nearly full camp.)
+    """
+    key = day_key(seed, day, STREAM_ROUTE)
+    for c in prange(nchunks):
+        dplace[c, :] = 0
+        dlink[c, :] = 0
+        base = c * chunk
+        for k in range(base, base + counts[c]):
+            if is_mover[k]:
+                i = active[k]
+                here = loc[i]
+                lk = start_move(i, here, uniform_keyed(key, i), agent_link, on_link, route, route_pos,
+                                count, link_open, link_src, path_ptr, path_end, path_len, plink_ptr, plink,
+                                path_open, path_w0, weight_power, capacity, buffer, is_camp, scratch[c])
+                if lk >= 0:
+                    dplace[c, here] -= 1
+                    dlink[c, lk] += 1
+    for c in range(nchunks):
+        for p in range(count.shape[0]):
+            count[p] += dplace[c, p]
+        for q in range(link_count.shape[0]):
+            link_count[q] += dlink[c, q]
 
 
 @njit(cache=True)
-def decide_and_travel(
-    seed, day, nchunks, chunk, active, is_mover, counts,
+def travel(
+    seed, day, nchunks, chunk, active, counts,
     loc, agent_link, on_link, recent, recent_day, route, route_pos, arrived,
     count, link_count, link_open, link_src, link_dst, link_len,
     path_ptr, path_end, path_len, plink_ptr, plink, path_open, path_w0, weight_power,
     capacity, buffer, is_camp, is_town, movechance,
     max_speed, walk_speed, start_on_foot, avoid_short_stints, scratch,
 ):
-    """All decisions of the day, then all travel, each in agent order (as Flee does)."""
+    """Every agent on a link travels, in agent order (as Flee does): arrivals change the live counts
+    that later re-decisions the same day see."""
     # per-day keys of the first streams: two mixing rounds per draw instead of four
     keys = np.empty(2 * N_KEYED, dtype=np.uint64)
     for s in range(2 * N_KEYED):
         keys[s] = day_key(seed, day, s)
-    for c in range(nchunks):
-        base = c * chunk
-        for k in range(base, base + counts[c]):
-            if is_mover[k]:
-                i = active[k]
-                start_move(i, loc[i], uniform_keyed(keys[STREAM_ROUTE], i), agent_link, on_link, route, route_pos,
-                           count, link_count, link_open, link_src, path_ptr, path_end, path_len,
-                           plink_ptr, plink, path_open, path_w0, weight_power, capacity, buffer,
-                           is_camp, scratch)
     for c in range(nchunks):
         base = c * chunk
         for k in range(base, base + counts[c]):
@@ -216,13 +242,15 @@ def decide_and_travel(
                     mc = movechance[here]
                 if _draw(keys, seed, i, day, 2 + 2 * draw) >= mc:
                     break
-                moved_on = start_move(i, here, _draw(keys, seed, i, day, 3 + 2 * draw), agent_link, on_link,
-                                      route, route_pos, count, link_count, link_open, link_src, path_ptr,
-                                      path_end, path_len, plink_ptr, plink, path_open, path_w0,
-                                      weight_power, capacity, buffer, is_camp, scratch)
+                nxt = start_move(i, here, _draw(keys, seed, i, day, 3 + 2 * draw), agent_link, on_link,
+                                 route, route_pos, count, link_open, link_src, path_ptr, path_end, path_len,
+                                 plink_ptr, plink, path_open, path_w0, weight_power, capacity, buffer,
+                                 is_camp, scratch)
                 draw += 1
-                if not moved_on:
+                if nxt < 0:
                     break
+                count[here] -= 1
+                link_count[nxt] += 1
             recent[i] = (r + moved / max_speed) / 2.0
             recent_day[i] = day + 1
 
