@@ -230,8 +230,9 @@ class FleeRuleset:
 
     def _build_spawning(self) -> None:
         sc, s, n = self.scenario, self.s, self.n_days
-        located = {k: v for k, v in camp_daily_values(sc, hasten=self.hasten).items() if k in self.index}
+        # every layout row counts towards spawning; only rows naming a location are camps in the output
         everything = camp_daily_values(sc, hasten=self.hasten, include_unlocated=True)
+        located = {k: v for k, v in everything.items() if k in self.index}
         self.camp_names = [name for name in sc.camp_series if name in self.index]
         self.camp_index = np.array([self.index[c] for c in self.camp_names], dtype=np.int64)
         self.camp_data = (np.stack([located[c] for c in self.camp_names], axis=1)

@@ -1,10 +1,10 @@
 """Numba kernels of the Flee ruleset: who is active today, route choice, travel.
 
-Kernels are plain functions over arrays (agents, places, links, paths). The only parallel kernel,
-:func:`select_active`, writes each chunk of agents into its own segment of a buffer, so the list of
-active agents comes out in agent order whatever the thread count; everything that changes shared
-counts (route choice with live capacity multipliers, travel) then runs sequentially in that order,
-which is the order Flee itself processes agents in. Draw streams: 0 = first move draw of the day,
+Kernels are plain functions over arrays (agents, places, links, paths). :func:`select_active` writes
+each chunk of agents into its own segment of a buffer, so the list of active agents comes out in agent
+order whatever the thread count; :func:`decide` runs the chunks in parallel against the day-start counts
+and adds per-chunk departures afterwards; :func:`travel` (arrivals and the re-decisions they allow, with
+live counts) runs sequentially in agent order, the order Flee itself processes agents in. Draw streams: 0 = first move draw of the day,
 1 = first route draw, 2 + 2k / 3 + 2k = the k-th move / route draw after arriving somewhere the same day.
 """
 
@@ -268,9 +268,3 @@ def place_new_agents(seed, day, first_id, n_new, cum_weights, loc, home):
             p = cum_weights.shape[0] - 1
         loc[i] = p
         home[i] = p
-
-
-@njit(cache=True)
-def bincount_into(loc, n, out):
-    for i in range(n):
-        out[loc[i]] += 1
