@@ -22,6 +22,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
+    from emigre.ensemble.cli import register
     from emigre.evidence.cli import app as evidence_app
     from emigre.flee.cli import app as flee_app
     from emigre.scenario.cli import app as scenario_app
@@ -29,6 +30,7 @@ def _register() -> None:
     app.add_typer(evidence_app, name="evidence")
     app.add_typer(scenario_app, name="scenario")
     app.add_typer(flee_app, name="flee")
+    register(app)
 
 
 _register()

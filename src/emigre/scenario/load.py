@@ -7,6 +7,7 @@ collected (a check lists them all); :func:`load_scenario` raises the first one u
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import re
 from importlib import resources
@@ -368,8 +369,11 @@ def _load_params(path: Path, problems: Problems) -> tuple[dict, dict[str, Param]
     return doc["scenario"], params
 
 
-def load_dir(directory: Path, problems: Problems):
-    """Parse every file of ``directory``; referential problems are added to ``problems``."""
+def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | None = None):
+    """Parse every file of ``directory``; referential problems are added to ``problems``.
+
+    ``overrides`` replace parameter values before any row that cites ``param:NAME`` is resolved, so a
+    what-if (``--param NAME=VALUE``) reaches timeline factors and stay limits as well as the behaviour."""
     from emigre.scenario.world import World
 
     for f in FILES:
@@ -378,6 +382,18 @@ def load_dir(directory: Path, problems: Problems):
                 directory / f, "scenario file not found", expected=f"the files {', '.join(FILES)}"
             )
     scenario, params = _load_params(directory / "params.yaml", problems)
+    for name, value in (overrides or {}).items():
+        if name not in params:
+            close = difflib.get_close_matches(name, list(params), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise EmigreError(f"unknown parameter {name!r} for scenario {directory.name}{hint}")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise EmigreError(f"parameter {name} must be a number, got {value!r}") from None
+        if not math.isfinite(v):
+            raise EmigreError(f"parameter {name} must be a finite number, got {value!r}")
+        params[name] = params[name].model_copy(update={"value": v})
     rd = _Reader(problems, params)
     start = end = None
     for key in ("start", "end"):
@@ -847,15 +863,17 @@ def _select(selector: str, links, places, countries, groups, path: Path, line: i
     return out
 
 
-def load_scenario(name: str | Path = "russia-2022", *, strict: bool = True):
-    """Load a packaged scenario by name or a scenario directory.
+def load_scenario(
+    name: str | Path = "russia-2022", *, strict: bool = True, params: dict[str, float] | None = None
+):
+    """Load a packaged scenario by name or a scenario directory; ``params`` override parameter values.
 
     With ``strict`` (the default) the first problem is raised as an :class:`InputError`; otherwise the world
     is built from the valid rows and the problems are reported by :meth:`World.check`.
     """
     directory = resolve_dir(name)
     problems = Problems()
-    world = load_dir(directory, problems)
+    world = load_dir(directory, problems, params)
     if strict and problems.items:
         first = problems.items[0]
         if len(problems.items) > 1:

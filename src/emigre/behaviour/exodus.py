@@ -1,0 +1,684 @@
+"""The exodus ruleset: who leaves Russia, why, how, to where, for how long (docs/exodus.md).
+
+The day plan:
+1. ``decide``   - daily departure hazards per population cell (origin x age x sex x higher education x IT x
+                  reservist) from the baseline and the push events of the timeline; competing hazards give every
+                  traveller a reason; travellers are created when they decide (stayers are counts, not agents).
+2. ``capacity`` - every exit link opens its daily throughput: queued travellers first (FIFO), then newcomers.
+3. ``choice``   - per origin x document x special-grounds x urgency class, a nested logit over the
+                  (destination, route) pairs feasible today under closures and entry rules.
+4. ``act``      - travellers due today choose, travel (queue or balk at the border, exit rules), arrive, and
+                  abroad act at their stay limit (permit, border run, onward move, return) or return.
+5. ``record``   - snapshot of the stocks into the day x ... result arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emigre.behaviour import exodus_kernels as K
+from emigre.engine.plan import Plan, Step
+from emigre.engine.population import Population
+from emigre.errors import EmigreError, InputError
+from emigre.fileio import read_csv_rows_numbered
+from emigre.scenario import World, load_scenario
+from emigre.scenario.model import DOCUMENTS, HOME, MODES
+
+AGES = ("18-24", "25-34", "35-44", "45-54", "55+")
+SEXES = ("male", "female")
+_AGE_PARAM = ("propensity_age_18_24", "propensity_age_25_34", "propensity_age_35_44", "propensity_age_45_54",
+              "propensity_age_55_plus")
+MAX_HOPS = 5
+ROUTES_PER_DESTINATION = 8
+# exit restrictions (push_events.csv kind exit_restriction) by their share parameter: where they act
+_EXIT_RESTRICTIONS = {"exit_refusal_share_reservists": "land", "exit_ban_share_summoned": "all"}
+_URGENT_TARGETS = {"men_conscription_age"}
+
+
+@dataclass
+class Paths:
+    """Candidate routes from every origin: padded link/entry arrays sorted by (origin, destination, hours)."""
+
+    links: np.ndarray  # [P, MAX_HOPS] link index, -1 padded
+    next_place: np.ndarray  # [P, MAX_HOPS] place reached by each step
+    entry: np.ndarray  # [P, MAX_HOPS] country entered by the step, -1 if none
+    length: np.ndarray
+    origin: np.ndarray  # origin index (into CompiledWorld.origin_place)
+    dest: np.ndarray  # destination country index
+    hours: np.ndarray
+    logcost: np.ndarray
+    exit_link: np.ndarray
+    borders: np.ndarray  # countries entered, destination included
+    origin_start: np.ndarray  # [O + 1]
+
+
+@dataclass
+class ExodusResult:
+    """Day x ... arrays of one run (persons: agent counts times ``scale``) and its bookkeeping."""
+
+    dates: np.ndarray
+    reasons: list[str]
+    groups: list[str]
+    countries: list[str]
+    place_ids: list[str]
+    link_ids: list[str]
+    nat: np.ndarray
+    dep_by: np.ndarray
+    abroad_by: np.ndarray
+    present_country: np.ndarray
+    present_cr: np.ndarray
+    arrivals: np.ndarray
+    present_place: np.ndarray
+    link_out: np.ndarray
+    link_in: np.ndarray
+    queue: np.ndarray
+    wait_sum: np.ndarray
+    visa_runs: np.ndarray
+    regularised: np.ndarray
+    onward: np.ndarray
+    scale: float
+    seed: int
+    travellers: int
+    seconds: float
+    agent_steps: int
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    params: dict[str, float] = field(default_factory=dict)
+    capacity: np.ndarray | None = None  # persons/day per link (0 = no limit) x day factor
+    log: np.ndarray | None = None  # event log (tests)
+
+    NAT = ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum", "leaving",
+           "travellers_cum", "stayed_cum")
+
+    def national(self, measure: str) -> np.ndarray:
+        return self.nat[:, self.NAT.index(measure)] * self.scale
+
+    def summary(self) -> dict:
+        n = self.nat[-1]
+        last_2022 = int(np.searchsorted(self.dates, np.datetime64("2022-12-31"), side="right")) - 1
+        return {
+            "seed": self.seed,
+            "scale": self.scale,
+            "travellers": int(self.travellers),
+            "departed": float(n[2] * self.scale),
+            "departed_2022": float(self.nat[last_2022, 2] * self.scale) if last_2022 >= 0 else 0.0,
+            "abroad_end": float(n[3] * self.scale),
+            "in_transit_end": float(n[4] * self.scale),
+            "returned_end": float(n[5] * self.scale),
+            "leaving_end": float(n[6] * self.scale),
+            "stayed_end": float(n[8] * self.scale),
+            "start": str(self.dates[0]),
+            "end": str(self.dates[-1]),
+            "seconds": round(self.seconds, 3),
+            "agent_steps": int(self.agent_steps),
+        }
+
+    def to_frame(self):
+        """The long table ``date, place, measure, group, value`` (persons); all-zero series are left out."""
+        import pandas as pd
+
+        s = self.scale
+        dates = self.dates.astype("datetime64[ns]")
+        parts = []
+
+        def add(place, measure, group, values):
+            v = np.asarray(values, dtype=np.float64) * s
+            if not v.any():
+                return
+            parts.append((place, measure, group, v))
+
+        for j, m in enumerate(self.NAT):
+            add("ALL", m, "", self.nat[:, j])
+        for g, name in enumerate(self.groups):
+            add("ALL", "departures", name, self.dep_by[:, g])
+            add("ALL", "abroad", name, self.abroad_by[:, g])
+        for c, iso in enumerate(self.countries):
+            if iso == HOME:
+                continue
+            add(iso, "present", "", self.present_country[:, c])
+            add(iso, "arrivals", "", self.arrivals[:, c])
+            add(iso, "onward_departures", "", self.onward[:, c])
+            add(iso, "visa_runs", "", self.visa_runs[:, c])
+            add(iso, "regularised", "", self.regularised[:, c])
+            for r, reason in enumerate(self.reasons):
+                add(iso, "present", f"reason={reason}", self.present_cr[:, c, r])
+        for p, pid in enumerate(self.place_ids):
+            add(pid, "present", "", self.present_place[:, p])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_wait = np.where(self.link_out > 0, self.wait_sum / np.maximum(self.link_out, 1), 0.0)
+        for k, lid in enumerate(self.link_ids):
+            add(lid, "crossings_out", "", self.link_out[:, k])
+            add(lid, "crossings_in", "", self.link_in[:, k])
+            add(lid, "queue", "", self.queue[:, k])
+            if self.link_out[:, k].any() and self.wait_sum[:, k].any():
+                parts.append((lid, "wait_days", "", mean_wait[:, k]))
+        n = len(dates)
+        frame = pd.DataFrame(
+            {
+                "date": np.tile(dates, len(parts)),
+                "place": np.repeat([p[0] for p in parts], n),
+                "measure": np.repeat([p[1] for p in parts], n),
+                "group": np.repeat([p[2] for p in parts], n),
+                "value": np.concatenate([p[3] for p in parts]) if parts else np.empty(0),
+            }
+        )
+        return frame
+
+
+class ExodusRuleset:
+    """The emigration rules on the engine. Build with a loaded world (``load_scenario``) or use
+    :func:`simulate`."""
+
+    name = "exodus"
+
+    def __init__(self, world: World, *, seed: int = 0, scale: float = 1.0, end: str | dt.date | None = None,
+                 log_events: int = 0) -> None:
+        if not scale > 0:
+            raise EmigreError(f"scale must be a positive number of persons per traveller, got {scale}")
+        self.world = world
+        self.seed = int(seed)
+        self.scale = float(scale)
+        self.cw = world.compile(end=end)
+        self.n_days = self.cw.n_days
+        self.p = {k: v.value for k, v in world.params.items()}
+        self._setup_cells()
+        self._setup_pushes()
+        self.paths = enumerate_paths(world, self.cw)
+        self._setup_links_and_countries()
+        self._setup_choice()
+        self._setup_state(log_events)
+
+    # ------------------------------------------------------------------ set-up
+    def _setup_cells(self) -> None:
+        p, cw = self.p, self.cw
+        pop = _read_population(self.world.directory / "population.csv")
+        n_o = len(cw.origin_place)
+        origin_pop = cw.place_population[cw.origin_place].astype(np.float64)
+        if n_o == 0 or origin_pop.sum() <= 0:
+            raise EmigreError(f"scenario {self.world.name} has no origins with a population (origins.csv)")
+        pop_share = origin_pop / origin_pop.sum()
+        origin_mult = cw.origin_weight / pop_share
+        age_sex = np.array([[pop[(a, s)] for s in SEXES] for a in AGES], dtype=np.float64)
+        age_sex *= p["adult_population"] / age_sex.sum()
+        he = [p["higher_education_share_18_24"]] + [p["higher_education_share_25_54"]] * 3 + [
+            p["higher_education_share_55_plus"]]
+        it = p["it_share_of_higher_educated"]
+        res = p["reservist_share_men_18_54"]
+        rows = []
+        for o in range(n_o):
+            for a in range(5):
+                for s in range(2):
+                    for e in (1, 0):
+                        pe = he[a] if e == 1 else 1.0 - he[a]
+                        for i in (1, 0):
+                            pi = (it if i == 1 else 1.0 - it) if (e == 1 and a < 4) else (0.0 if i == 1 else 1.0)
+                            for r in (1, 0):
+                                pr = (res if r == 1 else 1.0 - res) if (s == 0 and a < 4) else (
+                                    0.0 if r == 1 else 1.0)
+                                rows.append((o, a, s, e, i, r, pop_share[o] * age_sex[a, s] * pe * pi * pr))
+        t = np.array(rows)
+        self.cell_origin_idx = t[:, 0].astype(np.int32)
+        self.cell_age = t[:, 1].astype(np.int8)
+        self.cell_sex = t[:, 2].astype(np.int8)
+        self.cell_edu = t[:, 3].astype(np.int8)
+        self.cell_it = t[:, 4].astype(np.int8)
+        self.cell_reservist = t[:, 5].astype(np.int8)
+        self.stock = t[:, 6].copy()
+        self.cell_origin_place = cw.origin_place[self.cell_origin_idx].astype(np.int32)
+        ages = np.array([p[n] for n in _AGE_PARAM])
+        edu = np.where(self.cell_edu == 1, p["propensity_higher_education"], 1.0)
+        itm = np.where(self.cell_it == 1, p["propensity_it"], 1.0)
+        male = np.where(self.cell_sex == 0, p["propensity_male"], 1.0)
+        om = origin_mult[self.cell_origin_idx]
+        self.prop_general = ages[self.cell_age] * edu * itm * male * om
+        target = (self.cell_sex == 0) & (self.cell_age < 4)
+        w_age = np.where(self.cell_age == 3, p["mobilization_weight_45_54"], 1.0)
+        w_res = np.where(self.cell_reservist == 1, p["mobilization_reservist_factor"], 1.0)
+        x = p["mobilization_education_factor"]
+        self.prop_conscription = target * w_age * w_res * (edu * itm) ** x * om
+        # hazard per person per day at the baseline, so the average cell gives baseline_emigration_per_year
+        norm = float((self.stock * self.prop_general).sum())
+        self.h0 = p["baseline_emigration_per_year"] / 365.0 / norm
+
+    def _setup_pushes(self) -> None:
+        cw, p = self.cw, self.p
+        days = np.arange(self.n_days)
+        self.reasons = ["baseline"]
+        intens = [np.ones(self.n_days)]
+        targets = ["all"]
+        self.land_refusal_on = np.zeros(self.n_days, dtype=np.bool_)
+        self.exit_ban_on = np.zeros(self.n_days, dtype=np.bool_)
+        self.land_refusal_share = 0.0
+        self.exit_ban_share = 0.0
+        for pe in self.world.pushes:
+            start = (pe.date_start - cw.start).days
+            stop = self.n_days - 1 if pe.date_end is None else (pe.date_end - cw.start).days
+            active = (days >= start) & (days <= stop)
+            if pe.kind == "exit_restriction":
+                where = _EXIT_RESTRICTIONS.get(pe.intensity)
+                if where is None:
+                    raise EmigreError(
+                        f"push_events.csv line {pe.line}: exit restriction {pe.id} uses parameter {pe.intensity!r}; "
+                        f"the exodus ruleset knows {', '.join(_EXIT_RESTRICTIONS)}"
+                    )
+                if where == "land":
+                    self.land_refusal_on |= active
+                    self.land_refusal_share = p[pe.intensity]
+                else:
+                    self.exit_ban_on |= active
+                    self.exit_ban_share = p[pe.intensity]
+                continue
+            value = p[pe.intensity]
+            decay = p[pe.decay_days] if pe.decay_days else math.inf
+            curve = np.where(active, value * np.exp(-np.maximum(days - start, 0) / decay), 0.0)
+            self.reasons.append(pe.name)
+            intens.append(curve)
+            targets.append(pe.targets)
+        self.intensity = np.array(intens)  # [R, days]
+        self.reason_targets = targets
+        self.reason_urgent = np.array([t in _URGENT_TARGETS for t in targets], dtype=np.int8)
+        # cell x reason propensities (per person per day at intensity 1)
+        self.prop = np.stack(
+            [self.prop_conscription if t in _URGENT_TARGETS else self.prop_general for t in targets], axis=1
+        ) * self.h0
+        self.groups = (
+            [f"reason={r}" for r in self.reasons]
+            + [f"age={a}" for a in AGES]
+            + [f"sex={s}" for s in SEXES]
+            + ["education=higher", "education=other", "it=yes", "it=no"]
+            + [f"document={d}" for d in DOCUMENTS]
+        )
+
+    def _setup_links_and_countries(self) -> None:
+        cw, p, w = self.cw, self.p, self.world
+        rus = cw.countries.index(HOME)
+        fc = cw.place_country[cw.link_from]
+        tc = cw.place_country[cw.link_to]
+        self.link_exit = ((fc == rus) != (tc == rus)).astype(np.bool_)
+        cap = np.zeros(len(cw.link_ids))
+        defaults = {
+            "road": p["default_land_crossing_capacity_per_day"],
+            "air": p["air_seats_per_link_per_day"],
+            "rail": p["rail_sea_seats_per_link_per_day"],
+            "sea": p["rail_sea_seats_per_link_per_day"],
+        }
+        for k in np.flatnonzero(self.link_exit):
+            known = cw.link_capacity[k]
+            cap[k] = known if np.isfinite(known) else defaults[MODES[cw.link_mode[k]]]
+        self.link_cap = cap
+        n_c = len(cw.countries)
+        main = np.full(n_c, -1, dtype=np.int32)
+        rank = {"city": 0, "hub": 1, "airport": 2, "crossing": 3, "origin": 4}
+        best = np.full(n_c, 99)
+        for i, kind in enumerate(cw.place_kind):
+            c = cw.place_country[i]
+            if c != rus and rank.get(kind, 9) < best[c]:
+                best[c], main[c] = rank.get(kind, 9), i
+        self.country_main_place = main
+        self.country_lat = np.where(main >= 0, cw.place_lat[np.maximum(main, 0)], 0.0)
+        self.country_lon = np.where(main >= 0, cw.place_lon[np.maximum(main, 0)], 0.0)
+        russian = _read_destinations(w.directory / "destinations.csv", set(cw.countries))
+        trips = fsb_departures_2019()
+        self.familiarity = np.array([math.log(1000.0 + trips.get(c, 0.0)) for c in cw.countries])
+        self.dest_static = np.array(
+            [p["choice_russian_language"] * (c in russian) for c in cw.countries]
+        ) + p["choice_familiarity"] * self.familiarity
+        self.net_base = np.ones(n_c)
+        # fares: sourced where the link has one, per km otherwise
+        cost = np.empty(len(cw.link_ids))
+        for k, lid in enumerate(cw.link_ids):
+            lk = w.links[lid]
+            if lk.cost_rub is not None:
+                cost[k] = lk.cost_rub
+            else:
+                rate = p["air_cost_rub_per_km"] if lk.mode == "air" else p["surface_cost_rub_per_km"]
+                cost[k] = lk.distance_km * rate
+        pl = self.paths
+        total = np.where(pl.links >= 0, cost[np.maximum(pl.links, 0)], 0.0).sum(axis=1)
+        pl.logcost = np.log(np.maximum(total, 100.0))
+
+    def _setup_choice(self) -> None:
+        n_o = len(self.cw.origin_place)
+        self.class_index = np.arange(n_o * 3 * 2 * 2, dtype=np.int32).reshape(n_o, 3, 2, 2)
+        self.n_classes = self.class_index.size
+        o, d, s, u = np.unravel_index(np.arange(self.n_classes), self.class_index.shape)
+        self.class_origin = o.astype(np.int32)
+        self.class_doc = d.astype(np.int8)
+        self.class_special = s.astype(np.int8)
+        self.class_urgent = u.astype(np.int8)
+        widest = int(np.diff(self.paths.origin_start).max()) if len(self.paths.length) else 1
+        self.cum = np.zeros((self.n_classes, max(widest, 1)))
+        self.class_ok = np.zeros(self.n_classes, dtype=np.bool_)
+        self.util = np.empty(max(len(self.paths.length), 1))
+
+    def _setup_state(self, log_events: int) -> None:
+        cw = self.cw
+        D, C, P, L, R = self.n_days, len(cw.countries), len(cw.place_ids), len(cw.link_ids), len(self.reasons)
+        G = len(self.groups)
+        self.pop = Population(
+            {
+                "key": (np.int64, 0), "cell": (np.int32, 0), "reason": (np.int8, 0), "doc": (np.int8, 0),
+                "special": (np.int8, 0), "state": (np.int8, 0), "place": (np.int32, 0), "path": (np.int32, -1),
+                "step": (np.int8, 0), "dest": (np.int16, -1), "country": (np.int16, 0), "due": (np.int32, 0),
+                "nxt": (np.int32, -1), "decided": (np.int32, 0), "tries": (np.int16, 0), "qlink": (np.int32, -1),
+                "ticket": (np.int64, 0), "qsince": (np.int32, 0), "exit_link": (np.int32, -1),
+                "departed_day": (np.int32, -1), "arrived": (np.int32, -1), "limit_day": (np.int32, -1),
+                "ret_day": (np.int32, -1), "onw_day": (np.int32, -1), "regular": (np.int8, 0),
+                "nevent": (np.int16, 0),
+            },
+            chunk=1 << 18,
+        )
+        self.head = np.full(D + 1, -1, dtype=np.int32)
+        self.cnt = np.zeros(8, dtype=np.int64)
+        self.counts = np.zeros(len(self.stock), dtype=np.int64)
+        self.enq = np.zeros(L, dtype=np.int64)
+        self.served = np.zeros(L, dtype=np.int64)
+        self.remaining = np.zeros(L, dtype=np.int64)
+        self.cap_today = np.zeros(L)
+        self.cap_n = np.zeros(L, dtype=np.int64)
+        self.present_place = np.zeros(P, dtype=np.int64)
+        self.present_country = np.zeros(C, dtype=np.int64)
+        self.present_cr = np.zeros((C, R), dtype=np.int64)
+        self.abroad_by_now = np.zeros(G, dtype=np.int64)
+        self.arrivals_cum = np.zeros(C, dtype=np.int64)
+        z = np.zeros
+        self.nat = z((D, K.N_NAT), dtype=np.int64)
+        self.dep_by = z((D, G), dtype=np.int64)
+        self.abroad_by = z((D, G), dtype=np.int64)
+        self.out_country = z((D, C), dtype=np.int64)
+        self.out_cr = z((D, C, R), dtype=np.int64)
+        self.arrivals = z((D, C), dtype=np.int64)
+        self.out_place = z((D, P), dtype=np.int64)
+        self.link_out = z((D, L), dtype=np.int64)
+        self.link_in = z((D, L), dtype=np.int64)
+        self.queue = z((D, L), dtype=np.int64)
+        self.wait_sum = z((D, L), dtype=np.int64)
+        self.visa_runs = z((D, C), dtype=np.int64)
+        self.regularised = z((D, C), dtype=np.int64)
+        self.onward = z((D, C), dtype=np.int64)
+        self.log = np.zeros((max(log_events, 0), 7), dtype=np.int64)
+        self.nlog = np.zeros(1, dtype=np.int64)
+        self.agent_steps = 0
+        p = self.p
+        self.return_rate = np.array(
+            [(p["return_mobilization_per_year"] if u else p["return_per_year"]) / 365.0 for u in self.reason_urgent]
+        )
+        self.fp_share = np.array([p["foreign_passport_share_other"], p["foreign_passport_share_higher_ed"]])
+
+    # ------------------------------------------------------------------ steps
+    def plan(self) -> Plan:
+        return Plan(
+            [
+                Step("decide", self.decide, "departure hazards per cell; create today's travellers with reasons"),
+                Step("capacity", self.capacity, "exit links open today's throughput: queue first, then newcomers"),
+                Step("choice", self.choice, "nested logit over feasible (destination, route) pairs per class"),
+                Step("act", self.act, "due travellers choose, travel, queue, cross, arrive, stay, move on, return"),
+                Step("record", self.record, "snapshot stocks into the day x ... result arrays"),
+            ]
+        )
+
+    def decide(self, day: int) -> None:
+        hz = self.prop * self.intensity[:, day][None, :]  # [cells, R] per person per day
+        total = hz.sum(axis=1)
+        prob = -np.expm1(-total)
+        rate = np.maximum(self.stock, 0.0) * prob / self.scale
+        K.count_departures(self.seed, day, rate, self.counts)
+        n_new = int(self.counts.sum())
+        if n_new == 0:
+            return
+        self.stock -= self.counts * self.scale
+        n0 = self.pop.n
+        self.pop.add(n_new)
+        a = self.pop.arrays
+        K.create_travellers(
+            self.seed, day, self.counts, hz, self.cell_origin_place, self.cell_edu, self.fp_share,
+            self.p["schengen_visa_share"], self.p["special_grounds_share"], n0, a["key"], a["cell"], a["reason"],
+            a["doc"], a["special"], a["state"], a["place"], a["path"], a["step"], a["dest"], a["country"],
+            a["due"], a["decided"], a["tries"], a["qlink"], a["exit_link"], a["arrived"], a["limit_day"],
+            a["ret_day"], a["onw_day"], a["regular"], a["nevent"], self.head, a["nxt"], self.present_place,
+            self.cnt,
+        )
+
+    def capacity(self, day: int) -> None:
+        cw = self.cw
+        K.open_capacity(day, self.link_cap, cw.link_capacity_factor, cw.link_open, cw.link_restricted, self.scale,
+                        self.enq, self.served, self.remaining, self.cap_today, self.cap_n)
+
+    def choice(self, day: int) -> None:
+        cw, p, pl = self.cw, self.p, self.paths
+        K.choice_tables(
+            day, self.n_classes, self.class_origin, self.class_doc, self.class_special, self.class_urgent,
+            pl.origin_start, pl.links, pl.length, pl.entry, pl.dest, pl.hours, pl.logcost, pl.exit_link,
+            pl.borders, cw.link_open, cw.link_restricted, cw.link_mode, cw.entry_admitted, cw.entry_modes,
+            cw.entry_max_stay, int(p["unknown_stay_limit_days"]), self.dest_static, self.net_base,
+            self.arrivals_cum, self.scale, self.enq, self.served, self.cap_today, p["choice_hours"],
+            p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
+            p["choice_extra_border"], p["choice_route_scale"], self.cum, self.class_ok, self.util, len(cw.countries),
+        )
+
+    def act(self, day: int) -> None:
+        cw, p, pl, a = self.cw, self.p, self.paths, self.pop.arrays
+        K.act(
+            self.seed, day, self.n_days, self.head, a["nxt"], a["due"],
+            a["key"], a["cell"], a["reason"], a["doc"], a["special"], a["state"], a["place"], a["path"], a["step"],
+            a["dest"], a["country"], a["decided"], a["tries"], a["qlink"], a["ticket"], a["qsince"], a["exit_link"],
+            a["departed_day"], a["arrived"], a["limit_day"], a["ret_day"], a["onw_day"], a["regular"], a["nevent"],
+            self.cell_origin_idx, self.cell_origin_place, self.cell_age, self.cell_sex, self.cell_edu, self.cell_it,
+            self.cell_reservist, len(self.reasons), self.reason_urgent,
+            pl.links, pl.length, pl.entry, pl.dest, pl.next_place, cw.link_international, cw.link_hours, cw.link_mode,
+            self.link_exit, cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes,
+            cw.entry_max_stay, int(p["unknown_stay_limit_days"]), self.country_main_place, self.country_lat,
+            self.country_lon, self.dest_static, self.net_base, self.arrivals_cum, self.scale,
+            self.class_index, self.cum, self.class_ok, pl.origin_start,
+            self.enq, self.served, self.remaining, self.cap_n,
+            p["patience_days"], int(p["give_up_days"]), self.land_refusal_share, self.land_refusal_on,
+            self.exit_ban_share, self.exit_ban_on, p["regularise_share"], p["visa_run_share"],
+            p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
+            p["choice_log_cost"], p["choice_log_stay"], p["choice_network"], p["air_cost_rub_per_km"],
+            self.cnt, self.present_place, self.present_country, self.present_cr, self.abroad_by_now, self.arrivals,
+            self.dep_by, self.nat, self.link_out, self.link_in, self.wait_sum, self.visa_runs, self.regularised,
+            self.onward, self.log, self.nlog,
+        )
+
+    def record(self, day: int) -> None:
+        self.agent_steps += int(self.cnt[K.C_LEAVING] + self.cnt[K.C_TRANSIT] + self.cnt[K.C_ABROAD])
+        K.record(day, self.cnt, self.nat, self.present_place, self.present_country, self.present_cr,
+                 self.abroad_by_now, self.enq, self.served, self.out_place, self.out_country, self.out_cr,
+                 self.abroad_by, self.queue)
+
+    def result(self, seconds: float, step_seconds: dict[str, float]) -> ExodusResult:
+        cw = self.cw
+        return ExodusResult(
+            dates=cw.dates, reasons=self.reasons, groups=self.groups, countries=cw.countries,
+            place_ids=cw.place_ids, link_ids=cw.link_ids, nat=self.nat, dep_by=self.dep_by,
+            abroad_by=self.abroad_by, present_country=self.out_country, present_cr=self.out_cr,
+            arrivals=self.arrivals, present_place=self.out_place, link_out=self.link_out, link_in=self.link_in,
+            queue=self.queue, wait_sum=self.wait_sum, visa_runs=self.visa_runs, regularised=self.regularised,
+            onward=self.onward, scale=self.scale, seed=self.seed, travellers=self.pop.n, seconds=seconds,
+            agent_steps=self.agent_steps, step_seconds=dict(step_seconds), params=dict(self.p),
+            capacity=self.link_cap[None, :] * cw.link_capacity_factor * (cw.link_open | cw.link_restricted),
+            log=self.log[: min(int(self.nlog[0]), len(self.log))] if len(self.log) else None,
+        )
+
+
+def simulate(
+    scenario: str | Path | World = "russia-2022",
+    *,
+    seed: int = 0,
+    params: dict[str, float] | None = None,
+    scale: float = 1.0,
+    end: str | dt.date | None = None,
+    progress=None,
+    log_events: int = 0,
+) -> ExodusResult:
+    """Run the exodus ruleset once. ``params`` override scenario parameters (what-ifs); ``scale`` persons per
+    traveller (1 = one agent per person)."""
+    from emigre.engine.simulation import run_days
+
+    if isinstance(scenario, World):
+        if params:
+            scenario = load_scenario(scenario.directory, params=params)
+        world = scenario
+    else:
+        world = load_scenario(scenario, params=params)
+    t0 = time.perf_counter()
+    rs = ExodusRuleset(world, seed=seed, scale=scale, end=end, log_events=log_events)
+    plan, _ = run_days(rs, progress)
+    if rs.log.shape[0] and rs.nlog[0] > rs.log.shape[0]:
+        raise EmigreError(f"event log overflow: {int(rs.nlog[0])} events for {rs.log.shape[0]} rows")
+    return rs.result(time.perf_counter() - t0, plan.seconds)
+
+
+# ---------------------------------------------------------------------- paths
+def enumerate_paths(world: World, cw) -> Paths:
+    """Every simple path of at most MAX_HOPS links from each origin that never re-enters Russia and ends on
+    entering a country not entered before; per (origin, destination) the ROUTES_PER_DESTINATION fastest
+    within twice the fastest time plus six hours. Closures and entry rules are applied per day, not here."""
+    n_places = len(cw.place_ids)
+    rus = cw.countries.index(HOME)
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n_places)]
+    for k in range(len(cw.link_ids)):
+        f, t = int(cw.link_from[k]), int(cw.link_to[k])
+        adj[f].append((k, t))
+        adj[t].append((k, f))
+    pc = cw.place_country
+    hours = cw.link_hours
+    found: list[tuple[int, int, float, list[int], list[int], list[int]]] = []
+    for o, start in enumerate(cw.origin_place):
+        stack = [(int(start), [], [], [], {int(start)}, frozenset())]
+        while stack:
+            here, links, places, entries, visited, entered = stack.pop()
+            for k, nxt in adj[here]:
+                if nxt in visited:
+                    continue
+                c_here, c_next = int(pc[here]), int(pc[nxt])
+                if c_here != rus and c_next == rus:
+                    continue
+                enters = c_next != c_here and c_next != rus
+                if enters and c_next in entered:
+                    continue
+                nl, npl, ne = links + [k], places + [nxt], entries + [c_next if enters else -1]
+                if enters:
+                    found.append((o, c_next, float(sum(hours[i] for i in nl)), nl, npl, ne))
+                if len(nl) < MAX_HOPS:
+                    stack.append((nxt, nl, npl, ne, visited | {nxt}, entered | {c_next} if enters else entered))
+    found.sort(key=lambda f: (f[0], f[1], f[2], f[3]))
+    keep = []
+    i = 0
+    while i < len(found):
+        j = i
+        while j < len(found) and found[j][:2] == found[i][:2]:
+            j += 1
+        fastest = found[i][2]
+        group = [f for f in found[i:j] if f[2] <= 2.0 * fastest + 6.0][:ROUTES_PER_DESTINATION]
+        keep.extend(group)
+        i = j
+    P = len(keep)
+    links = np.full((P, MAX_HOPS), -1, dtype=np.int32)
+    nxtp = np.full((P, MAX_HOPS), -1, dtype=np.int32)
+    entry = np.full((P, MAX_HOPS), -1, dtype=np.int16)
+    exit_link = np.full(P, -1, dtype=np.int32)
+    for q, (_, _, _, ls, ps, es) in enumerate(keep):
+        links[q, : len(ls)] = ls
+        nxtp[q, : len(ps)] = ps
+        entry[q, : len(es)] = es
+        for s, k in enumerate(ls):
+            prev = int(cw.origin_place[keep[q][0]]) if s == 0 else ps[s - 1]
+            if pc[prev] == rus and pc[ps[s]] != rus:
+                exit_link[q] = k
+    origin = np.array([f[0] for f in keep], dtype=np.int32)
+    n_o = len(cw.origin_place)
+    return Paths(
+        links=links, next_place=nxtp, entry=entry,
+        length=np.array([len(f[3]) for f in keep], dtype=np.int8),
+        origin=origin, dest=np.array([f[1] for f in keep], dtype=np.int16),
+        hours=np.array([f[2] for f in keep]), logcost=np.zeros(P), exit_link=exit_link,
+        borders=np.array([sum(e >= 0 for e in f[5]) for f in keep], dtype=np.int8),
+        origin_start=np.searchsorted(origin, np.arange(n_o + 1)).astype(np.int64),
+    )
+
+
+# ---------------------------------------------------------------------- data files
+def _table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    rows = read_csv_rows_numbered(path)
+    header = [h.strip() for h in rows[0][1]]
+    for line, row in rows[1:]:
+        if len(row) != len(header):
+            raise InputError(path, f"expected {len(header)} fields, found {len(row)}", line=line,
+                             expected=", ".join(header))
+    return header, rows[1:]
+
+
+def _read_population(path: Path) -> dict[tuple[str, str], float]:
+    header, rows = _table(path)
+    for col in ("age", "sex", "persons"):
+        if col not in header:
+            raise InputError(path, f"missing column {col!r}", line=1, expected="age, sex, persons, source")
+    out: dict[tuple[str, str], float] = {}
+    for line, row in rows:
+        rec = dict(zip(header, row))
+        age, sex = rec.get("age", ""), rec.get("sex", "")
+        if age not in AGES:
+            raise InputError(path, "unknown age group", line=line, column="age", expected=" | ".join(AGES), got=age)
+        if sex not in SEXES:
+            raise InputError(path, "unknown sex", line=line, column="sex", expected="male | female", got=sex)
+        try:
+            v = float(rec.get("persons", ""))
+        except ValueError:
+            v = -1.0
+        if not (v >= 0 and math.isfinite(v)):
+            raise InputError(path, "persons must be a non-negative number", line=line, column="persons",
+                             expected="a count", got=rec.get("persons"))
+        if (age, sex) in out:
+            raise InputError(path, "duplicate age/sex row", line=line, column="age", got=f"{age} {sex}")
+        out[(age, sex)] = v
+    missing = [f"{a}/{s}" for a in AGES for s in SEXES if (a, s) not in out]
+    if missing:
+        raise InputError(path, f"missing rows for {', '.join(missing)}", expected="one row per age group and sex")
+    return out
+
+
+def _read_destinations(path: Path, countries: set[str]) -> set[str]:
+    if not path.exists():
+        return set()
+    header, rows = _table(path)
+    if "iso3" not in header or "russian_speaking" not in header:
+        raise InputError(path, "missing columns", line=1, expected="iso3, russian_speaking, source")
+    out = set()
+    for line, row in rows:
+        rec = dict(zip(header, row))
+        iso, flag = rec.get("iso3", ""), rec.get("russian_speaking", "")
+        if iso not in countries:
+            raise InputError(path, "unknown country", line=line, column="iso3", expected="a code of countries.csv",
+                             got=iso)
+        if flag not in ("yes", "no"):
+            raise InputError(path, "expected yes or no", line=line, column="russian_speaking", got=flag)
+        if flag == "yes":
+            out.add(iso)
+    return out
+
+
+_FSB_CACHE: dict[str, float] | None = None
+
+
+def fsb_departures_2019() -> dict[str, float]:
+    """Departures of Russian citizens in 2019 by destination (ISO3), all modes, from the packaged FSB series."""
+    global _FSB_CACHE
+    if _FSB_CACHE is None:
+        import csv
+        import io
+
+        from emigre.fileio import read_text
+
+        path = Path(__file__).resolve().parent.parent / "data" / "baselines" / "fsb_departures_2010q1_2020q1.csv"
+        out: dict[str, float] = {}
+        for row in csv.DictReader(io.StringIO(read_text(path, what="FSB departures"))):
+            if row["Date"].endswith("/2019"):
+                out[row["ISO_A3"]] = out.get(row["ISO_A3"], 0.0) + float(row["Value"].replace(",", "") or 0)
+        _FSB_CACHE = out
+    return _FSB_CACHE

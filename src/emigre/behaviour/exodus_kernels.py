@@ -1,0 +1,709 @@
+"""Numba kernels of the exodus ruleset (see :mod:`emigre.behaviour.exodus` for the model).
+
+The kernels are plain functions over arrays. Travellers act only on the days they have something to do: each
+sits in one day's bucket (a linked list over ``nxt``), so a traveller settled abroad costs nothing until its
+next event (stay limit, return, onward move). Everything runs in one thread in a fixed order, and every draw
+is a pure function of (seed, traveller key, day, stream), so a run is reproducible from its seed and paired
+runs of two scenarios share their random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from emigre.engine.rng import uniform
+
+# traveller states
+LEAVING, TRANSIT, ABROAD, RETURNED, STAYED = 0, 1, 2, 3, 4
+# national measures (columns of ``nat``)
+N_DEPARTURES, N_RETURNS, N_DEPARTED, N_ABROAD, N_TRANSIT, N_RETURNED, N_LEAVING, N_TRAVELLERS, N_STAYED = range(9)
+N_NAT = 9
+# running counters (``cnt``)
+C_LEAVING, C_TRANSIT, C_ABROAD, C_RETURNED, C_STAYED, C_DEPARTED, C_TRAVELLERS = range(7)
+# random streams
+S_COUNT, S_REASON, S_DOC, S_SCHENGEN, S_SPECIAL, S_PATIENCE, S_REFUSE = 1, 2, 3, 4, 5, 6, 7
+S_CHOICE, S_RETURN, S_ONWARD, S_LIMIT, S_ONWARD_DEST = 100, 200, 300, 400, 500
+# breakdown groups: reason (R), age (5), sex (2), education (2), it (2), document (3)
+N_AGE, N_SEX, N_EDU, N_IT, N_DOC = 5, 2, 2, 2, 3
+# event-log columns (tests): day, key-index, kind, link, country, document, special
+EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
+
+
+@njit(cache=True)
+def _ndtri(p):
+    """Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9)."""
+    a0, a1, a2 = -3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02
+    a3, a4, a5 = 1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00
+    b0, b1, b2 = -5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02
+    b3, b4 = 6.680131188771972e01, -1.328068155288572e01
+    c0, c1, c2 = -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00
+    c3, c4, c5 = -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00
+    d0, d1, d2, d3 = 7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00
+    p = min(max(p, 1e-300), 1.0 - 1e-16)
+    if p < 0.02425:
+        q = math.sqrt(-2.0 * math.log(p))
+        return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0)
+    if p > 1.0 - 0.02425:
+        q = math.sqrt(-2.0 * math.log(1.0 - p))
+        return -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0)
+    q = p - 0.5
+    r = q * q
+    return (((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q / (
+        ((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1.0
+    )
+
+
+@njit(cache=True)
+def poisson_from_uniform(lam, u):
+    """A Poisson(lam) count from one uniform, monotone in both (so paired runs stay coupled): inversion for
+    small means, the continuity-corrected normal approximation above 30."""
+    if lam <= 0.0:
+        return 0
+    if lam > 30.0:
+        n = math.floor(lam + math.sqrt(lam) * _ndtri(u) + 0.5)
+        return max(0, int(n))
+    p = math.exp(-lam)
+    cdf = p
+    k = 0
+    while u > cdf and k < 1000:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
+@njit(cache=True)
+def count_departures(seed, day, rate, counts):
+    """Travellers deciding to leave today per cell: ``rate[cell]`` expected agents (persons / scale)."""
+    for c in range(rate.shape[0]):
+        counts[c] = poisson_from_uniform(rate[c], uniform(seed, c, day, S_COUNT))
+
+
+@njit(cache=True)
+def traveller_key(cell, day, k):
+    """A traveller's identity for random draws: its cell, decision day and rank that day (not its slot), so
+    a scenario that adds or removes travellers elsewhere leaves this one's draws unchanged."""
+    return (np.int64(cell) << 40) | (np.int64(day) << 24) | np.int64(k)
+
+
+@njit(cache=True)
+def create_travellers(
+    seed, day, counts, reason_hazard, cell_origin_place, cell_edu, fp_share, sch_share, special_share,
+    n0, key, cell, reason, doc, special, state, place, path, step, dest, country, due, decided, tries,
+    qlink, exit_link, arrived, limit_day, ret_day, onw_day, regular, nevent, head, nxt, present_place, cnt,
+):
+    """Create today's travellers in slots ``n0...`` (reason by competing hazards; document; special grounds
+    for the 763-r land exit) and put them in today's bucket. Returns the new number of travellers."""
+    n = n0
+    n_reasons = reason_hazard.shape[1]
+    for c in range(counts.shape[0]):
+        total = 0.0
+        for r in range(n_reasons):
+            total += reason_hazard[c, r]
+        for k in range(counts[c]):
+            a = n
+            n += 1
+            kk = traveller_key(c, day, k)
+            key[a] = kk
+            cell[a] = c
+            u = uniform(seed, kk, 0, S_REASON) * total
+            r = 0
+            acc = reason_hazard[c, 0]
+            while u >= acc and r < n_reasons - 1:
+                r += 1
+                acc += reason_hazard[c, r]
+            reason[a] = r
+            share = fp_share[1] if cell_edu[c] == 1 else fp_share[0]
+            if uniform(seed, kk, 0, S_DOC) >= share:
+                doc[a] = 0  # internal passport only
+            elif uniform(seed, kk, 0, S_SCHENGEN) < sch_share:
+                doc[a] = 2
+            else:
+                doc[a] = 1
+            special[a] = 1 if uniform(seed, kk, 0, S_SPECIAL) < special_share else 0
+            state[a] = LEAVING
+            place[a] = cell_origin_place[c]
+            path[a] = -1
+            step[a] = 0
+            dest[a] = -1
+            country[a] = 0
+            decided[a] = day
+            tries[a] = 0
+            qlink[a] = -1
+            exit_link[a] = -1
+            arrived[a] = -1
+            limit_day[a] = -1
+            ret_day[a] = -1
+            onw_day[a] = -1
+            regular[a] = 0
+            nevent[a] = 0
+            present_place[place[a]] += 1
+            cnt[C_LEAVING] += 1
+            cnt[C_TRAVELLERS] += 1
+            nxt[a] = head[day]
+            head[day] = a
+    return n
+
+
+@njit(cache=True)
+def open_capacity(day, link_cap, cap_factor, link_open, link_restricted, scale, enq, served, remaining, cap_today,
+                  cap_n):
+    """Serve queued tickets first (FIFO), leave the rest of today's capacity to newcomers."""
+    for lk in range(link_cap.shape[0]):
+        if link_cap[lk] <= 0.0 or not (link_open[day, lk] or link_restricted[day, lk]):
+            remaining[lk] = 0
+            cap_today[lk] = 0.0
+            cap_n[lk] = 0
+            continue
+        cap = link_cap[lk] * cap_factor[day, lk] / scale
+        # persons -> whole travellers per day, with the fraction carried by a deterministic day pattern
+        whole = math.floor(cap)
+        frac = cap - whole
+        ncap = int(whole) + (1 if (math.floor((day + 1) * frac) - math.floor(day * frac)) > 0 else 0)
+        cap_today[lk] = cap
+        cap_n[lk] = ncap
+        waiting = enq[lk] - served[lk]
+        take = min(waiting, ncap)
+        served[lk] += take
+        remaining[lk] = ncap - take
+
+
+@njit(cache=True)
+def choice_tables(
+    day, n_classes, class_origin, class_doc, class_special, class_urgent, origin_path_start,
+    path_links, path_len, path_entry, path_dest, path_hours, path_logcost, path_exit, path_borders,
+    link_open, link_restricted, link_mode, entry_admitted, entry_modes, entry_max_stay, unknown_stay,
+    dest_static, net_base, arrivals_cum, scale, enq, served, cap_today,
+    b_hours, urgency, b_cost, b_stay, b_net, b_border, mu, cum, class_ok, util, n_countries,
+):
+    """Per class (origin x document x special grounds x urgency) and day: nested-logit probabilities over the
+    feasible (destination, route) pairs of the class's origin, stored as cumulative sums in ``cum`` (each class
+    owns the slice of its origin's paths). Destination utility: stay length, language, network pull; route
+    utility: hours (queue wait included), log fare, extra borders."""
+    wait_h = np.zeros(link_open.shape[1])
+    for lk in range(link_open.shape[1]):
+        q = enq[lk] - served[lk]
+        if q > 0:
+            wait_h[lk] = 24.0 * q / max(cap_today[lk] / 1.0, 1e-9)
+            if wait_h[lk] > 24.0 * 60:
+                wait_h[lk] = 24.0 * 60
+    vdest = np.empty((3, n_countries))
+    for d in range(3):
+        for c in range(n_countries):
+            ms = entry_max_stay[day, c, d]
+            stay = float(unknown_stay if ms < 0 else ms)
+            stay = min(max(stay, 1.0), 365.0)
+            vdest[d, c] = dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
+    for k in range(n_classes):
+        o = class_origin[k]
+        dd = class_doc[k]
+        sp = class_special[k]
+        bh = b_hours * (urgency if class_urgent[k] else 1.0)
+        p0 = origin_path_start[o]
+        p1 = origin_path_start[o + 1]
+        # route utilities (scaled by 1/mu), -inf when infeasible
+        for p in range(p0, p1):
+            ok = True
+            for s in range(path_len[p]):
+                lk = path_links[p, s]
+                if not (link_open[day, lk] or (sp == 1 and link_restricted[day, lk])):
+                    ok = False
+                    break
+                c = path_entry[p, s]
+                if c >= 0:
+                    if not entry_admitted[day, c, dd]:
+                        ok = False
+                        break
+                    if (entry_modes[day, c, dd] >> link_mode[lk]) & 1 == 0:
+                        ok = False
+                        break
+            if ok:
+                h = path_hours[p]
+                ex = path_exit[p]
+                if ex >= 0:
+                    h += wait_h[ex]
+                util[p] = (bh * h + b_cost * path_logcost[p] + b_border * (path_borders[p] - 1)) / mu
+            else:
+                util[p] = -np.inf
+        # nest by destination (paths of an origin are sorted by destination)
+        total = 0.0
+        p = p0
+        while p < p1:
+            c = path_dest[p]
+            q = p
+            m = -np.inf
+            while q < p1 and path_dest[q] == c:
+                if util[q] > m:
+                    m = util[q]
+                q += 1
+            if m > -np.inf:
+                s = 0.0
+                for r in range(p, q):
+                    if util[r] > -np.inf:
+                        s += math.exp(util[r] - m)
+                logsum = m + math.log(s)
+                wd = math.exp(min(vdest[dd, c] + mu * logsum, 700.0))
+                for r in range(p, q):
+                    if util[r] > -np.inf:
+                        w = wd * math.exp(util[r] - m) / s
+                        total += w
+                    cum[k, r - p0] = total
+            else:
+                for r in range(p, q):
+                    cum[k, r - p0] = total
+            p = q
+        class_ok[k] = total > 0.0
+        if total > 0.0:
+            for r in range(p1 - p0):
+                cum[k, r] /= total
+
+
+@njit(cache=True)
+def _sample(cum_row, n, u):
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum_row[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def _schedule(a, when, n_days, head, nxt, due):
+    due[a] = when
+    if when < n_days:
+        nxt[a] = head[when]
+        head[when] = a
+
+
+@njit(cache=True)
+def _log(log, nlog, day, a, kind, link, ctry, dc, sp):
+    i = nlog[0]
+    if i < log.shape[0]:
+        log[i, 0] = day
+        log[i, 1] = a
+        log[i, 2] = kind
+        log[i, 3] = link
+        log[i, 4] = ctry
+        log[i, 5] = dc
+        log[i, 6] = sp
+    nlog[0] = i + 1
+
+
+@njit(cache=True)
+def _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, out):
+    c = cell[a]
+    g = n_reasons
+    out[0] = reason[a]
+    out[1] = g + cell_age[c]
+    g += N_AGE
+    out[2] = g + cell_sex[c]
+    g += N_SEX
+    out[3] = g + (0 if cell_edu[c] == 1 else 1)
+    g += N_EDU
+    out[4] = g + (0 if cell_it[c] == 1 else 1)
+    g += N_IT
+    out[5] = g + doc[a]
+
+
+@njit(cache=True)
+def act(
+    seed, day, n_days, head, nxt, due,
+    # traveller arrays
+    key, cell, reason, doc, special, state, place, path, step, dest, country, decided, tries, qlink, ticket,
+    qsince, exit_link, departed_day, arrived, limit_day, ret_day, onw_day, regular, nevent,
+    # cell tables
+    cell_origin_idx, cell_origin_place, cell_age, cell_sex, cell_edu, cell_it, cell_reservist, n_reasons,
+    reason_urgent,
+    # world
+    path_links, path_len, path_entry, path_dest, path_next, link_intl, link_hours, link_mode, link_exit,
+    link_open, link_restricted, place_country, entry_admitted, entry_modes, entry_max_stay, unknown_stay,
+    country_main_place, country_lat, country_lon, dest_static, net_base, arrivals_cum, scale,
+    # choice
+    class_index, cum, class_ok, origin_path_start,
+    # queues
+    enq, served, remaining, cap_n,
+    # parameters
+    patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share, exit_ban_on,
+    regularise_share, visa_run_share, onward_share, onward_rate, return_rate, b_hours, b_cost, b_stay, b_net,
+    air_cost_per_km,
+    # running counters and day results
+    cnt, present_place, present_country, present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, link_in,
+    wait_sum, visa_runs, regularised, onward_c, log, nlog,
+):
+    """Everything travellers due today do: choose a route, travel (queues and exit rules at the border),
+    arrive, and, abroad, act at their stay limit, move on or return."""
+    gr = np.empty(6, dtype=np.int64)
+    a = head[day]
+    head[day] = -1
+    while a != -1:
+        nx = nxt[a]
+        st = state[a]
+        if st == LEAVING or st == TRANSIT:
+            if st == TRANSIT and path[a] == -2:
+                # end of an onward move
+                _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest,
+                        country, arrived, limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay,
+                        onward_rate, return_rate, reason_urgent, cnt, present_place, present_country,
+                        present_cr, abroad_by, arrivals_c, arrivals_cum, cell_age, cell_sex, cell_edu,
+                        cell_it, n_reasons, gr, log, nlog, special)
+                a = nx
+                continue
+            if st == LEAVING and path[a] == -1:
+                k = class_index[cell_origin_idx[cell[a]], doc[a], special[a], reason_urgent[reason[a]]]
+                if not class_ok[k]:
+                    _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place,
+                                      decided, tries, give_up_days, present_place, cnt)
+                    a = nx
+                    continue
+                o = cell_origin_idx[cell[a]]
+                n = origin_path_start[o + 1] - origin_path_start[o]
+                u = uniform(seed, key[a], day, S_CHOICE + tries[a])
+                path[a] = origin_path_start[o] + _sample(cum[k], n, u)
+                step[a] = 0
+                dest[a] = path_dest[path[a]]
+            _travel(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, special, state, place, path,
+                    step, dest, country, decided, tries, qlink, ticket, qsince, exit_link, departed_day,
+                    arrived, limit_day, ret_day, onw_day, nevent, cell_origin_place, cell_age, cell_sex,
+                    cell_edu, cell_it, cell_reservist, n_reasons, reason_urgent, path_links, path_len,
+                    path_entry, path_next, link_intl, link_hours, link_mode, link_exit, link_open,
+                    link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum,
+                    enq, served, remaining, cap_n, patience_days, give_up_days, land_refusal_share, land_refusal_on,
+                    exit_ban_share, exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country,
+                    present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog)
+        elif st == ABROAD:
+            c = country[a]
+            ev = nevent[a]
+            if ret_day[a] >= 0 and day >= ret_day[a]:
+                _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place,
+                             present_country, present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu,
+                             cell_it, n_reasons, gr, log, nlog, special)
+            elif onw_day[a] >= 0 and day >= onw_day[a]:
+                if not _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path,
+                               dest, country, entry_admitted, entry_modes, country_main_place, country_lat,
+                               country_lon, dest_static, net_base, arrivals_cum, scale, b_hours, b_cost,
+                               b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km, cnt,
+                               present_place, present_country, present_cr, abroad_by, onward_c, cell_age,
+                               cell_sex, cell_edu, cell_it, n_reasons, gr):
+                    onw_day[a] = -1
+                    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+            elif limit_day[a] >= 0 and day >= limit_day[a]:
+                u = uniform(seed, key[a], day, S_LIMIT + ev)
+                nevent[a] = ev + 1
+                reg = regularise_share * (2.0 if cell_it[cell[a]] == 1 else 1.0)
+                if u < reg:
+                    regular[a] = 1
+                    limit_day[a] = -1
+                    regularised[day, c] += 1
+                    _log(log, nlog, day, a, EV_REGULARISE, -1, c, doc[a], special[a])
+                    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+                elif u < reg + (1.0 - reg) * visa_run_share and entry_admitted[day, c, doc[a]]:
+                    ms = entry_max_stay[day, c, doc[a]]
+                    limit_day[a] = day + (unknown_stay if ms < 0 else ms)
+                    visa_runs[day, c] += 1
+                    _log(log, nlog, day, a, EV_VISA_RUN, -1, c, doc[a], special[a])
+                    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+                elif uniform(seed, key[a], day, S_ONWARD + ev) < onward_share and _onward(
+                    a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path, dest,
+                    country, entry_admitted, entry_modes, country_main_place, country_lat, country_lon,
+                    dest_static, net_base, arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay,
+                    unknown_stay, air_cost_per_km, cnt, present_place, present_country, present_cr, abroad_by,
+                    onward_c, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr,
+                ):
+                    pass
+                else:
+                    _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt,
+                                 present_place, present_country, present_cr, abroad_by, nat, link_in, cell_age,
+                                 cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special)
+            else:
+                _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+        a = nx
+
+
+@njit(cache=True)
+def _next_event(a, ret_day, onw_day, limit_day):
+    t = 1 << 30
+    if ret_day[a] >= 0:
+        t = min(t, ret_day[a])
+    if onw_day[a] >= 0:
+        t = min(t, onw_day[a])
+    if limit_day[a] >= 0:
+        t = min(t, limit_day[a])
+    return t
+
+
+@njit(cache=True)
+def _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place, decided, tries,
+                      give_up_days, present_place, cnt):
+    """No feasible route today (or the traveller balked at a queue): try again tomorrow from home, or give
+    up and stay in Russia after ``give_up_days``."""
+    tries[a] += 1
+    home = cell_origin_place[cell[a]]
+    if place[a] != home:
+        present_place[place[a]] -= 1
+        present_place[home] += 1
+        place[a] = home
+    if day - decided[a] >= give_up_days:
+        state[a] = STAYED
+        present_place[home] -= 1
+        cnt[C_LEAVING] -= 1
+        cnt[C_STAYED] += 1
+        return
+    _schedule(a, day + 1, n_days, head, nxt, due)
+
+
+@njit(cache=True)
+def _travel(
+    a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, special, state, place, path, step, dest,
+    country, decided, tries, qlink, ticket, qsince, exit_link, departed_day, arrived, limit_day, ret_day,
+    onw_day, nevent, cell_origin_place, cell_age, cell_sex, cell_edu, cell_it, cell_reservist, n_reasons,
+    reason_urgent, path_links, path_len, path_entry, path_next, link_intl, link_hours, link_mode, link_exit,
+    link_open, link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum, enq,
+    served, remaining, cap_n, patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share,
+    exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country, present_cr, abroad_by,
+    arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog,
+):
+    hours = 0.0
+    p = path[a]
+    while step[a] < path_len[p]:
+        s = step[a]
+        lk = path_links[p, s]
+        ok = link_open[day, lk] or (special[a] == 1 and link_restricted[day, lk])
+        c = path_entry[p, s]
+        if ok and c >= 0:
+            ok = entry_admitted[day, c, doc[a]] and ((entry_modes[day, c, doc[a]] >> link_mode[lk]) & 1) == 1
+        if not ok:
+            if qlink[a] >= 0:
+                qlink[a] = -1
+            if state[a] == LEAVING:
+                path[a] = -1
+                _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place,
+                                  decided, tries, give_up_days, present_place, cnt)
+            else:
+                # stranded on the way abroad: stay in the country reached
+                dest[a] = country[a]
+                _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest,
+                        country, arrived, limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay,
+                        onward_rate, return_rate, reason_urgent, cnt, present_place, present_country,
+                        present_cr, abroad_by, arrivals_c, arrivals_cum, cell_age, cell_sex, cell_edu, cell_it,
+                        n_reasons, gr, log, nlog, special)
+            return
+        if link_exit[lk]:
+            c_res = cell_reservist[cell[a]] == 1
+            if c_res and qlink[a] != lk:
+                refused = False
+                if exit_ban_on[day] and uniform(seed, key[a], 0, S_REFUSE) < exit_ban_share:
+                    refused = True
+                if (
+                    land_refusal_on[day]
+                    and link_mode[lk] == 1
+                    and uniform(seed, key[a], 1, S_REFUSE) < land_refusal_share
+                ):
+                    refused = True
+                if refused:
+                    state[a] = STAYED
+                    present_place[place[a]] -= 1
+                    cnt[C_LEAVING] -= 1
+                    cnt[C_STAYED] += 1
+                    return
+            if qlink[a] == lk:
+                if ticket[a] >= served[lk]:
+                    _schedule(a, day + 1, n_days, head, nxt, due)
+                    return
+                qlink[a] = -1
+                wait_sum[day, lk] += day - qsince[a]
+            elif enq[lk] == served[lk] and remaining[lk] > 0:
+                remaining[lk] -= 1
+            else:
+                # expected wait in days at today's throughput (a link with no capacity: effectively infinite)
+                exp_wait = (enq[lk] - served[lk] + 1) / max(cap_n[lk], 0.5)
+                patience = -math.log(1.0 - uniform(seed, key[a], 0, S_PATIENCE)) * patience_days
+                if exp_wait > patience and tries[a] < 3:
+                    path[a] = -1
+                    _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place,
+                                      decided, tries, give_up_days, present_place, cnt)
+                    return
+                ticket[a] = enq[lk]
+                enq[lk] += 1
+                qlink[a] = lk
+                qsince[a] = day
+                _schedule(a, day + 1, n_days, head, nxt, due)
+                return
+            # cross the border out of Russia
+            link_out[day, lk] += 1
+            state[a] = TRANSIT
+            exit_link[a] = lk
+            departed_day[a] = day
+            cnt[C_LEAVING] -= 1
+            cnt[C_TRANSIT] += 1
+            cnt[C_DEPARTED] += 1
+            nat[day, N_DEPARTURES] += 1
+            _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
+            for g in gr:
+                dep_by[day, g] += 1
+            _log(log, nlog, day, a, EV_CROSS, lk, -1, doc[a], special[a])
+        elif link_intl[lk]:
+            link_out[day, lk] += 1
+        hours += link_hours[lk]
+        nxt_place = path_next[p, s]
+        present_place[place[a]] -= 1
+        present_place[nxt_place] += 1
+        place[a] = nxt_place
+        step[a] = s + 1
+        if c >= 0:
+            country[a] = c
+            _log(log, nlog, day, a, EV_ENTER, lk, c, doc[a], special[a])
+            if c == dest[a]:
+                _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest,
+                        country, arrived, limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay,
+                        onward_rate, return_rate, reason_urgent, cnt, present_place, present_country,
+                        present_cr, abroad_by, arrivals_c, arrivals_cum, cell_age, cell_sex, cell_edu, cell_it,
+                        n_reasons, gr, log, nlog, special)
+                return
+        if hours >= 24.0:
+            _schedule(a, day + int(hours // 24.0), n_days, head, nxt, due)
+            return
+    # a path always ends on entering its destination; reaching here means an empty path
+    _schedule(a, day + 1, n_days, head, nxt, due)
+
+
+@njit(cache=True)
+def _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest, country, arrived,
+            limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay, onward_rate, return_rate,
+            reason_urgent, cnt, present_place, present_country, present_cr, abroad_by, arrivals_c, arrivals_cum,
+            cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special):
+    c = dest[a]
+    country[a] = c
+    state[a] = ABROAD
+    cnt[C_TRANSIT] -= 1
+    cnt[C_ABROAD] += 1
+    present_country[c] += 1
+    present_cr[c, reason[a]] += 1
+    arrivals_c[day, c] += 1
+    arrivals_cum[c] += 1
+    _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
+    for g in gr:
+        abroad_by[g] += 1
+    arrived[a] = day
+    ev = nevent[a]
+    nevent[a] = ev + 1
+    ms = entry_max_stay[day, c, doc[a]]
+    limit_day[a] = day + (unknown_stay if ms < 0 else ms)
+    rate = return_rate[reason[a]]
+    u = uniform(seed, key[a], day, S_RETURN + ev)
+    ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
+    u = uniform(seed, key[a], day, S_ONWARD + ev)
+    onw_day[a] = day + 1 + int(-math.log(1.0 - u) / max(onward_rate, 1e-12)) if onward_rate > 0 else -1
+    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+
+
+@njit(cache=True)
+def _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age, cell_sex,
+                   cell_edu, cell_it, n_reasons, gr):
+    c = country[a]
+    present_country[c] -= 1
+    present_cr[c, reason[a]] -= 1
+    cnt[C_ABROAD] -= 1
+    _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
+    for g in gr:
+        abroad_by[g] -= 1
+
+
+@njit(cache=True)
+def _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place, present_country,
+                 present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, log,
+                 nlog, special):
+    _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
+                   cell_sex, cell_edu, cell_it, n_reasons, gr)
+    present_place[place[a]] -= 1
+    state[a] = RETURNED
+    cnt[C_RETURNED] += 1
+    nat[day, N_RETURNS] += 1
+    if exit_link[a] >= 0:
+        link_in[day, exit_link[a]] += 1
+    _log(log, nlog, day, a, EV_RETURN, exit_link[a], 0, doc[a], special[a])
+
+
+@njit(cache=True)
+def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path, dest, country,
+            entry_admitted, entry_modes, country_main_place, country_lat, country_lon, dest_static, net_base,
+            arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km,
+            cnt, present_place, present_country, present_cr, abroad_by, onward_c, cell_age, cell_sex, cell_edu,
+            cell_it, n_reasons, gr):
+    """Move on from the current country to another one that admits the traveller by air today (logit over
+    destinations: the destination terms of the first choice plus flight time and fare). Returns False when
+    no country qualifies."""
+    c0 = country[a]
+    dc = doc[a]
+    n_c = country_main_place.shape[0]
+    w = np.zeros(n_c)
+    total = 0.0
+    for c in range(1, n_c):
+        if c == c0 or country_main_place[c] < 0 or not entry_admitted[day, c, dc]:
+            continue
+        if (entry_modes[day, c, dc] & 1) == 0:
+            continue
+        km = _gc_km(country_lat[c0], country_lon[c0], country_lat[c], country_lon[c])
+        hours = km / 750.0 + 3.0
+        ms = entry_max_stay[day, c, dc]
+        stay = min(max(float(unknown_stay if ms < 0 else ms), 1.0), 365.0)
+        v = (dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
+             + b_hours * hours + b_cost * math.log(max(km * air_cost_per_km, 1.0)))
+        w[c] = math.exp(min(v, 700.0))
+        total += w[c]
+    if total <= 0.0:
+        return False
+    u = uniform(seed, key[a], day, S_ONWARD_DEST) * total
+    acc = 0.0
+    target = -1
+    for c in range(1, n_c):
+        if w[c] > 0.0:
+            acc += w[c]
+            target = c
+            if u < acc:
+                break
+    _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
+                   cell_sex, cell_edu, cell_it, n_reasons, gr)
+    onward_c[day, c0] += 1
+    cnt[C_TRANSIT] += 1
+    state[a] = TRANSIT
+    path[a] = -2
+    dest[a] = target
+    present_place[place[a]] -= 1
+    place[a] = country_main_place[target]
+    present_place[place[a]] += 1
+    _schedule(a, day + 1, n_days, head, nxt, due)
+    return True
+
+
+@njit(cache=True)
+def _gc_km(lat1, lon1, lat2, lon2):
+    r = math.pi / 180.0
+    dlat = (lat2 - lat1) * r
+    dlon = (lon2 - lon1) * r
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1 * r) * math.cos(lat2 * r) * math.sin(dlon / 2) ** 2
+    return 2.0 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+@njit(cache=True)
+def record(day, cnt, nat, present_place, present_country, present_cr, abroad_by, enq, served, place_out,
+           country_out, cr_out, abroad_out, queue_out):
+    """Snapshot today's stocks into the day x ... result arrays."""
+    nat[day, N_DEPARTED] = cnt[C_DEPARTED]
+    nat[day, N_ABROAD] = cnt[C_ABROAD]
+    nat[day, N_TRANSIT] = cnt[C_TRANSIT]
+    nat[day, N_RETURNED] = cnt[C_RETURNED]
+    nat[day, N_LEAVING] = cnt[C_LEAVING]
+    nat[day, N_TRAVELLERS] = cnt[C_TRAVELLERS]
+    nat[day, N_STAYED] = cnt[C_STAYED]
+    place_out[day, :] = present_place
+    country_out[day, :] = present_country
+    cr_out[day, :, :] = present_cr
+    abroad_out[day, :] = abroad_by
+    for lk in range(enq.shape[0]):
+        queue_out[day, lk] = enq[lk] - served[lk]

@@ -1,0 +1,85 @@
+"""CLI verbs ``emigre simulate`` (one run) and ``emigre run`` (the main job: ensemble, store, report)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from emigre.ensemble.run import parse_params, run_ensemble, write_single_run
+from emigre.errors import EmigreError
+
+_PARAM_HELP = "Override a scenario parameter, NAME=VALUE (repeatable); see `emigre scenario show`/params.yaml."
+
+
+def _bar(console: Console, unit: str) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+        TimeElapsedColumn(), console=console, transient=True,
+    )
+
+
+def simulate_cmd(
+    scenario: str = typer.Argument("russia-2022", help="Packaged scenario name or scenario directory."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same result)."),
+    param: list[str] = typer.Option(None, "--param", help=_PARAM_HELP),
+    scale: float = typer.Option(1.0, "--scale", help="Persons per simulated traveller (1 = one agent per person)."),
+    out: Path = typer.Option(Path("out/simulate"), "--out", help="Output directory."),
+    end: str = typer.Option(None, "--end", help="Last day to simulate, YYYY-MM-DD (default: the scenario's)."),
+) -> None:
+    """Run the exodus ruleset once: DIR/daily.parquet (date, place, measure, group, value) and DIR/summary.json."""
+    from emigre.behaviour.exodus import ExodusRuleset
+    from emigre.engine.simulation import run_days
+    from emigre.scenario import load_scenario
+
+    if not scale > 0:
+        raise EmigreError(f"--scale must be > 0, got {scale}")
+    world = load_scenario(scenario, params=parse_params(param))
+    err = Console(stderr=True)
+    t0 = time.perf_counter()
+    rs = ExodusRuleset(world, seed=seed, scale=scale, end=end)
+    with _bar(err, "days") as bar:
+        task = bar.add_task(f"{world.name} seed {seed}", total=rs.n_days)
+        plan, _ = run_days(rs, lambda done, total: bar.update(task, completed=done))
+    result = rs.result(time.perf_counter() - t0, plan.seconds)
+    summary = write_single_run(result, out)
+    typer.echo(json.dumps(summary, indent=2))
+    typer.echo(f"wrote {out / 'daily.parquet'} and {out / 'summary.json'}", err=True)
+
+
+def run_cmd(
+    scenario: str = typer.Argument("russia-2022", help="Packaged scenario name or scenario directory."),
+    out: Path = typer.Option(Path("out/russia-2022"), "--out", help="Output directory (report, store, shards)."),
+    runs: int = typer.Option(20, "--runs", min=1, help="Ensemble size (seeds x parameter sets)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="First seed; run i uses seed + i."),
+    param: list[str] = typer.Option(None, "--param", help=_PARAM_HELP),
+    scale: float = typer.Option(1.0, "--scale", help="Persons per simulated traveller."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
+) -> None:
+    """The main job: an ensemble of simulations, stored (Parquet shards + DuckDB), a self-contained
+    DIR/report.html and a summary table."""
+    from emigre.ensemble.main_job import finish_main_job
+
+    params = parse_params(param)
+    err = Console(stderr=True)
+    t0 = time.perf_counter()
+    with _bar(err, "runs") as bar:
+        task = bar.add_task(f"{scenario}: simulating", total=runs)
+        summaries = run_ensemble(
+            scenario, out, runs=runs, seed=seed, params=params, scale=scale, workers=workers or None,
+            progress=lambda done, total, s: bar.update(task, completed=done),
+        )
+    finish_main_job(scenario, out, summaries, params=params, console=Console(), started=t0)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate_cmd)
+    app.command("run")(run_cmd)
+
+
+__all__ = ["register", "Table"]
