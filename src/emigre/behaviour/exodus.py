@@ -322,11 +322,12 @@ class ExodusRuleset:
         self.country_main_place = main
         self.country_lat = np.where(main >= 0, cw.place_lat[np.maximum(main, 0)], 0.0)
         self.country_lon = np.where(main >= 0, cw.place_lon[np.maximum(main, 0)], 0.0)
-        russian = _read_destinations(w.directory / "destinations.csv", set(cw.countries))
+        russian, unrecognised = _read_destinations(w.directory / "destinations.csv", set(cw.countries))
         trips = fsb_departures_2019()
         self.familiarity = np.array([math.log(1000.0 + trips.get(c, 0.0)) for c in cw.countries])
         self.dest_static = np.array(
-            [p["choice_russian_language"] * (c in russian) for c in cw.countries]
+            [p["choice_russian_language"] * (c in russian) + p["choice_unrecognised_state"] * (c in unrecognised)
+             for c in cw.countries]
         ) + p["choice_familiarity"] * self.familiarity
         self.net_base = np.ones(n_c)
         # fares: sourced where the link has one, per km otherwise
@@ -354,6 +355,7 @@ class ExodusRuleset:
         widest = int(np.diff(self.paths.origin_start).max()) if len(self.paths.length) else 1
         self.cum = np.zeros((self.n_classes, max(widest, 1)))
         self.class_ok = np.zeros(self.n_classes, dtype=np.bool_)
+        self.need = np.zeros(self.n_classes, dtype=np.bool_)
         self.util = np.empty(max(len(self.paths.length), 1))
 
     def _setup_state(self, log_events: int) -> None:
@@ -450,7 +452,11 @@ class ExodusRuleset:
                         self.enq, self.served, self.remaining, self.cap_today, self.cap_n)
 
     def choice(self, day: int) -> None:
-        cw, p, pl = self.cw, self.p, self.paths
+        cw, p, pl, a = self.cw, self.p, self.paths, self.pop.arrays
+        K.mark_choosers(day, self.head, a["nxt"], a["state"], a["path"], a["cell"], a["doc"], a["special"],
+                        a["reason"], self.cell_origin_idx, self.reason_urgent, self.class_index, self.need)
+        if not self.need.any():
+            return
         K.choice_tables(
             day, self.n_classes, self.class_origin, self.class_doc, self.class_special, self.class_urgent,
             pl.origin_start, pl.links, pl.length, pl.entry, pl.dest, pl.hours, pl.logcost, pl.exit_link,
@@ -459,6 +465,7 @@ class ExodusRuleset:
             self.arrivals_cum, self.scale, self.enq, self.served, self.cap_today, p["choice_hours"],
             p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
             p["choice_extra_border"], p["choice_route_scale"], self.cum, self.class_ok, self.util, len(cw.countries),
+            self.need,
         )
 
     def act(self, day: int) -> None:
@@ -643,13 +650,14 @@ def _read_population(path: Path) -> dict[tuple[str, str], float]:
     return out
 
 
-def _read_destinations(path: Path, countries: set[str]) -> set[str]:
+def _read_destinations(path: Path, countries: set[str]) -> tuple[set[str], set[str]]:
+    """Destination attributes: the Russian-speaking and the partly recognised countries."""
     if not path.exists():
-        return set()
+        return set(), set()
     header, rows = _table(path)
-    if "iso3" not in header or "russian_speaking" not in header:
-        raise InputError(path, "missing columns", line=1, expected="iso3, russian_speaking, source")
-    out = set()
+    if "iso3" not in header or "russian_speaking" not in header or "status" not in header:
+        raise InputError(path, "missing columns", line=1, expected="iso3, russian_speaking, source, notes, status")
+    out, unrecognised = set(), set()
     for line, row in rows:
         rec = dict(zip(header, row))
         iso, flag = rec.get("iso3", ""), rec.get("russian_speaking", "")
@@ -660,7 +668,12 @@ def _read_destinations(path: Path, countries: set[str]) -> set[str]:
             raise InputError(path, "expected yes or no", line=line, column="russian_speaking", got=flag)
         if flag == "yes":
             out.add(iso)
-    return out
+        status = rec.get("status", "")
+        if status not in ("state", "unrecognised"):
+            raise InputError(path, "expected state or unrecognised", line=line, column="status", got=status)
+        if status == "unrecognised":
+            unrecognised.add(iso)
+    return out, unrecognised
 
 
 _FSB_CACHE: dict[str, float] | None = None

@@ -172,12 +172,24 @@ def open_capacity(day, link_cap, cap_factor, link_open, link_restricted, scale, 
 
 
 @njit(cache=True)
+def mark_choosers(day, head, nxt, state, path, cell, doc, special, reason, cell_origin_idx, reason_urgent,
+                  class_index, need):
+    """Which classes have a traveller choosing today (only their tables are computed)."""
+    need[:] = False
+    a = head[day]
+    while a != -1:
+        if state[a] == LEAVING and path[a] == -1:
+            need[class_index[cell_origin_idx[cell[a]], doc[a], special[a], reason_urgent[reason[a]]]] = True
+        a = nxt[a]
+
+
+@njit(cache=True)
 def choice_tables(
     day, n_classes, class_origin, class_doc, class_special, class_urgent, origin_path_start,
     path_links, path_len, path_entry, path_dest, path_hours, path_logcost, path_exit, path_borders,
     link_open, link_restricted, link_mode, entry_admitted, entry_modes, entry_max_stay, unknown_stay,
     dest_static, net_base, arrivals_cum, scale, enq, served, cap_today,
-    b_hours, urgency, b_cost, b_stay, b_net, b_border, mu, cum, class_ok, util, n_countries,
+    b_hours, urgency, b_cost, b_stay, b_net, b_border, mu, cum, class_ok, util, n_countries, need,
 ):
     """Per class (origin x document x special grounds x urgency) and day: nested-logit probabilities over the
     feasible (destination, route) pairs of the class's origin, stored as cumulative sums in ``cum`` (each class
@@ -198,6 +210,9 @@ def choice_tables(
             stay = min(max(stay, 1.0), 365.0)
             vdest[d, c] = dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
     for k in range(n_classes):
+        if not need[k]:
+            class_ok[k] = False
+            continue
         o = class_origin[k]
         dd = class_doc[k]
         sp = class_special[k]

@@ -67,14 +67,14 @@ class RunSpec:
     params: dict[str, float]
 
 
-def _one(scenario: str, spec: RunSpec, scale: float, shard: str) -> dict:
-    """Worker: simulate one run and write its shard; returns its summary."""
+def _one(scenario: str, spec: RunSpec, scale: float, store_dir: str) -> dict:
+    """Worker: simulate one run and write its shard into the store; returns its summary."""
     from emigre.behaviour.exodus import simulate
 
+    from emigre.results import ResultStore
+
     result = simulate(scenario, seed=spec.seed, params=spec.params, scale=scale)
-    frame = result.to_frame()
-    frame.insert(0, "run", spec.run)
-    write_parquet(frame, Path(shard))
+    ResultStore(Path(store_dir)).write_run(spec.run, result.to_frame())
     return result.summary() | {"run": spec.run, "draw": spec.draw}
 
 
@@ -102,16 +102,17 @@ def run_ensemble(
     load_scenario(scenario, params=params)  # fail early on a bad scenario or parameter name
     draws = draws or [{}]
     specs = [RunSpec(i, seed + i, i % len(draws), {**draws[i % len(draws)], **(params or {})}) for i in range(runs)]
-    shard_dir = Path(out_dir) / "runs"
-    shard_dir.mkdir(parents=True, exist_ok=True)
-    for old in shard_dir.glob("run-*.parquet"):
+    from emigre.results import ResultStore
+
+    store = ResultStore(out_dir)
+    for old in store.shard_paths():
         old.unlink()
     workers = max(1, min(workers or os.cpu_count() or 1, runs))
     out: dict[int, dict] = {}
     t0 = time.perf_counter()
     if workers == 1:
         for s in specs:
-            out[s.run] = _one(scenario, s, scale, str(shard_dir / f"run-{s.run:04d}.parquet"))
+            out[s.run] = _one(scenario, s, scale, str(out_dir))
             if progress:
                 progress(len(out), runs, out[s.run])
     else:
@@ -119,7 +120,7 @@ def run_ensemble(
 
         ctx = mp.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futs = [pool.submit(_one, scenario, s, scale, str(shard_dir / f"run-{s.run:04d}.parquet")) for s in specs]
+            futs = [pool.submit(_one, scenario, s, scale, str(out_dir)) for s in specs]
             for f in as_completed(futs):
                 summary = f.result()
                 out[summary["run"]] = summary
