@@ -60,7 +60,8 @@ class Paths:
 
 @dataclass
 class ExodusResult:
-    """Day x ... arrays of one run (persons: agent counts times ``scale``) and its bookkeeping."""
+    """Day x ... arrays of one run, in travellers (times ``scale`` = persons; ``national`` and ``to_frame`` convert),
+    and its bookkeeping."""
 
     dates: np.ndarray
     reasons: list[str]
@@ -91,6 +92,11 @@ class ExodusResult:
     params: dict[str, float] = field(default_factory=dict)
     capacity: np.ndarray | None = None  # persons/day per link (0 = no limit) x day factor
     log: np.ndarray | None = None  # event log (tests)
+    #: [threshold (STAY_THRESHOLDS days), arrival day, country]: stays begun that day that lasted at least the
+    #: threshold (completed, or still running at the end and already that long); shorter running stays are
+    #: censored - an observation operator must not use arrivals within a threshold of the end.
+    stay_hist: np.ndarray | None = None
+    stay_thresholds: tuple[int, ...] = tuple(int(t) for t in K.STAY_THRESHOLDS)
 
     NAT = ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum", "leaving",
            "travellers_cum", "stayed_cum")
@@ -403,6 +409,7 @@ class ExodusRuleset:
         self.visa_runs = z((D, C), dtype=np.int64)
         self.regularised = z((D, C), dtype=np.int64)
         self.onward = z((D, C), dtype=np.int64)
+        self.stay_hist = z((len(K.STAY_THRESHOLDS), D, C), dtype=np.int64)
         self.log = np.zeros((max(log_events, 0), 7), dtype=np.int64)
         self.nlog = np.zeros(1, dtype=np.int64)
         self.agent_steps = 0
@@ -489,7 +496,7 @@ class ExodusRuleset:
             p["choice_log_cost"], p["choice_log_stay"], p["choice_network"], p["air_cost_rub_per_km"],
             self.cnt, self.present_place, self.present_country, self.present_cr, self.abroad_by_now, self.arrivals,
             self.dep_by, self.nat, self.link_out, self.link_in, self.wait_sum, self.visa_runs, self.regularised,
-            self.onward, self.log, self.nlog,
+            self.onward, self.log, self.nlog, self.stay_hist,
         )
 
     def record(self, day: int) -> None:
@@ -500,6 +507,16 @@ class ExodusRuleset:
 
     def result(self, seconds: float, step_seconds: dict[str, float]) -> ExodusResult:
         cw = self.cw
+        # stays still running at the end count under the thresholds they have already reached
+        stay_hist = self.stay_hist.copy()
+        a = self.pop.arrays
+        n = self.pop.n
+        abroad = np.flatnonzero(a["state"][:n] == K.ABROAD)
+        start = a["arrived"][abroad]
+        dur = (self.n_days - 1) - start
+        for k, thr in enumerate(K.STAY_THRESHOLDS):
+            sel = dur >= thr
+            np.add.at(stay_hist[k], (start[sel], a["country"][abroad][sel]), 1)
         return ExodusResult(
             dates=cw.dates, reasons=self.reasons, groups=self.groups, countries=cw.countries,
             place_ids=cw.place_ids, link_ids=cw.link_ids, nat=self.nat, dep_by=self.dep_by,
@@ -510,6 +527,7 @@ class ExodusRuleset:
             agent_steps=self.agent_steps, step_seconds=dict(step_seconds), params=dict(self.p),
             capacity=self.link_cap[None, :] * cw.link_capacity_factor * (cw.link_open | cw.link_restricted),
             log=self.log[: min(int(self.nlog[0]), len(self.log))] if len(self.log) else None,
+            stay_hist=stay_hist,
         )
 
 
@@ -628,7 +646,7 @@ def _read_population(path: Path) -> dict[tuple[str, str], float]:
             raise InputError(path, f"missing column {col!r}", line=1, expected="age, sex, persons, source")
     out: dict[tuple[str, str], float] = {}
     for line, row in rows:
-        rec = dict(zip(header, row))
+        rec = dict(zip(header, row, strict=False))
         age, sex = rec.get("age", ""), rec.get("sex", "")
         if age not in AGES:
             raise InputError(path, "unknown age group", line=line, column="age", expected=" | ".join(AGES), got=age)
@@ -659,7 +677,7 @@ def _read_destinations(path: Path, countries: set[str]) -> tuple[set[str], set[s
         raise InputError(path, "missing columns", line=1, expected="iso3, russian_speaking, source, notes, status")
     out, unrecognised = set(), set()
     for line, row in rows:
-        rec = dict(zip(header, row))
+        rec = dict(zip(header, row, strict=False))
         iso, flag = rec.get("iso3", ""), rec.get("russian_speaking", "")
         if iso not in countries:
             raise InputError(path, "unknown country", line=line, column="iso3", expected="a code of countries.csv",

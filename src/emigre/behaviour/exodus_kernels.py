@@ -28,6 +28,8 @@ S_COUNT, S_REASON, S_DOC, S_SCHENGEN, S_SPECIAL, S_PATIENCE, S_REFUSE = 1, 2, 3,
 S_CHOICE, S_RETURN, S_ONWARD, S_LIMIT, S_ONWARD_DEST = 100, 200, 300, 400, 500
 # breakdown groups: reason (R), age (5), sex (2), education (2), it (2), document (3)
 N_AGE, N_SEX, N_EDU, N_IT, N_DOC = 5, 2, 2, 2, 3
+# stay-duration thresholds (days) of the statistical rules (e.g. 183 days, 12 months)
+STAY_THRESHOLDS = np.array([90, 183, 365], dtype=np.int64)
 # event-log columns (tests): day, key-index, kind, link, country, document, special
 EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
 
@@ -349,7 +351,7 @@ def act(
     air_cost_per_km,
     # running counters and day results
     cnt, present_place, present_country, present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, link_in,
-    wait_sum, visa_runs, regularised, onward_c, log, nlog,
+    wait_sum, visa_runs, regularised, onward_c, log, nlog, stay_hist,
 ):
     """Everything travellers due today do: choose a route, travel (queues and exit rules at the border),
     arrive, and, abroad, act at their stay limit, move on or return."""
@@ -397,14 +399,14 @@ def act(
             if ret_day[a] >= 0 and day >= ret_day[a]:
                 _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place,
                              present_country, present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu,
-                             cell_it, n_reasons, gr, log, nlog, special)
+                             cell_it, n_reasons, gr, log, nlog, special, arrived, stay_hist)
             elif onw_day[a] >= 0 and day >= onw_day[a]:
                 if not _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path,
                                dest, country, entry_admitted, entry_modes, country_main_place, country_lat,
                                country_lon, dest_static, net_base, arrivals_cum, scale, b_hours, b_cost,
                                b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km, cnt,
                                present_place, present_country, present_cr, abroad_by, onward_c, cell_age,
-                               cell_sex, cell_edu, cell_it, n_reasons, gr):
+                               cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, stay_hist):
                     onw_day[a] = -1
                     _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
             elif limit_day[a] >= 0 and day >= limit_day[a]:
@@ -428,13 +430,14 @@ def act(
                     country, entry_admitted, entry_modes, country_main_place, country_lat, country_lon,
                     dest_static, net_base, arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay,
                     unknown_stay, air_cost_per_km, cnt, present_place, present_country, present_cr, abroad_by,
-                    onward_c, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr,
+                    onward_c, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, stay_hist,
                 ):
                     pass
                 else:
                     _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt,
                                  present_place, present_country, present_cr, abroad_by, nat, link_in, cell_age,
-                                 cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special)
+                                 cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special, arrived,
+                                 stay_hist)
             else:
                 _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
         a = nx
@@ -619,8 +622,13 @@ def _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
 
 @njit(cache=True)
 def _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age, cell_sex,
-                   cell_edu, cell_it, n_reasons, gr):
+                   cell_edu, cell_it, n_reasons, gr, day, arrived, stay_hist):
     c = country[a]
+    # completed stay: count it under every duration threshold it reached (statistical-immigrant rules)
+    dur = day - arrived[a]
+    for k in range(STAY_THRESHOLDS.shape[0]):
+        if dur >= STAY_THRESHOLDS[k]:
+            stay_hist[k, arrived[a], c] += 1
     present_country[c] -= 1
     present_cr[c, reason[a]] -= 1
     cnt[C_ABROAD] -= 1
@@ -632,9 +640,9 @@ def _leave_country(a, cell, reason, doc, country, cnt, present_country, present_
 @njit(cache=True)
 def _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place, present_country,
                  present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, log,
-                 nlog, special):
+                 nlog, special, arrived, stay_hist):
     _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
-                   cell_sex, cell_edu, cell_it, n_reasons, gr)
+                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, stay_hist)
     present_place[place[a]] -= 1
     state[a] = RETURNED
     cnt[C_RETURNED] += 1
@@ -649,7 +657,7 @@ def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
             entry_admitted, entry_modes, country_main_place, country_lat, country_lon, dest_static, net_base,
             arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km,
             cnt, present_place, present_country, present_cr, abroad_by, onward_c, cell_age, cell_sex, cell_edu,
-            cell_it, n_reasons, gr):
+            cell_it, n_reasons, gr, arrived, stay_hist):
     """Move on from the current country to another one that admits the traveller by air today (logit over
     destinations: the destination terms of the first choice plus flight time and fare). Returns False when
     no country qualifies."""
@@ -683,7 +691,7 @@ def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
             if u < acc:
                 break
     _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
-                   cell_sex, cell_edu, cell_it, n_reasons, gr)
+                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, stay_hist)
     onward_c[day, c0] += 1
     cnt[C_TRANSIT] += 1
     state[a] = TRANSIT

@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from emigre.ensemble.run import parse_params, run_ensemble, write_single_run
 from emigre.errors import EmigreError
@@ -82,4 +81,4 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run_cmd)
 
 
-__all__ = ["register", "Table"]
+__all__ = ["register"]

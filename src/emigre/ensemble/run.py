@@ -70,7 +70,6 @@ class RunSpec:
 def _one(scenario: str, spec: RunSpec, scale: float, store_dir: str) -> dict:
     """Worker: simulate one run and write its shard into the store; returns its summary."""
     from emigre.behaviour.exodus import simulate
-
     from emigre.results import ResultStore
 
     result = simulate(scenario, seed=spec.seed, params=spec.params, scale=scale)
