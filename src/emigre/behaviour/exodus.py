@@ -90,7 +90,9 @@ class ExodusResult:
     agent_steps: int
     step_seconds: dict[str, float] = field(default_factory=dict)
     params: dict[str, float] = field(default_factory=dict)
-    capacity: np.ndarray | None = None  # persons/day per link (0 = no limit) x day factor
+    #: day x link throughput in persons: exit links only (other links have no limit and show 0); 0 on an exit
+    #: link's shut days
+    capacity: np.ndarray | None = None
     log: np.ndarray | None = None  # event log (tests)
     #: [threshold (STAY_THRESHOLDS days), arrival day, country]: stays begun that day that lasted at least the
     #: threshold (completed, or still running at the end and already that long); shorter running stays are
@@ -389,6 +391,7 @@ class ExodusRuleset:
         self.remaining = np.zeros(L, dtype=np.int64)
         self.cap_today = np.zeros(L)
         self.cap_n = np.zeros(L, dtype=np.int64)
+        self.ghost = np.zeros(L, dtype=np.int64)  # tickets of travellers who left a queue
         self.present_place = np.zeros(P, dtype=np.int64)
         self.present_country = np.zeros(C, dtype=np.int64)
         self.present_cr = np.zeros((C, R), dtype=np.int64)
@@ -456,7 +459,7 @@ class ExodusRuleset:
     def capacity(self, day: int) -> None:
         cw = self.cw
         K.open_capacity(day, self.link_cap, cw.link_capacity_factor, cw.link_open, cw.link_restricted, self.scale,
-                        self.enq, self.served, self.remaining, self.cap_today, self.cap_n)
+                        self.enq, self.served, self.remaining, self.cap_today, self.cap_n, self.ghost)
 
     def choice(self, day: int) -> None:
         cw, p, pl, a = self.cw, self.p, self.paths, self.pop.arrays
@@ -489,7 +492,7 @@ class ExodusRuleset:
             cw.entry_max_stay, int(p["unknown_stay_limit_days"]), self.country_main_place, self.country_lat,
             self.country_lon, self.dest_static, self.net_base, self.arrivals_cum, self.scale,
             self.class_index, self.cum, self.class_ok, pl.origin_start,
-            self.enq, self.served, self.remaining, self.cap_n,
+            self.enq, self.served, self.remaining, self.cap_n, self.ghost,
             p["patience_days"], int(p["give_up_days"]), self.land_refusal_share, self.land_refusal_on,
             self.exit_ban_share, self.exit_ban_on, p["regularise_share"], p["visa_run_share"],
             p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
@@ -502,7 +505,7 @@ class ExodusRuleset:
     def record(self, day: int) -> None:
         self.agent_steps += int(self.cnt[K.C_LEAVING] + self.cnt[K.C_TRANSIT] + self.cnt[K.C_ABROAD])
         K.record(day, self.cnt, self.nat, self.present_place, self.present_country, self.present_cr,
-                 self.abroad_by_now, self.enq, self.served, self.out_place, self.out_country, self.out_cr,
+                 self.abroad_by_now, self.enq, self.served, self.ghost, self.out_place, self.out_country, self.out_cr,
                  self.abroad_by, self.queue)
 
     def result(self, seconds: float, step_seconds: dict[str, float]) -> ExodusResult:

@@ -152,10 +152,13 @@ def create_travellers(
 
 @njit(cache=True)
 def open_capacity(day, link_cap, cap_factor, link_open, link_restricted, scale, enq, served, remaining, cap_today,
-                  cap_n):
+                  cap_n, ghost):
     """Serve queued tickets first (FIFO), leave the rest of today's capacity to newcomers."""
     for lk in range(link_cap.shape[0]):
         if link_cap[lk] <= 0.0 or not (link_open[day, lk] or link_restricted[day, lk]):
+            # a shut link clears its queue: the ticket holders find it shut and choose again
+            served[lk] = enq[lk]
+            ghost[lk] = 0
             remaining[lk] = 0
             cap_today[lk] = 0.0
             cap_n[lk] = 0
@@ -167,6 +170,10 @@ def open_capacity(day, link_cap, cap_factor, link_open, link_restricted, scale, 
         ncap = int(whole) + (1 if (math.floor((day + 1) * frac) - math.floor(day * frac)) > 0 else 0)
         cap_today[lk] = cap
         cap_n[lk] = ncap
+        # tickets of travellers who left the queue are skipped without using capacity
+        skip = min(ghost[lk], enq[lk] - served[lk])
+        served[lk] += skip
+        ghost[lk] -= skip
         waiting = enq[lk] - served[lk]
         take = min(waiting, ncap)
         served[lk] += take
@@ -291,7 +298,10 @@ def _sample(cum_row, n, u):
 
 
 @njit(cache=True)
-def _schedule(a, when, n_days, head, nxt, due):
+def _schedule(a, today, when, n_days, head, nxt, due):
+    """Put ``a`` in the bucket of day ``when`` (never today's again: that bucket is being walked)."""
+    if when <= today:
+        when = today + 1
     due[a] = when
     if when < n_days:
         nxt[a] = head[when]
@@ -344,7 +354,7 @@ def act(
     # choice
     class_index, cum, class_ok, origin_path_start,
     # queues
-    enq, served, remaining, cap_n,
+    enq, served, remaining, cap_n, ghost,
     # parameters
     patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share, exit_ban_on,
     regularise_share, visa_run_share, onward_share, onward_rate, return_rate, b_hours, b_cost, b_stay, b_net,
@@ -390,7 +400,7 @@ def act(
                     cell_edu, cell_it, cell_reservist, n_reasons, reason_urgent, path_links, path_len,
                     path_entry, path_next, link_intl, link_hours, link_mode, link_exit, link_open,
                     link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum,
-                    enq, served, remaining, cap_n, patience_days, give_up_days, land_refusal_share, land_refusal_on,
+                    enq, served, remaining, cap_n, ghost, patience_days, give_up_days, land_refusal_share, land_refusal_on,
                     exit_ban_share, exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country,
                     present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog)
         elif st == ABROAD:
@@ -408,7 +418,7 @@ def act(
                                present_place, present_country, present_cr, abroad_by, onward_c, cell_age,
                                cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, stay_hist):
                     onw_day[a] = -1
-                    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+                    _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
             elif limit_day[a] >= 0 and day >= limit_day[a]:
                 u = uniform(seed, key[a], day, S_LIMIT + ev)
                 nevent[a] = ev + 1
@@ -418,13 +428,13 @@ def act(
                     limit_day[a] = -1
                     regularised[day, c] += 1
                     _log(log, nlog, day, a, EV_REGULARISE, -1, c, doc[a], special[a])
-                    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+                    _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
                 elif u < reg + (1.0 - reg) * visa_run_share and entry_admitted[day, c, doc[a]]:
                     ms = entry_max_stay[day, c, doc[a]]
                     limit_day[a] = day + (unknown_stay if ms < 0 else ms)
                     visa_runs[day, c] += 1
                     _log(log, nlog, day, a, EV_VISA_RUN, -1, c, doc[a], special[a])
-                    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+                    _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
                 elif uniform(seed, key[a], day, S_ONWARD + ev) < onward_share and _onward(
                     a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path, dest,
                     country, entry_admitted, entry_modes, country_main_place, country_lat, country_lon,
@@ -439,7 +449,7 @@ def act(
                                  cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special, arrived,
                                  stay_hist)
             else:
-                _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+                _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
         a = nx
 
 
@@ -472,7 +482,7 @@ def _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_o
         cnt[C_LEAVING] -= 1
         cnt[C_STAYED] += 1
         return
-    _schedule(a, day + 1, n_days, head, nxt, due)
+    _schedule(a, day, day + 1, n_days, head, nxt, due)
 
 
 @njit(cache=True)
@@ -482,7 +492,7 @@ def _travel(
     onw_day, nevent, cell_origin_place, cell_age, cell_sex, cell_edu, cell_it, cell_reservist, n_reasons,
     reason_urgent, path_links, path_len, path_entry, path_next, link_intl, link_hours, link_mode, link_exit,
     link_open, link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum, enq,
-    served, remaining, cap_n, patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share,
+    served, remaining, cap_n, ghost, patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share,
     exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country, present_cr, abroad_by,
     arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog,
 ):
@@ -497,6 +507,8 @@ def _travel(
             ok = entry_admitted[day, c, doc[a]] and ((entry_modes[day, c, doc[a]] >> link_mode[lk]) & 1) == 1
         if not ok:
             if qlink[a] >= 0:
+                if ticket[a] >= served[qlink[a]]:
+                    ghost[qlink[a]] += 1
                 qlink[a] = -1
             if state[a] == LEAVING:
                 path[a] = -1
@@ -531,7 +543,7 @@ def _travel(
                     return
             if qlink[a] == lk:
                 if ticket[a] >= served[lk]:
-                    _schedule(a, day + 1, n_days, head, nxt, due)
+                    _schedule(a, day, day + 1, n_days, head, nxt, due)
                     return
                 qlink[a] = -1
                 wait_sum[day, lk] += day - qsince[a]
@@ -550,7 +562,7 @@ def _travel(
                 enq[lk] += 1
                 qlink[a] = lk
                 qsince[a] = day
-                _schedule(a, day + 1, n_days, head, nxt, due)
+                _schedule(a, day, day + 1, n_days, head, nxt, due)
                 return
             # cross the border out of Russia
             link_out[day, lk] += 1
@@ -584,10 +596,10 @@ def _travel(
                         n_reasons, gr, log, nlog, special)
                 return
         if hours >= 24.0:
-            _schedule(a, day + int(hours // 24.0), n_days, head, nxt, due)
+            _schedule(a, day, day + int(hours // 24.0), n_days, head, nxt, due)
             return
     # a path always ends on entering its destination; reaching here means an empty path
-    _schedule(a, day + 1, n_days, head, nxt, due)
+    _schedule(a, day, day + 1, n_days, head, nxt, due)
 
 
 @njit(cache=True)
@@ -617,7 +629,7 @@ def _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
     ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
     u = uniform(seed, key[a], day, S_ONWARD + ev)
     onw_day[a] = day + 1 + int(-math.log(1.0 - u) / max(onward_rate, 1e-12)) if onward_rate > 0 else -1
-    _schedule(a, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+    _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
 
 
 @njit(cache=True)
@@ -649,7 +661,7 @@ def _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cn
     nat[day, N_RETURNS] += 1
     if exit_link[a] >= 0:
         link_in[day, exit_link[a]] += 1
-    _log(log, nlog, day, a, EV_RETURN, exit_link[a], 0, doc[a], special[a])
+    _log(log, nlog, day, a, EV_RETURN, exit_link[a], country[a], doc[a], special[a])
 
 
 @njit(cache=True)
@@ -700,7 +712,7 @@ def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
     present_place[place[a]] -= 1
     place[a] = country_main_place[target]
     present_place[place[a]] += 1
-    _schedule(a, day + 1, n_days, head, nxt, due)
+    _schedule(a, day, day + 1, n_days, head, nxt, due)
     return True
 
 
@@ -714,7 +726,7 @@ def _gc_km(lat1, lon1, lat2, lon2):
 
 
 @njit(cache=True)
-def record(day, cnt, nat, present_place, present_country, present_cr, abroad_by, enq, served, place_out,
+def record(day, cnt, nat, present_place, present_country, present_cr, abroad_by, enq, served, ghost, place_out,
            country_out, cr_out, abroad_out, queue_out):
     """Snapshot today's stocks into the day x ... result arrays."""
     nat[day, N_DEPARTED] = cnt[C_DEPARTED]
@@ -729,4 +741,4 @@ def record(day, cnt, nat, present_place, present_country, present_cr, abroad_by,
     cr_out[day, :, :] = present_cr
     abroad_out[day, :] = abroad_by
     for lk in range(enq.shape[0]):
-        queue_out[day, lk] = enq[lk] - served[lk]
+        queue_out[day, lk] = enq[lk] - served[lk] - ghost[lk]

@@ -501,7 +501,7 @@ def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | 
             ok = False
         pop = rd.number(t, line, row, "population", integer=True)
         src = rd.source(t, line, row)
-        if not ok or False in (lat, lon, pop) or None in (kind, src):
+        if not ok or any(x is False for x in (lat, lon, pop)) or None in (kind, src):
             continue
         places[pid] = Place(
             id=pid,
@@ -599,7 +599,7 @@ def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | 
         if row["from"] == row["to"] and row["from"]:
             problems.add(t.path, "link joins a place to itself", line=line, column="to", got=row["to"])
             continue
-        if None in ends or mode is None or src is None or False in (dist, hours, cap, cost):
+        if None in ends or mode is None or src is None or any(x is False for x in (dist, hours, cap, cost)):
             continue
         a, b = ends
         derived = dist is None or hours is None
@@ -668,7 +668,7 @@ def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | 
                 )
                 continue
         if (
-            False in (d0, d1, value)
+            any(x is False for x in (d0, d1, value))
             or None in (effect, src, matched)
             or not rd.period(t, line, d0, d1, "date_end")
         ):
@@ -719,7 +719,11 @@ def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | 
             continue
         d0, d1 = rd.date(t, line, row, "valid_from"), rd.date(t, line, row, "valid_to")
         src = rd.source(t, line, row)
-        if None in (doc, rule, src) or False in (stay, d0, d1) or not rd.period(t, line, d0, d1, "valid_to"):
+        if (
+            None in (doc, rule, src)
+            or any(x is False for x in (stay, d0, d1))
+            or not rd.period(t, line, d0, d1, "valid_to")
+        ):
             continue
         rules.append(
             EntryRule(
@@ -761,7 +765,12 @@ def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | 
                     got=v,
                 )
                 ok = False
-        if not ok or None in (kind, src) or False in (d0, d1) or not rd.period(t, line, d0, d1, "date_end"):
+        if (
+            not ok
+            or None in (kind, src)
+            or any(x is False for x in (d0, d1))
+            or not rd.period(t, line, d0, d1, "date_end")
+        ):
             continue
         pushes.append(
             PushEvent(
