@@ -97,3 +97,20 @@ def flee_mali():
     from emigre.flee.reader import read_scenario, read_settings
 
     return read_scenario(FLEE_DIR / "scenarios" / "mali2012"), read_settings(FLEE_DIR / "simsetting.yml")
+
+
+@pytest.fixture(scope="session")
+def main_job(tmp_path_factory):
+    """The real main job (``emigre run russia-2022``), small: 2 runs at 50 persons per traveller, one worker.
+    Returns (output directory, captured stdout)."""
+    import contextlib
+    import io
+
+    from emigre.cli import main
+
+    out = tmp_path_factory.mktemp("main-job")
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main(["run", "russia-2022", "--runs", "2", "--scale", "50", "--workers", "1", "--out", str(out)])
+    assert rc == 0, buf.getvalue()
+    return out, buf.getvalue()

@@ -98,6 +98,12 @@ class ExodusResult:
     #: threshold (completed, or still running at the end and already that long); shorter running stays are
     #: censored - an observation operator must not use arrivals within a threshold of the end.
     stay_hist: np.ndarray | None = None
+    #: [threshold, day, country]: stays that ended that day having lasted at least the threshold
+    stay_end_hist: np.ndarray | None = None
+    #: [day, country]: every entry of an emigrant into a country (first entry, transit, onward move; not
+    #: border runs, see ``visa_runs``) and every exit from it (transit, onward move, return)
+    entries: np.ndarray | None = None
+    exits: np.ndarray | None = None
     stay_thresholds: tuple[int, ...] = tuple(int(t) for t in K.STAY_THRESHOLDS)
 
     NAT = ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum", "leaving",
@@ -156,7 +162,7 @@ class ExodusResult:
             for r, reason in enumerate(self.reasons):
                 add(iso, "present", f"reason={reason}", self.present_cr[:, c, r])
         for p, pid in enumerate(self.place_ids):
-            add(pid, "present", "", self.present_place[:, p])
+            add(pid, "present_place", "", self.present_place[:, p])
         with np.errstate(invalid="ignore", divide="ignore"):
             mean_wait = np.where(self.link_out > 0, self.wait_sum / np.maximum(self.link_out, 1), 0.0)
         for k, lid in enumerate(self.link_ids):
@@ -305,6 +311,8 @@ class ExodusRuleset:
     def _setup_links_and_countries(self) -> None:
         cw, p, w = self.cw, self.p, self.world
         rus = cw.countries.index(HOME)
+        if rus != 0:
+            raise EmigreError(f"countries.csv of {w.name} must list {HOME} first (the kernels take country 0 as home)")
         fc = cw.place_country[cw.link_from]
         tc = cw.place_country[cw.link_to]
         self.link_exit = ((fc == rus) != (tc == rus)).astype(np.bool_)
@@ -412,7 +420,7 @@ class ExodusRuleset:
         self.visa_runs = z((D, C), dtype=np.int64)
         self.regularised = z((D, C), dtype=np.int64)
         self.onward = z((D, C), dtype=np.int64)
-        self.stay_hist = z((len(K.STAY_THRESHOLDS), D, C), dtype=np.int64)
+        self.cstat = z((2 * len(K.STAY_THRESHOLDS) + 2, D, C), dtype=np.int64)
         self.log = np.zeros((max(log_events, 0), 7), dtype=np.int64)
         self.nlog = np.zeros(1, dtype=np.int64)
         self.agent_steps = 0
@@ -499,7 +507,7 @@ class ExodusRuleset:
             p["choice_log_cost"], p["choice_log_stay"], p["choice_network"], p["air_cost_rub_per_km"],
             self.cnt, self.present_place, self.present_country, self.present_cr, self.abroad_by_now, self.arrivals,
             self.dep_by, self.nat, self.link_out, self.link_in, self.wait_sum, self.visa_runs, self.regularised,
-            self.onward, self.log, self.nlog, self.stay_hist,
+            self.onward, self.log, self.nlog, self.cstat,
         )
 
     def record(self, day: int) -> None:
@@ -511,7 +519,8 @@ class ExodusRuleset:
     def result(self, seconds: float, step_seconds: dict[str, float]) -> ExodusResult:
         cw = self.cw
         # stays still running at the end count under the thresholds they have already reached
-        stay_hist = self.stay_hist.copy()
+        nk = len(K.STAY_THRESHOLDS)
+        stay_hist = self.cstat[:nk].copy()
         a = self.pop.arrays
         n = self.pop.n
         abroad = np.flatnonzero(a["state"][:n] == K.ABROAD)
@@ -530,7 +539,8 @@ class ExodusRuleset:
             agent_steps=self.agent_steps, step_seconds=dict(step_seconds), params=dict(self.p),
             capacity=self.link_cap[None, :] * cw.link_capacity_factor * (cw.link_open | cw.link_restricted),
             log=self.log[: min(int(self.nlog[0]), len(self.log))] if len(self.log) else None,
-            stay_hist=stay_hist,
+            stay_hist=stay_hist, stay_end_hist=self.cstat[nk:2 * nk], entries=self.cstat[K.CS_ENTRIES],
+            exits=self.cstat[K.CS_EXITS],
         )
 
 

@@ -30,6 +30,10 @@ S_CHOICE, S_RETURN, S_ONWARD, S_LIMIT, S_ONWARD_DEST = 100, 200, 300, 400, 500
 N_AGE, N_SEX, N_EDU, N_IT, N_DOC = 5, 2, 2, 2, 3
 # stay-duration thresholds (days) of the statistical rules (e.g. 183 days, 12 months)
 STAY_THRESHOLDS = np.array([90, 183, 365], dtype=np.int64)
+# rows of ``cstat`` [row, day, country]: 0..K-1 stays by arrival day lasting >= STAY_THRESHOLDS[k]; K..2K-1 the
+# same by the day the stay ended; 2K entries of emigrants into the country; 2K+1 exits from it
+CS_ENTRIES = 2 * 3
+CS_EXITS = 2 * 3 + 1
 # event-log columns (tests): day, key-index, kind, link, country, document, special
 EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
 
@@ -361,7 +365,7 @@ def act(
     air_cost_per_km,
     # running counters and day results
     cnt, present_place, present_country, present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, link_in,
-    wait_sum, visa_runs, regularised, onward_c, log, nlog, stay_hist,
+    wait_sum, visa_runs, regularised, onward_c, log, nlog, cstat,
 ):
     """Everything travellers due today do: choose a route, travel (queues and exit rules at the border),
     arrive, and, abroad, act at their stay limit, move on or return."""
@@ -374,6 +378,7 @@ def act(
         if st == LEAVING or st == TRANSIT:
             if st == TRANSIT and path[a] == -2:
                 # end of an onward move
+                cstat[CS_ENTRIES, day, dest[a]] += 1
                 _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest,
                         country, arrived, limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay,
                         onward_rate, return_rate, reason_urgent, cnt, present_place, present_country,
@@ -402,21 +407,21 @@ def act(
                     link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum,
                     enq, served, remaining, cap_n, ghost, patience_days, give_up_days, land_refusal_share, land_refusal_on,
                     exit_ban_share, exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country,
-                    present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog)
+                    present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog, cstat)
         elif st == ABROAD:
             c = country[a]
             ev = nevent[a]
             if ret_day[a] >= 0 and day >= ret_day[a]:
                 _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place,
                              present_country, present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu,
-                             cell_it, n_reasons, gr, log, nlog, special, arrived, stay_hist)
+                             cell_it, n_reasons, gr, log, nlog, special, arrived, cstat)
             elif onw_day[a] >= 0 and day >= onw_day[a]:
                 if not _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path,
                                dest, country, entry_admitted, entry_modes, country_main_place, country_lat,
                                country_lon, dest_static, net_base, arrivals_cum, scale, b_hours, b_cost,
                                b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km, cnt,
                                present_place, present_country, present_cr, abroad_by, onward_c, cell_age,
-                               cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, stay_hist):
+                               cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, cstat):
                     onw_day[a] = -1
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
             elif limit_day[a] >= 0 and day >= limit_day[a]:
@@ -440,14 +445,14 @@ def act(
                     country, entry_admitted, entry_modes, country_main_place, country_lat, country_lon,
                     dest_static, net_base, arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay,
                     unknown_stay, air_cost_per_km, cnt, present_place, present_country, present_cr, abroad_by,
-                    onward_c, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, stay_hist,
+                    onward_c, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, cstat,
                 ):
                     pass
                 else:
                     _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt,
                                  present_place, present_country, present_cr, abroad_by, nat, link_in, cell_age,
                                  cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special, arrived,
-                                 stay_hist)
+                                 cstat)
             else:
                 _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
         a = nx
@@ -494,7 +499,7 @@ def _travel(
     link_open, link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum, enq,
     served, remaining, cap_n, ghost, patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share,
     exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country, present_cr, abroad_by,
-    arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog,
+    arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog, cstat,
 ):
     hours = 0.0
     p = path[a]
@@ -586,6 +591,9 @@ def _travel(
         place[a] = nxt_place
         step[a] = s + 1
         if c >= 0:
+            if country[a] != 0:
+                cstat[CS_EXITS, day, country[a]] += 1  # leaving a transit country
+            cstat[CS_ENTRIES, day, c] += 1
             country[a] = c
             _log(log, nlog, day, a, EV_ENTER, lk, c, doc[a], special[a])
             if c == dest[a]:
@@ -634,13 +642,16 @@ def _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
 
 @njit(cache=True)
 def _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age, cell_sex,
-                   cell_edu, cell_it, n_reasons, gr, day, arrived, stay_hist):
+                   cell_edu, cell_it, n_reasons, gr, day, arrived, cstat):
     c = country[a]
     # completed stay: count it under every duration threshold it reached (statistical-immigrant rules)
     dur = day - arrived[a]
-    for k in range(STAY_THRESHOLDS.shape[0]):
+    nk = STAY_THRESHOLDS.shape[0]
+    for k in range(nk):
         if dur >= STAY_THRESHOLDS[k]:
-            stay_hist[k, arrived[a], c] += 1
+            cstat[k, arrived[a], c] += 1
+            cstat[nk + k, day, c] += 1
+    cstat[2 * nk + 1, day, c] += 1  # an exit from the country
     present_country[c] -= 1
     present_cr[c, reason[a]] -= 1
     cnt[C_ABROAD] -= 1
@@ -652,9 +663,9 @@ def _leave_country(a, cell, reason, doc, country, cnt, present_country, present_
 @njit(cache=True)
 def _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place, present_country,
                  present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, log,
-                 nlog, special, arrived, stay_hist):
+                 nlog, special, arrived, cstat):
     _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
-                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, stay_hist)
+                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, cstat)
     present_place[place[a]] -= 1
     state[a] = RETURNED
     cnt[C_RETURNED] += 1
@@ -669,7 +680,7 @@ def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
             entry_admitted, entry_modes, country_main_place, country_lat, country_lon, dest_static, net_base,
             arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km,
             cnt, present_place, present_country, present_cr, abroad_by, onward_c, cell_age, cell_sex, cell_edu,
-            cell_it, n_reasons, gr, arrived, stay_hist):
+            cell_it, n_reasons, gr, arrived, cstat):
     """Move on from the current country to another one that admits the traveller by air today (logit over
     destinations: the destination terms of the first choice plus flight time and fare). Returns False when
     no country qualifies."""
@@ -703,7 +714,7 @@ def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
             if u < acc:
                 break
     _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
-                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, stay_hist)
+                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, cstat)
     onward_c[day, c0] += 1
     cnt[C_TRANSIT] += 1
     state[a] = TRANSIT

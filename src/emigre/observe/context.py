@@ -1,0 +1,319 @@
+"""What the observation operators need to know about the world beside a simulation result.
+
+- which country sits at the far end of each exit link, and which country a crossing of any international link
+  enters (links abroad are walked in both directions by different routes: a crossing is split between the two
+  countries by the number of enumerated routes walking it each way);
+- EU membership (``EUU`` observations);
+- the ordinary (non-emigrant) travel of Russian citizens: the FSB Border Service's 2019 departures by country,
+  quarter and mode (``data/baselines``), spread evenly over the days of each quarter and scaled by the
+  travel-level parameters of :mod:`emigre.observe.params` for the year (and for EU/Schengen destinations).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from emigre.errors import EmigreError
+from emigre.fileio import read_text
+from emigre.scenario.model import HOME, MODES
+
+#: EU member states (2022); the scenario lists only those it routes to, ordinary travel needs all of them.
+EU27 = frozenset(
+    "AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU SVK SVN ESP "
+    "SWE".split()
+)
+#: EU plus the Schengen associates: where the EU travel level applies.
+EU_SCHENGEN = EU27 | {"NOR", "ISL", "CHE", "LIE"}
+#: FSB modes; "land" = road, rail and on foot (a "land border" count leaves air and sea out).
+FSB_MODES = ("Air", "Car", "Rail", "Ship", "Walk")
+LAND_MODES = ("Car", "Rail", "Walk")
+#: scenario link mode of each FSB mode
+FSB_TO_LINK_MODE = {"Air": "air", "Car": "road", "Rail": "rail", "Ship": "sea", "Walk": "road"}
+#: besides the EU/Schengen area, closed their airspace to Russian carriers at the end of February 2022
+_CLOSED_SKIES = frozenset({"GBR", "CAN", "USA"})
+_FSB_CODE_FIX = {"XOS": "XSO"}  # the FSB series codes South Ossetia XOS; the evidence uses XSO
+BASELINE_YEAR = 2019
+
+
+def _baseline_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "data" / "baselines" / "fsb_departures_2010q1_2020q1.csv"
+
+
+@lru_cache(maxsize=1)
+def fsb_quarterly(year: int = BASELINE_YEAR) -> dict[str, np.ndarray]:
+    """Departures of Russian citizens in ``year`` by destination: ISO3 -> [quarter, mode] (modes FSB_MODES)."""
+    path = _baseline_path()
+    out: dict[str, np.ndarray] = {}
+    for row in csv.DictReader(io.StringIO(read_text(path, what="FSB departures"))):
+        m, _, y = row["Date"].split("/")
+        if int(y) != year:
+            continue
+        iso = _FSB_CODE_FIX.get(row["ISO_A3"], row["ISO_A3"])
+        if not iso or row["Trans"] not in FSB_MODES:
+            continue
+        q = (int(m) - 1) // 3
+        arr = out.setdefault(iso, np.zeros((4, len(FSB_MODES))))
+        arr[q, FSB_MODES.index(row["Trans"])] += float(row["Value"].replace(",", "") or 0)
+    if not out:
+        raise EmigreError(f"{path}: no FSB departures for {year}")
+    return out
+
+
+def _quarter_days(year: int) -> np.ndarray:
+    starts = [dt.date(year, m, 1) for m in (1, 4, 7, 10)] + [dt.date(year + 1, 1, 1)]
+    return np.array([(starts[i + 1] - starts[i]).days for i in range(4)], dtype=np.float64)
+
+
+def days_by_year_quarter(a: dt.date, b: dt.date) -> dict[tuple[int, int], int]:
+    """Number of days of [a, b] in each (year, quarter index 0-3)."""
+    out: dict[tuple[int, int], int] = {}
+    d = a
+    while d <= b:
+        q = (d.month - 1) // 3
+        nxt = dt.date(d.year + (q == 3), 1 if q == 3 else 3 * q + 4, 1)
+        stop = min(b, nxt - dt.timedelta(days=1))
+        out[(d.year, q)] = out.get((d.year, q), 0) + (stop - d).days + 1
+        d = stop + dt.timedelta(days=1)
+    return out
+
+
+@dataclass
+class ObservationContext:
+    """The world as the observation operators see it (build with :meth:`from_scenario`)."""
+
+    scenario: str
+    start: dt.date
+    end: dt.date
+    countries: list[str]
+    eu_members: frozenset[str]
+    link_ids: list[str]
+    link_mode: list[str]
+    exit_country: np.ndarray  # [link] country index beyond an exit link, -1 for other links
+    link_countries: np.ndarray  # [link, 2] country index of the from and to ends
+    entry_weight: np.ndarray  # [link, country] share of a link's crossings that enter the country
+    fsb: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    _open: np.ndarray = field(repr=False, default_factory=lambda: np.ones((1, 0), dtype=bool))  # [day, link]
+    _restricted: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((1, 0), dtype=bool))
+    _link_modes: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype="<U4"))
+    _mode_state: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+    def __hash__(self) -> int:  # identity: the ordinary-travel cache is per context
+        return id(self)
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    @classmethod
+    def from_scenario(cls, scenario: str | Path = "russia-2022", *, end: str | dt.date | None = None):
+        return _context(str(scenario), None if end is None else str(end))
+
+    # ------------------------------------------------------------------ countries
+    def country_index(self, iso: str) -> int:
+        try:
+            return self.countries.index(iso)
+        except ValueError:
+            raise EmigreError(f"country {iso!r} is not in scenario {self.scenario}") from None
+
+    def area(self, code: str) -> tuple[str, ...]:
+        """Scenario countries of an observation's destination code (ALL = every country abroad, EUU = EU)."""
+        if code == "ALL":
+            return tuple(c for c in self.countries if c != HOME)
+        if code == "EUU":
+            return tuple(c for c in self.countries if c in self.eu_members)
+        return (code,) if code in self.countries else ()
+
+    def has_area(self, code: str) -> bool:
+        return bool(self.area(code))
+
+    def day(self, d: dt.date) -> int:
+        return (d - self.start).days
+
+    # ------------------------------------------------------------------ ordinary travel
+    def ordinary_trips(
+        self,
+        code: str | tuple[str, ...],
+        a: dt.date,
+        b: dt.date,
+        theta: dict[str, np.ndarray],
+        modes: tuple[str, ...] | None = None,
+        *,
+        closures: bool = True,
+    ) -> np.ndarray:
+        """Ordinary trips abroad of Russian citizens to ``code`` (ISO3, tuple of ISO3, ALL or EUU) on the days
+        [a, b], one value per theta draw: the 2019 FSB departures of each quarter and mode spread over the
+        quarter's days, times the travel level of the year (``travel_level_2022`` in 2022,
+        ``travel_level_2023`` from 2023, 1 before 2022) and ``travel_level_eu`` for EU/Schengen destinations.
+
+        With ``closures`` (counts at the Russian border by first destination: the FSB's) a mode carries trips
+        only on days it is open to that country (:meth:`mode_state`), times ``ordinary_restricted_share``
+        on days it is restricted to special grounds: a traveller who cannot go directly goes through a third
+        country and is counted there. Without (counts at the destination's border), the 2019 demand stands
+        whatever the route."""
+        comps = self._ordinary_components(self._fsb_isos(code), a, b, tuple(modes or FSB_MODES), closures)
+        n = len(next(iter(theta.values())))
+        levels = (np.ones(n), theta["travel_level_2022"], theta["travel_level_2023"])
+        total = np.zeros(n)
+        for (year_key, eu, restricted), v in comps.items():
+            f = levels[year_key] * v
+            if eu:
+                f = f * theta["travel_level_eu"]
+            if restricted:
+                f = f * theta["ordinary_restricted_share"]
+            total = total + f
+        return total
+
+    def ordinary_daily_peak(
+        self, code: str | tuple[str, ...], a: dt.date, b: dt.date, theta: dict[str, np.ndarray],
+        modes: tuple[str, ...] | None = None,
+        *,
+        closures: bool = True,
+    ) -> np.ndarray:
+        """The highest daily number of ordinary trips on the days [a, b]."""
+        best = None
+        d = a
+        while d <= b:
+            v = self.ordinary_trips(code, d, d, theta, modes, closures=closures)
+            best = v if best is None else np.maximum(best, v)
+            d += dt.timedelta(days=1)
+        assert best is not None
+        return best
+
+    def mode_state(self, iso: str) -> np.ndarray:
+        """[day of the compiled period, FSB mode]: 2 open, 1 restricted to special grounds, 0 closed.
+
+        A mode is open to a country when one of the scenario's exit links of that mode to it is open (the
+        timeline's closures: EU airspace, no Russia-Georgia flights until May 2023, land exits restricted by
+        order 763-r until mid-2022). Where the scenario has no exit link of the mode to the country the FSB
+        baseline stands (open), except flights to EU/Schengen countries, the UK and Canada, which follow the
+        state of the flights to the scenario's EU/Schengen countries (airspace closed end of February 2022).
+        """
+        got = self._mode_state.get(iso)
+        if got is not None:
+            return got
+        state = np.full((len(self._open), len(FSB_MODES)), 2, dtype=np.int8)
+        if iso in self.countries:
+            c = self.countries.index(iso)
+            for j, m in enumerate(FSB_MODES):
+                links = np.flatnonzero((self.exit_country == c) & (self._link_modes == FSB_TO_LINK_MODE[m]))
+                if len(links):
+                    state[:, j] = np.where(self._open[:, links].any(axis=1), 2,
+                                           np.where(self._restricted[:, links].any(axis=1), 1, 0))
+        if iso in EU_SCHENGEN | _CLOSED_SKIES and not self._has_links(iso, "Air"):
+            eu = [self.countries.index(c) for c in self.countries if c in EU_SCHENGEN]
+            links = np.flatnonzero(np.isin(self.exit_country, eu) & (self._link_modes == "air"))
+            if len(links):
+                state[:, FSB_MODES.index("Air")] = np.where(self._open[:, links].any(axis=1), 2, 0)
+        self._mode_state[iso] = state
+        return state
+
+    def _has_links(self, iso: str, mode: str) -> bool:
+        if iso not in self.countries:
+            return False
+        c = self.countries.index(iso)
+        return bool(((self.exit_country == c) & (self._link_modes == FSB_TO_LINK_MODE[mode])).any())
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - contexts are few and live as long as the process
+    def _ordinary_components(
+        self, isos: tuple[str, ...], a: dt.date, b: dt.date, modes: tuple[str, ...], closures: bool
+    ) -> dict[tuple[int, bool, bool], float]:
+        """Trips at level 1 by (year key 0 = before 2022 / 1 = 2022 / 2 = later, EU/Schengen, restricted)."""
+        n_days = (b - a).days + 1
+        if n_days <= 0:
+            return {}
+        dates = np.arange(np.datetime64(a), np.datetime64(b) + 1)
+        years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+        months = dates.astype("datetime64[M]").astype(np.int64) % 12
+        quarter = months // 3
+        year_key = np.where(years < 2022, 0, np.where(years == 2022, 1, 2))
+        day_idx = np.clip((dates - np.datetime64(self.start)).astype(np.int64), 0, len(self._open) - 1)
+        per_day = 1.0 / _quarter_days(BASELINE_YEAR)[quarter]
+        cols = [FSB_MODES.index(m) for m in modes]
+        out: dict[tuple[int, bool, bool], float] = {}
+        for iso in isos:
+            arr = self.fsb.get(iso)
+            if arr is None:
+                continue
+            rate = arr[quarter][:, cols] * per_day[:, None]  # [day, mode]
+            st = self.mode_state(iso)[day_idx][:, cols] if closures else np.full(rate.shape, 2)
+            eu = iso in EU_SCHENGEN
+            for restricted, level in ((False, 2), (True, 1)):
+                v = np.where(st == level, rate, 0.0).sum(axis=1)
+                sums = np.bincount(year_key, weights=v, minlength=3)
+                for yk in range(3):
+                    if sums[yk] > 0:
+                        key = (yk, eu, restricted)
+                        out[key] = out.get(key, 0.0) + float(sums[yk])
+        return out
+
+    def _fsb_isos(self, code: str | tuple[str, ...]) -> tuple[str, ...]:
+        if isinstance(code, tuple):
+            return code
+        if code == "ALL":
+            return tuple(self.fsb)
+        if code == "EUU":
+            return tuple(sorted(EU27))
+        return (code,)
+
+
+@lru_cache(maxsize=8)
+def _context(scenario: str, end: str | None) -> ObservationContext:
+    from emigre.behaviour.exodus import enumerate_paths
+    from emigre.scenario import load_scenario
+
+    world = load_scenario(scenario)
+    cw = world.compile(end=end)
+    rus = cw.countries.index(HOME)
+    pc = cw.place_country
+    fc, tc = pc[cw.link_from], pc[cw.link_to]
+    n_l, n_c = len(cw.link_ids), len(cw.countries)
+    exit_country = np.where((fc == rus) & (tc != rus), tc, -1).astype(np.int64)
+    # direction of the crossings of international links abroad, from the routes the travellers can take
+    paths = enumerate_paths(world, cw)
+    fwd = np.zeros(n_l)
+    bwd = np.zeros(n_l)
+    for q in range(len(paths.length)):
+        prev = int(cw.origin_place[paths.origin[q]])
+        for s in range(int(paths.length[q])):
+            k = int(paths.links[q, s])
+            if cw.link_from[k] == prev:
+                fwd[k] += 1
+            else:
+                bwd[k] += 1
+            prev = int(paths.next_place[q, s])
+    weight = np.zeros((n_l, n_c))
+    for k in range(n_l):
+        if fc[k] == tc[k]:
+            continue
+        if fc[k] == rus:
+            weight[k, tc[k]] = 1.0
+            continue
+        if tc[k] == rus:  # not in russia-2022 (exit links are stored from Russia); kept for other worlds
+            weight[k, fc[k]] = 0.0
+            continue
+        tot = fwd[k] + bwd[k]
+        f = 0.5 if tot == 0 else fwd[k] / tot
+        weight[k, tc[k]] += f
+        weight[k, fc[k]] += 1.0 - f
+    return ObservationContext(
+        scenario=scenario,
+        start=cw.start,
+        end=cw.end,
+        countries=list(cw.countries),
+        eu_members=frozenset(c.iso3 for c in world.countries.values() if c.eu),
+        link_ids=list(cw.link_ids),
+        link_mode=[MODES[m] for m in cw.link_mode],
+        exit_country=exit_country,
+        link_countries=np.stack([fc, tc], axis=1).astype(np.int64),
+        entry_weight=weight,
+        fsb=fsb_quarterly(),
+        _open=np.asarray(cw.link_open, dtype=bool),
+        _restricted=np.asarray(cw.link_restricted, dtype=bool),
+        _link_modes=np.array([MODES[m] for m in cw.link_mode]),
+    )

@@ -1,0 +1,183 @@
+"""Log-likelihood of an observation given what the simulation predicts its source would have counted.
+
+The comparison is on the log scale: the error of log(observed) - log(predicted) follows a Student-t with 3
+degrees of freedom (heavy tails: a figure 10 times off costs a few log units, not hundreds, so no single
+outlier decides the fit) and a scale set by the quality of the source (:func:`quality_class`) and, added in
+quadrature, the model error of the operator (``Reading.extra_sigma``: ordinary travel, proxies).
+
+To take zeros and net (possibly negative) figures, "log" is ``T(x) = asinh(x / 2f) + log f``: equal to log(x)
+for x well above the floor ``f`` (1 person for counts, 1 point for percentages) and linear through zero;
+net flows use f = 1000 persons, so a net of -31,000 vs +17,000 is a large error and +-500 vs 0 a small one.
+
+- point value: log density of the t error (including -log sigma);
+- "more than X" (lower bound): log P(true > X) - flat (about 0) once the prediction is well above X;
+- "less than X" (upper bound): log P(true < X);
+- range [low, high]: log P(low < true < high).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from emigre.evidence.records import Observation
+from emigre.observe.context import ObservationContext
+from emigre.observe.readings import Reading, read_observation
+
+#: error scale (log units, before the t tails) of each source-quality class
+QUALITY_SCALES: dict[str, float] = {
+    "official": 0.2,  # statistical office, ministry data, border service, migration agency, Eurostat
+    "estimate": 0.5,  # press, think tanks, researchers, demographers: estimates with a method
+    "weak": 0.75,  # flagged weak: tertiary (Wikipedia), very rough, biased sample, paraphrased, ambiguous
+    "statement": 1.0,  # political statements, anonymous or unverified sources, outliers, no method
+}
+NU = 3.0  # degrees of freedom of the Student-t error
+
+_STATEMENT_FLAGS = frozenset({"anonymous_source", "political_statement", "unverified", "outlier", "no_method"})
+_WEAK_FLAGS = frozenset(
+    {"weak", "tertiary_source", "rough_estimate", "biased_sample", "low_reliability", "paraphrased_quote",
+     "ambiguous"}
+)
+_STATEMENT_SOURCE = re.compile(r"\bPresident\b|\bConsul|\bPutin\b|\bsources? (?:in|close)|close to (?:the )?Kremlin")
+_OFFICIAL_SOURCE = re.compile(
+    r"\bFSB\b|Border (?:Service|Guard)|\bMVD\b|\bMUP\b|Minist|Migration|Statistic|Rosstat|Geostat|Eurostat|"
+    r"\bBAMF\b|\bMigri\b|Frontex|\bCBP\b|Central Bank|Public Service|Agency|Directorate|authorit|Interior|"
+    r"Justice"
+)
+
+
+def source_of(obs: Observation) -> str:
+    """Who produced the figure: the publisher up to " via " (the outlet that relayed it is not the source)."""
+    return obs.publisher.split(" via ")[0]
+
+
+def quality_class(obs: Observation) -> str:
+    """The source-quality class, by the first rule that matches:
+    1. a statement flag in the notes (anonymous, political statement, unverified, outlier, no method) or a
+       head of state / consul / anonymous insiders as the source -> ``statement``;
+    2. a weakness flag (weak, tertiary source, very rough, biased sample, low reliability, paraphrase,
+       ambiguous) -> ``weak``;
+    3. an official producer (statistics office, ministry, border service, migration agency, Eurostat, ...)
+       -> ``official``;
+    4. otherwise (press, think tanks, researchers) -> ``estimate``."""
+    flags = set(obs.quality_flags)
+    src = source_of(obs)
+    if flags & _STATEMENT_FLAGS or _STATEMENT_SOURCE.search(src):
+        return "statement"
+    if flags & _WEAK_FLAGS:
+        return "weak"
+    if _OFFICIAL_SOURCE.search(src):
+        return "official"
+    return "estimate"
+
+
+def error_scale(obs: Observation, reading: Reading | None = None) -> float:
+    """Scale of the log error: the source class's, with the operator's model error added in quadrature."""
+    s = QUALITY_SCALES[quality_class(obs)]
+    extra = reading.extra_sigma if reading is not None else 0.0
+    return math.sqrt(s * s + extra * extra)
+
+
+# ---------------------------------------------------------------------- Student-t (nu = 3), closed form
+_LOG_C = math.log(2.0 / (math.pi * math.sqrt(3.0)))
+
+
+def t3_logpdf(z):
+    z = np.asarray(z, dtype=np.float64)
+    return _LOG_C - 2.0 * np.log1p(z * z / 3.0)
+
+
+def _t3_tail(y):
+    """P(Z > z) for z = y * sqrt(3) >= 0, accurate far out (series for large y)."""
+    y = np.asarray(y, dtype=np.float64)
+    big = y > 1e3
+    yy = np.where(big, 1.0, y)
+    direct = (np.arctan2(1.0, yy) - yy / (1.0 + yy * yy)) / math.pi
+    yb = np.where(big, y, 1.0)
+    series = (2.0 / (3.0 * yb**3) - 4.0 / (5.0 * yb**5)) / math.pi
+    return np.where(big, series, direct)
+
+
+def t3_cdf(z):
+    z = np.asarray(z, dtype=np.float64)
+    tail = _t3_tail(np.abs(z) / math.sqrt(3.0))
+    return np.where(z >= 0, 1.0 - tail, tail)
+
+
+def t3_logcdf(z):
+    z = np.asarray(z, dtype=np.float64)
+    tail = _t3_tail(np.abs(z) / math.sqrt(3.0))
+    with np.errstate(divide="ignore"):
+        return np.where(z >= 0, np.log1p(-tail), np.log(np.maximum(tail, 1e-300)))
+
+
+# ---------------------------------------------------------------------- the likelihood
+def transform(x, floor: float = 1.0):
+    """``asinh(x / 2 floor) + log(floor)``: log(x) above the floor, linear through zero (negatives allowed)."""
+    return np.arcsinh(np.asarray(x, dtype=np.float64) / (2.0 * floor)) + math.log(floor)
+
+
+def _settings(obs: Observation, sigma, floor, world_ctx) -> tuple[float, float]:
+    if sigma is None or floor is None:
+        from emigre.observe.operators import default_context
+
+        rd = read_observation(obs, world_ctx or default_context())
+        sigma = error_scale(obs, rd) if sigma is None else sigma
+        floor = rd.floor if floor is None else floor
+    return float(sigma), float(floor)
+
+
+def loglik(
+    obs: Observation,
+    predicted,
+    *,
+    sigma: float | None = None,
+    floor: float | None = None,
+    world_ctx: ObservationContext | None = None,
+):
+    """Log-likelihood of ``obs`` given ``predicted`` (a number, or an array: one value per result).
+
+    ``sigma`` and ``floor`` default to the observation's error scale and transform floor (from its reading)."""
+    sigma, floor = _settings(obs, sigma, floor, world_ctx)
+    p = transform(predicted, floor)
+    if obs.bound == "range":
+        lo = (transform(obs.low, floor) - p) / sigma
+        hi = (transform(obs.high, floor) - p) / sigma
+        # the mass between lo and hi, from the side where it is not a difference of two numbers near 1
+        upper_side = lo > 0
+        mass = np.where(upper_side, t3_cdf(-lo) - t3_cdf(-hi), t3_cdf(hi) - t3_cdf(lo))
+        out = np.log(np.maximum(mass, 1e-300))
+    else:
+        z = (transform(obs.quantity, floor) - p) / sigma
+        if obs.bound == "lower":
+            out = t3_logcdf(-z)  # P(true > X): the prediction above X is on the safe side
+        elif obs.bound == "upper":
+            out = t3_logcdf(z)
+        else:
+            out = t3_logpdf(z) - math.log(sigma)
+    out = np.asarray(out, dtype=np.float64)
+    return float(out) if out.ndim == 0 else out
+
+
+def log_error(obs: Observation, predicted, floor: float = 1.0):
+    """log(observed) - log(predicted) on the transform scale (the value, or the middle of a range)."""
+    value = obs.quantity if obs.quantity is not None else math.sqrt(max(obs.low, 1) * max(obs.high, 1))
+    return transform(value, floor) - transform(predicted, floor)
+
+
+def total_loglik(
+    observations: Iterable[Observation],
+    predictions: Mapping[str, float | np.ndarray],
+    *,
+    world_ctx: ObservationContext | None = None,
+):
+    """Sum of :func:`loglik` over the observations that have a prediction (by id); the others are left out
+    (use :func:`emigre.observe.coverage` to see which and why)."""
+    total = 0.0
+    for obs in observations:
+        if obs.id in predictions:
+            total = total + loglik(obs, predictions[obs.id], world_ctx=world_ctx)
+    return total

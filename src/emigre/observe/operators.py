@@ -1,0 +1,532 @@
+"""Observation operators: what each source counted, computed from simulation results.
+
+``predict_many(obs, results)`` gives one value per result (persons, or percent for percentage rows), so an
+ensemble (parameter draws x seeds) is evaluated in one call; observation-model parameters
+(:mod:`emigre.observe.params`) may be one value or one value per result. ``predict`` is the one-result case.
+``coverage`` lists every observation with its operator, or with the reason it is not used.
+
+Result arrays count travellers; ``scale`` persons each. Day 0 is the scenario start (24 Feb 2022): a period
+starting earlier is clipped to it for the emigrant part (nobody in the simulation left before), while the
+ordinary-travel part of border counts runs over the whole period on the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from emigre.errors import EmigreError
+from emigre.evidence.records import Observation
+from emigre.observe.context import ObservationContext
+from emigre.observe.params import resolve_theta
+from emigre.observe.readings import Reading, read_observation
+
+_NAT = ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum", "leaving",
+        "travellers_cum", "stayed_cum")
+N_DEP, N_RET, N_DEPCUM, N_ABROAD, N_TRANSIT, N_RETCUM = (_NAT.index(k) for k in _NAT[:6])
+STAY_THRESHOLDS = (90, 183, 365)
+_CENSOR_REFERENCE_DAYS = 90  # cohorts used to estimate censored stay shares (see _stays)
+
+
+def _date(x) -> dt.date:
+    return dt.date.fromisoformat(str(np.datetime64(x, "D")))
+
+
+class ResultStack:
+    """Several results of one scenario (same days, countries, links) read together by the operators."""
+
+    def __init__(self, results: Sequence, ctx: ObservationContext) -> None:
+        if not results:
+            raise EmigreError("no simulation results to observe")
+        self.results = list(results)
+        r0 = self.results[0]
+        self.n = len(self.results)
+        self.n_days = len(r0.dates)
+        self.start = _date(r0.dates[0])
+        if self.start != ctx.start:
+            raise EmigreError(f"results start on {self.start}, the observation context on {ctx.start}")
+        for r in self.results:
+            if len(r.dates) != self.n_days or _date(r.dates[0]) != self.start:
+                raise EmigreError("results of one ensemble must cover the same days")
+            if list(r.countries) != ctx.countries or list(r.link_ids) != ctx.link_ids:
+                raise EmigreError(f"a result's countries or links differ from scenario {ctx.scenario}")
+        self.end = self.start + dt.timedelta(days=self.n_days - 1)
+        self.scale = np.array([float(r.scale) for r in self.results])
+        self.groups = list(r0.groups)
+
+    def each(self, f: Callable) -> np.ndarray:
+        """``f(result, i)`` for every result, as a float array (not yet in persons)."""
+        return np.array([float(f(r, i)) for i, r in enumerate(self.results)])
+
+    def group(self, name: str) -> int:
+        try:
+            return self.groups.index(name)
+        except ValueError:
+            raise EmigreError(f"no group {name!r} in the results (groups: {', '.join(self.groups)})") from None
+
+
+# ---------------------------------------------------------------------- helpers
+class _Window:
+    """Day indices of an observation's period in the results: ``lo..hi`` inclusive, clipped to day 0."""
+
+    def __init__(self, obs: Observation, S: ResultStack) -> None:
+        self.a, self.b = obs.period_start, obs.period_end
+        if self.b > S.end:
+            raise EmigreError(
+                f"{obs.id}: the period ends on {self.b}, after the simulated period ({S.start}..{S.end}); "
+                f"run the simulation to at least that date"
+            )
+        self.lo = max((self.a - S.start).days, 0)
+        self.hi = (self.b - S.start).days
+        self.days = (self.b - self.a).days + 1
+
+    @property
+    def empty(self) -> bool:
+        return self.hi < self.lo
+
+
+def _cidx(ctx: ObservationContext, area: tuple[str, ...]) -> np.ndarray:
+    return np.array([ctx.country_index(c) for c in area], dtype=np.int64)
+
+
+def _male_share(S: ResultStack, w: _Window) -> np.ndarray:
+    """Share of men among emigrants departing in the window (0.5 where nobody left)."""
+    g = S.group("sex=male")
+    num = S.each(lambda r, i: r.dep_by[w.lo : w.hi + 1, g].sum())
+    den = S.each(lambda r, i: r.nat[w.lo : w.hi + 1, N_DEP].sum())
+    return np.where(den > 0, num / np.maximum(den, 1), 0.5)
+
+
+def _area_links(ctx: ObservationContext, cidx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Links whose crossings may enter the area from outside it, and the share of crossings that do."""
+    inside = np.isin(ctx.link_countries, cidx)
+    w = ctx.entry_weight[:, cidx].sum(axis=1)
+    w = np.where(inside.all(axis=1), 0.0, w)  # a link within the area enters it from nowhere
+    keep = np.flatnonzero(w > 0)
+    return keep, w[keep]
+
+
+def _entries_window(r, ctx: ObservationContext, cidx: np.ndarray, lo: int, hi: int, peak: bool) -> float:
+    """Emigrant entries into the area on days lo..hi (travellers; the highest day when ``peak``): the
+    ``entries`` array where the result has one, else the larger of the link crossings into the area and the
+    arrivals there (both count entries: the first misses onward arrivals, the second transits)."""
+    ent = getattr(r, "entries", None)
+    if ent is not None:
+        d = np.asarray(ent[lo : hi + 1][:, cidx], dtype=np.float64).sum(axis=1)
+        return float(d.max(initial=0.0)) if peak else float(d.sum())
+    links, wt = _area_links(ctx, cidx)
+    via = r.link_out[lo : hi + 1][:, links].astype(np.float64) @ wt
+    arr = r.arrivals[lo : hi + 1][:, cidx].astype(np.float64).sum(axis=1)
+    if peak:
+        return float(np.maximum(via, arr).max(initial=0.0))
+    return max(float(via.sum()), float(arr.sum()))
+
+
+def _exit_links(ctx: ObservationContext, rd: Reading, cidx: np.ndarray) -> np.ndarray:
+    if rd.links:
+        missing = [lk for lk in rd.links if lk not in ctx.link_ids]
+        if missing:
+            raise EmigreError(f"links {missing} are not in scenario {ctx.scenario}")
+        return np.array([ctx.link_ids.index(lk) for lk in rd.links], dtype=np.int64)
+    return np.flatnonzero(np.isin(ctx.exit_country, cidx))
+
+
+def _stays(r, k: int, thr: int, cidx: np.ndarray, lo: int, hi: int) -> float:
+    """Arrivals on days lo..hi whose stay lasted at least ``thr`` days. Stays begun within ``thr`` days of
+    the end of the run cannot show it yet: for those days the share of the latest uncensored cohorts
+    (_CENSOR_REFERENCE_DAYS of them) is applied to the arrivals."""
+    hist = r.stay_hist[k][:, cidx].astype(np.float64).sum(axis=1)
+    arr = r.arrivals[:, cidx].astype(np.float64).sum(axis=1)
+    last_ok = len(arr) - 1 - thr
+    top = min(hi, last_ok)
+    total = float(hist[lo : top + 1].sum()) if top >= lo else 0.0
+    if hi > last_ok:
+        ref_lo = max(0, last_ok - _CENSOR_REFERENCE_DAYS + 1)
+        den = arr[ref_lo : last_ok + 1].sum() if last_ok >= 0 else 0.0
+        q = hist[ref_lo : last_ok + 1].sum() / den if den > 0 else 0.0
+        total += q * float(arr[max(lo, last_ok + 1) : hi + 1].sum())
+    return total
+
+
+def _present(r, cidx: np.ndarray, day: int) -> float:
+    return float(r.present_country[day, cidx].sum()) if day >= 0 else 0.0
+
+
+# ---------------------------------------------------------------------- operators
+# each: (obs, reading, stack, context, theta arrays) -> persons (or percent) per result
+
+def op_departed(obs, rd, S, ctx, th):
+    w = _Window(obs, S)
+    if w.empty:
+        return np.zeros(S.n)
+    if rd.group:
+        g = S.group(rd.group)
+        if rd.net:
+            v = S.each(lambda r, i: r.abroad_by[w.hi, g] - (r.abroad_by[w.lo - 1, g] if w.lo > 0 else 0))
+        else:
+            v = S.each(lambda r, i: r.dep_by[w.lo : w.hi + 1, g].sum())
+    elif rd.net:
+        v = S.each(lambda r, i: r.nat[w.lo : w.hi + 1, N_DEP].sum() - r.nat[w.lo : w.hi + 1, N_RET].sum())
+    else:
+        v = S.each(lambda r, i: r.nat[w.lo : w.hi + 1, N_DEP].sum())
+    return v * S.scale
+
+
+def op_abroad(obs, rd, S, ctx, th):
+    w = _Window(obs, S)
+    if w.hi < 0:
+        return np.zeros(S.n)
+    if rd.group:
+        g = S.group(rd.group)
+        return S.each(lambda r, i: r.abroad_by[w.hi, g]) * S.scale
+    return S.each(lambda r, i: r.nat[w.hi, N_ABROAD] + r.nat[w.hi, N_TRANSIT]) * S.scale
+
+
+def op_present(obs, rd, S, ctx, th):
+    w = _Window(obs, S)
+    c = _cidx(ctx, rd.area)
+    return S.each(lambda r, i: _present(r, c, w.hi)) * S.scale
+
+
+def op_arrivals(obs, rd, S, ctx, th):
+    w = _Window(obs, S)
+    if w.empty:
+        return np.zeros(S.n)
+    c = _cidx(ctx, rd.area)
+    if rd.threshold is None:
+        return S.each(lambda r, i: r.arrivals[w.lo : w.hi + 1, c].sum()) * S.scale
+    k = STAY_THRESHOLDS.index(rd.threshold)
+    return S.each(lambda r, i: _stays(r, k, rd.threshold, c, w.lo, w.hi)) * S.scale
+
+
+def _ordinary(obs, rd, ctx, th, w: _Window, *, russian_side: bool) -> np.ndarray:
+    """Ordinary trips for a crossing count. At the Russian border (FSB, by first destination) closures
+    move trips to other countries; at the destination's border the demand stands whatever the route,
+    except for counts at one kind of border (land borders), where the closures of that kind apply."""
+    closures = russian_side or rd.modes is not None
+    if rd.peak:
+        return ctx.ordinary_daily_peak(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures)
+    return ctx.ordinary_trips(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures)
+
+
+def _finish_crossings(rd, S, w, emigrants, ordinary, th, *, group_done: bool = False) -> np.ndarray:
+    """Emigrant + ordinary crossings; for men only, the emigrants' male share in the window (unless the
+    emigrant part is already the group's: ``group_done``) and ``ordinary_male_share``; per day if asked."""
+    if rd.group == "sex=male":
+        if not group_done and not w.empty:
+            emigrants = emigrants * _male_share(S, w)
+        ordinary = ordinary * th["ordinary_male_share"]
+    elif rd.group:
+        raise EmigreError(f"crossing counts know the group sex=male only, not {rd.group}")
+    total = emigrants + ordinary
+    return total / w.days if rd.per_day else total
+
+
+def op_entries(obs, rd, S, ctx, th):
+    """Entries into the destination: emigrant entries (first crossings, transits, onward arrivals), one
+    re-entry per border run, and ordinary trips of Russians there (FSB 2019 x travel level)."""
+    w = _Window(obs, S)
+    c = _cidx(ctx, rd.area)
+    if w.empty:
+        em = np.zeros(S.n)
+    else:
+        em = S.each(lambda r, i: _entries_window(r, ctx, c, w.lo, w.hi, rd.peak)
+                    + (r.visa_runs[w.lo : w.hi + 1, c].sum(axis=1).max(initial=0) if rd.peak
+                       else r.visa_runs[w.lo : w.hi + 1, c].sum())) * S.scale
+    return _finish_crossings(rd, S, w, em, _ordinary(obs, rd, ctx, th, w, russian_side=False), th)
+
+
+def op_exits(obs, rd, S, ctx, th):
+    """Trips out of Russia to the destination (the FSB count): emigrants crossing an exit link to it and
+    ordinary trips. Men only to ALL destinations: the male departures (exact, dep_by)."""
+    w = _Window(obs, S)
+    c = _cidx(ctx, rd.area)
+    links = _exit_links(ctx, rd, c)
+    exact_group = bool(rd.group) and obs.destination == "ALL" and not rd.links and not rd.peak
+    if w.empty:
+        em = np.zeros(S.n)
+    elif exact_group:
+        g = S.group(rd.group)
+        em = S.each(lambda r, i: r.dep_by[w.lo : w.hi + 1, g].sum()) * S.scale
+    elif rd.peak:
+        em = S.each(lambda r, i: r.link_out[w.lo : w.hi + 1][:, links].sum(axis=1).max(initial=0)) * S.scale
+    else:
+        em = S.each(lambda r, i: r.link_out[w.lo : w.hi + 1][:, links].sum()) * S.scale
+    ordinary = _ordinary(obs, rd, ctx, th, w, russian_side=True)
+    return _finish_crossings(rd, S, w, em, ordinary, th, group_done=exact_group)
+
+
+def op_returns_crossings(obs, rd, S, ctx, th):
+    """Crossings back into Russia from the destination: emigrant returns by links to it (a return is
+    counted on the exit link used) and ordinary trips coming back (as many as went out, trip lengths
+    being short against the period)."""
+    w = _Window(obs, S)
+    c = _cidx(ctx, rd.area)
+    links = np.flatnonzero(np.isin(ctx.exit_country, c))
+    em = np.zeros(S.n) if w.empty else S.each(lambda r, i: r.link_in[w.lo : w.hi + 1][:, links].sum()) * S.scale
+    return _finish_crossings(rd, S, w, em, _ordinary(obs, rd, ctx, th, w, russian_side=False), th)
+
+
+def op_net_present(obs, rd, S, ctx, th):
+    """Entries minus exits of emigrants in the window = change of the emigrants present (exact: a person
+    enters by arrival and leaves by onward move or return only)."""
+    w = _Window(obs, S)
+    c = _cidx(ctx, rd.area)
+    return S.each(lambda r, i: _present(r, c, w.hi) - _present(r, c, w.lo - 1)) * S.scale
+
+
+def op_net_183(obs, rd, S, ctx, th):
+    """183-day immigrants minus 183-day emigrants in the window. Exact with a ``stay_end_hist`` array
+    (stays ending each day that lasted >= the threshold); otherwise the change of the stock present, which
+    equals it up to short stays straddling the window's ends."""
+    w = _Window(obs, S)
+    c = _cidx(ctx, rd.area)
+    k = STAY_THRESHOLDS.index(183)
+
+    def one(r, i):
+        end_hist = getattr(r, "stay_end_hist", None)
+        if end_hist is None or w.empty:
+            return _present(r, c, w.hi) - _present(r, c, w.lo - 1)
+        return _stays(r, k, 183, c, w.lo, w.hi) - float(end_hist[k, w.lo : w.hi + 1][:, c].sum())
+
+    return S.each(one) * S.scale
+
+
+def _returns_by_country(r) -> np.ndarray:
+    """Returns to Russia per day and country of departure: arrivals - onward departures - change of the
+    people present (a person leaves a country only by an onward move or a return)."""
+    p = r.present_country.astype(np.float64)
+    prev = np.vstack([np.zeros((1, p.shape[1])), p[:-1]])
+    return r.arrivals.astype(np.float64) - r.onward.astype(np.float64) - (p - prev)
+
+
+def op_returns_from(obs, rd, S, ctx, th):
+    w = _Window(obs, S)
+    c = _cidx(ctx, rd.area)
+    if w.empty:
+        return np.zeros(S.n)
+    return S.each(lambda r, i: _returns_by_country(r)[w.lo : w.hi + 1][:, c].sum()) * S.scale
+
+
+def op_return_share(obs, rd, S, ctx, th):
+    """Percent of those who left (since the war) that had returned by the period end."""
+    w = _Window(obs, S)
+
+    def one(r, i):
+        dep = r.nat[w.hi, N_DEPCUM]
+        return 100.0 * r.nat[w.hi, N_RETCUM] / dep if dep > 0 else 0.0
+
+    return S.each(one)
+
+
+def op_return_share_travellers(obs, rd, S, ctx, th):
+    """Percent of every traveller who left in the period (emigrants and ordinary trips) that was back by
+    its end: ordinary trips still abroad at the end = the daily rate then x the mean trip length."""
+    w = _Window(obs, S)
+    dep = S.each(lambda r, i: r.nat[w.lo : w.hi + 1, N_DEP].sum()) * S.scale
+    ret = S.each(lambda r, i: r.nat[w.lo : w.hi + 1, N_RET].sum()) * S.scale
+    trips = ctx.ordinary_trips("ALL", w.a, w.b, th)
+    out_at_end = ctx.ordinary_trips("ALL", w.b, w.b, th) * th["ordinary_trip_days"]
+    back = np.maximum(trips - out_at_end, 0.0)
+    return 100.0 * (ret + back) / np.maximum(dep + trips, 1.0)
+
+
+def op_permits_issued(obs, rd, S, ctx, th):
+    """Permits issued in the period = simulated decisions to regularise ``permit_lag_days`` earlier (or, for
+    applications, in the period itself)."""
+    c = _cidx(ctx, rd.area)
+    w = _Window(obs, S)
+    lags = np.rint(th["permit_lag_days"]).astype(np.int64) if rd.lag else np.zeros(S.n, dtype=np.int64)
+
+    def one(r, i):
+        lo = max((w.a - S.start).days - int(lags[i]), 0)
+        hi = w.hi - int(lags[i])
+        return r.regularised[lo : hi + 1, c].sum() if hi >= lo else 0.0
+
+    return S.each(one) * S.scale
+
+
+def op_permits_held(obs, rd, S, ctx, th):
+    """Permits held on the period end: permits issued by then (decision + lag) whose holder is still in the
+    country, the holder leaving at the return + onward rates of the run (a permit holder has no stay
+    limit; exponential clocks, so the survival from the decision day is exp(-rate x days))."""
+    c = _cidx(ctx, rd.area)
+    w = _Window(obs, S)
+    lags = np.rint(th["permit_lag_days"]).astype(np.int64)
+
+    def one(r, i):
+        hi = w.hi - int(lags[i])
+        if hi < 0:
+            return 0.0
+        rate = (float(r.params.get("return_per_year", 0.0)) + float(r.params.get("onward_per_year", 0.0))) / 365
+        reg = r.regularised[: hi + 1, c].astype(np.float64).sum(axis=1)
+        age = w.hi - np.arange(hi + 1)
+        return float((reg * np.exp(-rate * age)).sum())
+
+    return S.each(one) * S.scale
+
+
+def op_asylum(obs, rd, S, ctx, th):
+    """Asylum applications = propensity x emigrant arrivals in the destination in the period (for the USA,
+    arrivals in Mexico or the USA: the encounters are at the Mexican border)."""
+    w = _Window(obs, S)
+    area = rd.area
+    usa = "USA" in area
+    if usa and "MEX" in ctx.countries:
+        area = (*area, "MEX")
+    c = _cidx(ctx, area)
+    if w.empty:
+        return np.zeros(S.n)
+    arr = S.each(lambda r, i: r.arrivals[w.lo : w.hi + 1, c].sum()) * S.scale
+    if rd.group == "sex=male":
+        arr = arr * _male_share(S, w)
+    return arr * th["asylum_propensity_usa" if usa else "asylum_propensity_eu"]
+
+
+def op_group_share(obs, rd, S, ctx, th):
+    """Percent of a group among those who left up to the period end (departures by group)."""
+    w = _Window(obs, S)
+    g = S.group(rd.group)
+    lo = 0 if obs.period_start <= S.start else w.lo
+
+    def one(r, i):
+        den = r.nat[lo : w.hi + 1, N_DEP].sum()
+        return 100.0 * r.dep_by[lo : w.hi + 1, g].sum() / den if den > 0 else 0.0
+
+    return S.each(one)
+
+
+def op_queue_vehicles(obs, rd, S, ctx, th):
+    """Vehicles queuing at a crossing at the period end: simulated queue (persons) / persons per vehicle."""
+    w = _Window(obs, S)
+    links = _exit_links(ctx, rd, _cidx(ctx, rd.area))
+    return S.each(lambda r, i: r.queue[w.hi, links].sum()) * S.scale / th["persons_per_vehicle"]
+
+
+OPERATORS: dict[str, Callable] = {
+    "departed": op_departed,
+    "abroad": op_abroad,
+    "present": op_present,
+    "arrivals": op_arrivals,
+    "entries": op_entries,
+    "exits": op_exits,
+    "returns_crossings": op_returns_crossings,
+    "net_present": op_net_present,
+    "net_183": op_net_183,
+    "returns_from": op_returns_from,
+    "return_share": op_return_share,
+    "return_share_travellers": op_return_share_travellers,
+    "permits_issued": op_permits_issued,
+    "permits_held": op_permits_held,
+    "asylum": op_asylum,
+    "group_share": op_group_share,
+    "queue_vehicles": op_queue_vehicles,
+}
+
+
+# ---------------------------------------------------------------------- public API
+def default_context() -> ObservationContext:
+    return ObservationContext.from_scenario("russia-2022")
+
+
+def reading(obs: Observation, world_ctx: ObservationContext | None = None) -> Reading:
+    """How ``obs`` is read (operator and options, or the reason it is skipped)."""
+    return read_observation(obs, world_ctx or default_context())
+
+
+def predict_many(
+    obs: Observation,
+    results: Sequence,
+    world_ctx: ObservationContext | None = None,
+    theta: Mapping[str, float | np.ndarray] | None = None,
+    *,
+    stack: ResultStack | None = None,
+) -> np.ndarray:
+    """What the source of ``obs`` would have counted in each result: an array, one value per result.
+
+    ``theta`` holds observation-model parameters (one value, or one per result). Raises for observations
+    that have no operator (see :func:`coverage`) or whose period ends after the results."""
+    ctx = world_ctx or default_context()
+    rd = read_observation(obs, ctx)
+    if not rd.used:
+        raise EmigreError(f"{obs.id} has no observation operator: {rd.reason}")
+    S = stack if stack is not None else ResultStack(results, ctx)
+    th = resolve_theta(theta, S.n)
+    return np.asarray(OPERATORS[rd.operator](obs, rd, S, ctx, th), dtype=np.float64)
+
+
+def predict(
+    obs: Observation, result, world_ctx: ObservationContext | None = None,
+    theta: Mapping[str, float] | None = None,
+) -> float:
+    """What the source of ``obs`` would have counted in one simulation result (persons, or percent)."""
+    return float(predict_many(obs, [result], world_ctx, theta)[0])
+
+
+def predict_all(
+    observations: Iterable[Observation],
+    results: Sequence,
+    world_ctx: ObservationContext | None = None,
+    theta: Mapping[str, float | np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """Predictions for every observation that has an operator and lies within the results' period."""
+    ctx = world_ctx or default_context()
+    S = ResultStack(results, ctx)
+    out: dict[str, np.ndarray] = {}
+    for obs in observations:
+        if usable(obs, ctx, S.end) is None:
+            out[obs.id] = predict_many(obs, results, ctx, theta, stack=S)
+    return out
+
+
+def usable(obs: Observation, ctx: ObservationContext, end: dt.date | None = None) -> str | None:
+    """None when ``obs`` is measured by an operator within [scenario start, end]; else the reason not."""
+    rd = read_observation(obs, ctx)
+    if not rd.used:
+        return rd.reason
+    end = end or ctx.end
+    if obs.period_end < ctx.start:
+        return f"the period ends before the simulation starts ({ctx.start}): pre-war context"
+    if obs.period_end > end:
+        return f"the period ends after the simulated horizon ({end}); run the simulation to {obs.period_end}"
+    return None
+
+
+def coverage(evidence=None, world_ctx: ObservationContext | None = None, *, end: dt.date | str | None = None):
+    """Every observation with its operator and options, or with the reason it is not used.
+
+    Columns: id, kind, destination, period_start, period_end, bound, unit, used, operator, reason, quality,
+    sigma. ``evidence``: an Evidence, an iterable of observations, or None for the packaged evidence."""
+    import pandas as pd
+
+    from emigre.evidence import load_evidence
+    from emigre.observe.likelihood import error_scale, quality_class
+
+    ctx = world_ctx or default_context()
+    if evidence is None:
+        evidence = load_evidence()
+    observations = getattr(evidence, "observations", evidence)
+    horizon = dt.date.fromisoformat(str(end)) if end is not None else ctx.end
+    rows = []
+    for obs in observations:
+        rd = read_observation(obs, ctx)
+        why_not = usable(obs, ctx, horizon)
+        rows.append(
+            {
+                "id": obs.id,
+                "kind": obs.kind,
+                "destination": obs.destination,
+                "period_start": obs.period_start,
+                "period_end": obs.period_end,
+                "bound": obs.bound,
+                "unit": obs.unit,
+                "used": why_not is None,
+                "operator": rd.operator or "",
+                "reason": rd.reason if why_not is None else why_not,
+                "quality": quality_class(obs),
+                "sigma": error_scale(obs, rd),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,132 @@
+"""Parameters of the observation models (not of the simulation): named, documented, with a prior.
+
+They describe how a source's count relates to the simulated emigrants - ordinary travel in border counts, the
+lag between a permit decision and its issue, the propensity to claim asylum - so the calibration fits them
+beside the simulation parameters. A value is a float, or an array with one value per simulation result when
+an ensemble of parameter draws is evaluated at once (:func:`resolve_theta`).
+
+Priors are ``lognormal`` (args: median, sigma of log), ``uniform`` (low, high) or ``normal`` (mean, sd,
+truncated to [low, high] where given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from emigre.errors import EmigreError
+
+
+@dataclass(frozen=True, slots=True)
+class ObsParam:
+    name: str
+    default: float
+    prior: str  # lognormal | uniform | normal
+    args: tuple[float, ...]
+    unit: str
+    doc: str
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.prior == "lognormal":
+            median, sigma = self.args
+            return median * np.exp(sigma * rng.standard_normal(n))
+        if self.prior == "uniform":
+            lo, hi = self.args
+            return rng.uniform(lo, hi, n)
+        mean, sd, lo, hi = self.args
+        return np.clip(mean + sd * rng.standard_normal(n), lo, hi)
+
+    def log_prior(self, value: float | np.ndarray) -> float | np.ndarray:
+        """Log density of the prior up to a constant (-inf outside the support)."""
+        v = np.asarray(value, dtype=np.float64)
+        if self.prior == "lognormal":
+            median, sigma = self.args
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = (np.log(v) - np.log(median)) / sigma
+                out = np.where(v > 0, -0.5 * z * z - np.log(np.where(v > 0, v, 1.0)), -np.inf)
+        elif self.prior == "uniform":
+            lo, hi = self.args
+            out = np.where((v >= lo) & (v <= hi), -np.log(hi - lo), -np.inf)
+        else:
+            mean, sd, lo, hi = self.args
+            z = (v - mean) / sd
+            out = np.where((v >= lo) & (v <= hi), -0.5 * z * z, -np.inf)
+        return float(out) if out.ndim == 0 else out
+
+
+_EU_TRAVEL_DOC = (
+    "ordinary trips of Russians to EU/Schengen countries relative to the other destinations of the same year "
+    "(airspace closed to Russian carriers from Feb 2022, visa suspensions, tourist-visa bans from Sep 2022)"
+)
+
+OBS_PARAMS: dict[str, ObsParam] = {
+    p.name: p
+    for p in (
+        ObsParam(
+            "travel_level_2022", 0.55, "lognormal", (0.55, 0.3), "ratio",
+            "ordinary (non-emigrant) trips abroad of Russian citizens in 2022 relative to the same quarter of "
+            "2019 (FSB): Q1 2022 3.9 mln vs 8.4 mln (COVID, then the war), Q3 9.7 mln vs 16.0 mln",
+        ),
+        ObsParam(
+            "travel_level_2023", 0.6, "lognormal", (0.6, 0.3), "ratio",
+            "the same for 2023 and later (Q1 2023 4.9 mln vs 8.4 mln in Q1 2019)",
+        ),
+        ObsParam("travel_level_eu", 0.5, "lognormal", (0.5, 0.5), "ratio", _EU_TRAVEL_DOC),
+        ObsParam(
+            "ordinary_restricted_share", 0.2, "uniform", (0.0, 0.5), "share",
+            "share of the ordinary travel by a mode that continued while the mode was restricted to special "
+            "grounds (order 763-r: land exits until 30 Mar / 17 May / 15 Jul 2022)",
+        ),
+        ObsParam(
+            "ordinary_male_share", 0.5, "normal", (0.5, 0.05, 0.3, 0.7), "share",
+            "share of men among ordinary travellers, for counts of men only",
+        ),
+        ObsParam(
+            "ordinary_trip_days", 10.0, "lognormal", (10.0, 0.5), "days",
+            "mean length of an ordinary trip abroad (return shares of all travellers, SIM-card counts)",
+        ),
+        ObsParam(
+            "permit_lag_days", 60.0, "uniform", (0.0, 180.0), "days",
+            "days from the simulated decision to regularise (application) to the permit being issued and counted",
+        ),
+        ObsParam(
+            "asylum_propensity_eu", 0.2, "lognormal", (0.2, 1.0), "applications per arrival",
+            "asylum applications in the EU per simulated emigrant arrival there in the same period",
+        ),
+        ObsParam(
+            "asylum_propensity_usa", 0.5, "lognormal", (0.5, 1.0), "encounters per arrival",
+            "US south-west border encounters per simulated emigrant arrival in Mexico or the USA",
+        ),
+        ObsParam(
+            "persons_per_vehicle", 2.5, "lognormal", (2.5, 0.25), "persons",
+            "people per vehicle in a border queue counted in vehicles (Upper Lars, Sep 2022)",
+        ),
+    )
+}
+
+
+def default_theta() -> dict[str, float]:
+    return {k: p.default for k, p in OBS_PARAMS.items()}
+
+
+def resolve_theta(theta: Mapping[str, float | np.ndarray] | None, n: int) -> dict[str, np.ndarray]:
+    """Every observation parameter as an array of length ``n`` (defaults where ``theta`` has none)."""
+    out = {k: np.full(n, p.default) for k, p in OBS_PARAMS.items()}
+    for k, v in (theta or {}).items():
+        if k not in OBS_PARAMS:
+            raise EmigreError(f"unknown observation parameter {k!r}; expected one of {', '.join(OBS_PARAMS)}")
+        a = np.asarray(v, dtype=np.float64)
+        if a.ndim == 0:
+            out[k] = np.full(n, float(a))
+        elif a.shape == (n,):
+            out[k] = a.copy()
+        else:
+            raise EmigreError(f"observation parameter {k}: expected one value or {n} values, got shape {a.shape}")
+    return out
+
+
+def sample_prior(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """``n`` independent draws of every observation parameter from its prior."""
+    return {k: p.sample(rng, n) for k, p in OBS_PARAMS.items()}

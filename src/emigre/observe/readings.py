@@ -1,0 +1,284 @@
+"""How each observation is read: which operator measures what its source counted, with which options.
+
+A reading comes from documented rules on the row's kind, destination, unit and wording (notes and quote), so
+that a new row in the evidence schema (a hold-out file) gets an operator without anyone editing this file.
+A few packaged rows say something the rules cannot parse (a list of countries in the quote, one crossing
+point, a per-vehicle count); they are read by :data:`OVERRIDES`, each with its reason. Rows that no operator
+can measure are skipped with the reason - never silently.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from emigre.evidence.records import Observation
+from emigre.observe.context import EU27, LAND_MODES, ObservationContext
+from emigre.scenario.model import HOME
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the source counted, as an operator name and its options; ``operator`` None = not used."""
+
+    operator: str | None
+    reason: str
+    area: tuple[str, ...] = ()  # scenario countries of the emigrant part
+    fsb_area: str | tuple[str, ...] = ()  # destination of the ordinary-travel part (ISO3, tuple, ALL, EUU)
+    net: bool = False  # net of returns
+    threshold: int | None = None  # stay-duration rule (days)
+    group: str | None = None  # e.g. "sex=male": only this group of emigrants (and of ordinary travellers)
+    lag: bool = True  # permits issued after the permit lag (False: applications)
+    modes: tuple[str, ...] | None = None  # FSB modes of the ordinary part (None = all)
+    links: tuple[str, ...] | None = None  # only these links (crossing point counts)
+    per_day: bool = False  # the figure is a daily count over a window of dates (24 h spanning two dates)
+    peak: bool = False  # the figure is the highest daily count in the window
+    extra_sigma: float = 0.0  # model error of the operator itself (log scale), added to the source's
+    floor: float = 1.0  # transform floor in the observation's unit (asinh below it; see likelihood)
+
+    @property
+    def used(self) -> bool:
+        return self.operator is not None
+
+
+# model error of operators whose quantity the simulation does not hold exactly (see docs/observe.md)
+ORDINARY_SIGMA = 0.4  # ordinary travel: one 2019 pattern and one level per year, per-country shifts ignored
+ENTRIES_SIGMA = 0.15  # emigrant entries from the arrivals/link-crossing bound (no entries array)
+NET183_SIGMA = 0.5  # 183-day net immigration from the change of the stock
+HELD_SIGMA = 0.2  # permits held: survival of permit holders from the return/onward rates
+NET_FLOOR = 1000.0  # persons: net flows are compared on an asinh scale that is linear within +-1000
+
+_NET = re.compile(r"net of returns|left and (?:did )?not return|did not return|not returned", re.I)
+_NOT_NET = re.compile(r"not net|gross", re.I)
+_MEN_ONLY = re.compile(r"\bmen\b[^.;,]*\bonly\b|\bonly (?:men|males?)\b|\bmales? only\b", re.I)
+_PER_DAY = re.compile(r"\b24 ?h\b|\bdaily\b|\bper day\b|/day\b|\bday of\b", re.I)
+_PEAK = re.compile(r"\bpeak\b", re.I)
+_HELD = re.compile(r"holders?\b|\bheld\b|legal residence|permanent residence status", re.I)
+_APPLICATION = re.compile(r"\bapplications?\b", re.I)
+_ENTRIES = re.compile(r"\bgross\b|\bentries\b|\bentered\b|\bcrossings?\b|border", re.I)
+_RETURN = re.compile(r"\breturn", re.I)
+_LAND = re.compile(r"land borders?", re.I)
+
+
+def duration_rule(text: str) -> int | None:
+    """The stay-duration rule a statistical source applies, in days (None = none stated)."""
+    t = text.lower()
+    if re.search(r"\b183\b|six months|6 months", t):
+        return 183
+    if re.search(r"12 months|12-month|one year|1 year|365 days", t):
+        return 365
+    if re.search(r"registered immigrants?|registration-based immigra", t):
+        return 90
+    return None
+
+
+def _skip(reason: str) -> Reading:
+    return Reading(None, reason)
+
+
+# Rows read by hand: (kind the override was written for, reading without area/fsb_area, why).
+# Areas are filled in by read_observation when the override gives none.
+_OVERRIDES: dict[str, tuple[str, dict, str]] = {
+    "OBS010": (
+        "cumulative_outflow_total",
+        {"operator": "entries", "area": ("KAZ", "GEO", "FIN", "MNG"), "fsb_area": ("KAZ", "GEO", "FIN", "MNG"),
+         "extra_sigma": ORDINARY_SIGMA},
+        "the figure is the sum of the border entries of KAZ, GEO, FIN and MNG (notes): gross entries, ordinary "
+        "travel included",
+    ),
+    "OBS012": (
+        "arrivals_in_destination",
+        {"operator": "arrivals", "area": ("EST", "LVA", "LTU", "FIN", "POL", "ISR", "GEO", "KAZ", "KGZ", "MNG")},
+        "people who left for the Baltic states, Finland, Poland, Israel, Georgia, Kazakhstan, Kyrgyzstan and "
+        "Mongolia (quote): emigrant arrivals there",
+    ),
+    "OBS048": (
+        "other",
+        {"operator": "returns_crossings", "modes": LAND_MODES, "extra_sigma": ORDINARY_SIGMA},
+        "Frontex: returns to Russia at the EU's land borders: emigrant returns by EU links plus ordinary "
+        "return trips",
+    ),
+    "OBS068": (
+        "net_arrivals",
+        {"operator": "present"},
+        "Russians who arrived from 1 Jan 2022 and were still in Georgia on 3 Oct 2022: the emigrants present "
+        "then (Jan-Feb ordinary visitors are gone by October)",
+    ),
+    "OBS071": (
+        "border_crossings_exit",
+        {"operator": "exits", "links": ("road:Upper-Lars-Tbilisi",), "modes": ("Car", "Walk"), "per_day": True,
+         "extra_sigma": ORDINARY_SIGMA},
+        "one crossing point (Upper Lars, Russian side) in 24 hours: emigrant crossings of that link plus "
+        "ordinary road trips to Georgia",
+    ),
+    "OBS074": (
+        "other",
+        {"operator": "queue_vehicles", "links": ("road:Upper-Lars-Tbilisi",), "extra_sigma": 0.2},
+        "vehicles queuing at Upper Lars: the simulated queue at that link over persons_per_vehicle",
+    ),
+    "OBS126": (
+        "arrivals_in_destination",
+        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        "Serbian police count of Russians who came in 2022: entries (visa runs and ordinary visitors included)",
+    ),
+    "OBS129": (
+        "residence_permits",
+        {"operator": "permits_held", "extra_sigma": HELD_SIGMA},
+        "'registered with a one-year residence permit' since the war: permits held on the date (Ukrainians "
+        "included by the source)",
+    ),
+    "OBS157": (
+        "other",
+        {"operator": "return_share_travellers", "extra_sigma": ORDINARY_SIGMA},
+        "share of SIM cards that left since 24 Feb and came back: every traveller (tourists included), not "
+        "only emigrants",
+    ),
+    "OBS162": (
+        "other",
+        {"operator": "returns_from"},
+        "olim who returned from Israel to Russia in the window: returns of emigrants from Israel",
+    ),
+}
+
+_SKIPS: dict[str, str] = {
+    "OBS022": "Rosstat de-registrations are mostly foreign labour migrants (COVID-era stay extensions expiring); "
+    "not a count of Russian citizens leaving",
+    "OBS023": "registration-based net migration of Russia, all citizenships, half of it pre-war; registrations "
+    "miss most emigrants (no operator for registration behaviour)",
+    "OBS024": "registration-based full-year net migration of Russia, all citizenships; registrations miss most "
+    "emigrants",
+    "OBS025": "MVD notifications of a second citizenship or residence document: the notification compliance is "
+    "unknown (heavy under-reporting), no operator",
+    "OBS026": "MVD notifications of a second citizenship or residence document (under-reported), no operator",
+    "OBS084": "companies registered by Russians in Georgia: a settlement proxy with no documented operator",
+    "OBS102": "tax/ID numbers issued in Kazakhstan: a proxy of intent to stay; the take-up rate is no parameter",
+    "OBS110": "bank accounts opened in Uzbekistan: a proxy of stays with unknown accounts per person",
+    "OBS117": "Finnish border crossings of all nationalities in both directions: the foreign travellers have no "
+    "baseline level for 2022",
+    "OBS143": "tourist arrivals in Thailand (not migrants): an upper envelope far above any emigrant count",
+    "OBS145": "German humanitarian visas: a channel the simulation does not have",
+    "OBS163": "mobilized reservists: the size of a push event, not a migration flow (a scenario input)",
+    "OBS170": "citizenship applications in Armenia, all nationalities, period ambiguous (low reliability)",
+}
+
+
+def _area(obs: Observation, ctx: ObservationContext) -> tuple[str, ...]:
+    return ctx.area(obs.destination)
+
+
+def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
+    """The reading of one observation (see the module docstring and docs/observe.md)."""
+    text = f"{obs.notes} {obs.quote}"
+    if obs.id in _SKIPS:
+        return _skip(_SKIPS[obs.id])
+    ov = _OVERRIDES.get(obs.id)
+    if ov is not None and ov[0] == obs.kind:
+        _, opts, why = ov
+        r = Reading(reason=f"read by hand: {why}", **opts)
+        if not r.area:
+            r = replace(r, area=_area(obs, ctx))
+        if not r.fsb_area:
+            r = replace(r, fsb_area=obs.destination)
+        return r
+    if obs.destination == HOME:
+        return _skip("the destination is Russia itself: not a migration flow out of it")
+    if obs.destination not in ("ALL", "EUU") and not ctx.has_area(obs.destination):
+        return _skip(f"destination {obs.destination} is not in the scenario's world (no routes there)")
+    r = _by_rules(obs, text)
+    if r.used:
+        r = replace(r, area=r.area or _area(obs, ctx), fsb_area=r.fsb_area or obs.destination)
+    return r
+
+
+def _per_day(obs: Observation) -> bool:
+    """A daily count given over two dates (a 24-hour window from one morning to the next)."""
+    return (obs.period_end - obs.period_start).days == 1 and bool(_PER_DAY.search(obs.notes))
+
+
+def _by_rules(obs: Observation, text: str) -> Reading:
+    kind, dest = obs.kind, obs.destination
+    if obs.unit == "percent":
+        return _percent(obs, text)
+    if kind == "cumulative_outflow_total":
+        net = bool(_NET.search(obs.notes)) and not _NOT_NET.search(obs.notes)
+        what = "departures net of returns" if net else "gross departures"
+        return Reading("departed", f"{what} in the period (to its end when it starts with the war)", net=net,
+                       group="sex=male" if _MEN_ONLY.search(obs.notes) else None)
+    if kind == "stock_in_destination":
+        if _HELD.search(obs.notes):
+            return Reading("permits_held", "residence-permit holders on the date: permits granted and still "
+                           "present", extra_sigma=HELD_SIGMA)
+        if dest == "ALL":
+            return Reading("abroad", "emigrants abroad (or on the way) on the date: left and not returned")
+        return Reading("present", "emigrants present in the destination on the date")
+    if kind == "arrivals_in_destination":
+        thr = duration_rule(text)
+        if thr is not None:
+            return Reading("arrivals", f"arrivals in the period who stayed at least {thr} days (duration rule)",
+                           threshold=thr)
+        if dest != "ALL" and _ENTRIES.search(obs.notes):
+            return Reading("entries", "gross arrivals counted at the border: emigrant entries, visa runs and "
+                           "ordinary visitors", extra_sigma=ORDINARY_SIGMA,
+                           per_day=_per_day(obs))
+        return Reading("arrivals", "emigrant arrivals in the period")
+    if kind == "net_arrivals":
+        if duration_rule(text) == 183:
+            return Reading("net_183", "183-day immigrants minus emigrants in the period", floor=NET_FLOOR,
+                           extra_sigma=NET183_SIGMA)
+        return Reading("net_present", "entries minus exits of emigrants in the period (ordinary visitors net "
+                       "out): the change of the emigrants present", floor=NET_FLOOR)
+    if kind in ("border_crossings_exit", "border_crossings_entry"):
+        opts = dict(
+            extra_sigma=ORDINARY_SIGMA,
+            per_day=_per_day(obs) and not _PEAK.search(obs.notes),
+            peak=bool(_PEAK.search(obs.notes)),
+            group="sex=male" if _MEN_ONLY.search(obs.notes) else None,
+            modes=LAND_MODES if _LAND.search(text) else None,
+        )
+        if kind == "border_crossings_exit":
+            return Reading("exits", "trips out of Russia: emigrant crossings plus ordinary travel (FSB 2019 "
+                           "pattern x travel level)", **opts)
+        return Reading("entries", "entries into the destination: emigrant entries, visa runs and ordinary "
+                       "travel", **opts)
+    if kind == "residence_permits":
+        if _HELD.search(obs.notes):
+            return Reading("permits_held", "permits held on the date", extra_sigma=HELD_SIGMA)
+        app = bool(_APPLICATION.search(text))
+        return Reading("permits_issued", "permit applications in the period" if app else
+                       "permits issued in the period (after the permit lag)", lag=not app)
+    if kind == "asylum_applications":
+        if dest not in ("EUU", "USA") and dest not in EU27:
+            return _skip(f"no asylum propensity for {dest} (the operator covers the EU and the USA)")
+        return Reading("asylum", "asylum propensity x emigrant arrivals in the destination in the period",
+                       group="sex=male" if _MEN_ONLY.search(obs.notes) else None)
+    if kind == "it_specialists_left":
+        return Reading("departed", "IT workers who left (departures of the group it=yes)", group="it=yes")
+    if kind == "citizenship_grants":
+        return _skip("citizenship grants: the simulation has no naturalisation (a small channel; in Georgia "
+                     "mostly restored former citizenship)")
+    if kind == "other":
+        return _skip("'other' proxy without a documented operator (see docs/observe.md)")
+    return _skip(f"unknown kind {kind!r}")
+
+
+_GROUP_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\bIT\b|\bIT specialists?\b|programmers?", "it=yes"),
+    (r"\bwomen\b|\bfemale\b", "sex=female"),
+    (r"\bmen\b|\bmale\b", "sex=male"),
+    (r"higher education|university degree|graduates?", "education=higher"),
+    (r"\b18-24\b", "age=18-24"),
+    (r"\b25-34\b", "age=25-34"),
+    (r"\b35-44\b", "age=35-44"),
+    (r"\b45-54\b", "age=45-54"),
+)
+
+
+def _percent(obs: Observation, text: str) -> Reading:
+    if obs.kind == "it_specialists_left":
+        return Reading("group_share", "share of IT workers among those who left", group="it=yes")
+    if _RETURN.search(text) or re.search(r"вернул|came back", text, re.I):
+        return Reading("return_share", "share of those who left that had returned by the date")
+    for pat, group in _GROUP_WORDS:
+        if re.search(pat, obs.notes):
+            return Reading("group_share", f"share of {group} among those who left", group=group)
+    return _skip("percentage with no matching group of emigrants")

@@ -1,0 +1,824 @@
+"""The self-contained HTML report: one file, charts as inline SVG, no script, no request at view time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emigre.errors import EmigreError
+from emigre.fileio import atomic_write_text
+from emigre.report import charts as ch
+from emigre.report import geo
+from emigre.report.data import ReportData, collect, world_info
+from emigre.report.evidence import GROSS, LIKE_FOR_LIKE, Comparison, compare
+from emigre.report.render import strip_xml_header, to_svg
+from emigre.results.store import ResultStore
+
+DASH = " \u2013 "
+#: (id, heading) of every section, in order
+SECTIONS = (
+    ("how-many", "How many left"),
+    ("when", "When they left"),
+    ("why", "Why they left"),
+    ("how", "How: routes, modes and border queues"),
+    ("where", "Where they went"),
+    ("who", "Who left"),
+    ("stayed", "How many stayed abroad"),
+    ("map", "Map of flows"),
+    ("timeline", "Timeline of events"),
+    ("evidence", "Against the sources"),
+    ("method", "About these numbers"),
+)
+#: chart id -> section id (every chart the report draws)
+CHARTS = {
+    "departed": "how-many",
+    "weekly": "when",
+    "reasons": "why",
+    "reasons-weekly": "why",
+    "modes": "how",
+    "links": "how",
+    "land": "how",
+    "destinations": "where",
+    "destinations-time": "where",
+    "profile": "who",
+    "abroad": "stayed",
+    "map-world": "map",
+    "map-region": "map",
+    "timeline": "timeline",
+    "evidence": "evidence",
+    "evidence-gross": "evidence",
+}
+
+CSS = """
+:root { --ink:#212529; --muted:#5c636a; --line:#dee2e6; --sim:#2b5c9e; --ev:#c2410c; --bg:#fbfbfa; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink); font:15px/1.55 Helvetica, Arial, "Liberation Sans", sans-serif; }
+main { max-width: 980px; margin: 0 auto; padding: 28px 28px 60px; background:#fff; }
+header h1 { font-size: 27px; line-height:1.25; margin: 0 0 6px; }
+header p.sub { color: var(--muted); margin: 0 0 18px; }
+nav { display:flex; flex-wrap:wrap; gap: 2px 16px; border-top:1px solid var(--line); border-bottom:1px solid var(--line); padding:8px 0; margin-bottom: 22px; font-size:13.5px; }
+nav a { color: var(--sim); text-decoration:none; white-space:nowrap; }
+section { margin: 34px 0 0; }
+h2 { font-size: 21px; margin: 0 0 8px; padding-top: 8px; border-top: 2px solid var(--ink); }
+h3 { font-size: 15.5px; margin: 22px 0 6px; }
+p.lead { font-size: 16px; margin: 6px 0 12px; }
+p.note, figcaption { color: var(--muted); font-size: 13px; }
+figure { margin: 14px 0 18px; }
+figure svg { display:block; max-width:100%; height:auto; }
+.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 12px; margin: 14px 0 8px; }
+.card { border:1px solid var(--line); border-left: 4px solid var(--sim); padding: 10px 12px; border-radius: 4px; background:#fff; }
+.card .label { color: var(--muted); font-size: 12.5px; }
+.card .value { font-size: 24px; font-weight: bold; font-variant-numeric: tabular-nums; }
+.card .band { color: var(--muted); font-size: 12.5px; font-variant-numeric: tabular-nums; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 13.5px; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { font-weight: bold; border-bottom: 2px solid #adb5bd; background: #f8f9fa; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.band, th.band { text-align:right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.band, span.band { color: var(--muted); }
+table.evidence td.num { white-space: normal; }
+table.evidence td:first-child, td.nowrap { white-space: nowrap; }
+tbody tr:nth-child(even) { background: #fcfcfd; }
+table.evidence td { font-size: 12.5px; }
+details { margin: 6px 0 14px; }
+summary { cursor: pointer; color: var(--sim); }
+.legend-note { display:inline-block; margin-right: 14px; }
+.swatch { display:inline-block; width: 22px; height: 10px; vertical-align: middle; margin-right: 4px; }
+a { color: var(--sim); }
+footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; border-top:1px solid var(--line); padding-top: 10px; }
+@media print { nav { display:none; } main { padding: 0; } section { break-inside: avoid-page; } }
+"""
+
+
+# ---------------------------------------------------------------------------------------------- formatting
+def people(x: float) -> str:
+    """People, rounded to three significant figures above 10,000 (a true minus sign when negative)."""
+    if x is None or not math.isfinite(x):
+        return "\u2013"
+    ax = abs(x)
+    if ax >= 1e6:
+        text = f"{ax / 1e6:.2f} million"
+    elif ax >= 1e4:
+        digits = int(math.floor(math.log10(ax))) - 2
+        text = f"{round(ax, -digits):,.0f}"
+    else:
+        text = f"{ax:,.0f}"
+    return ("\u2212" + text) if x < 0 and text.strip("0,.") else text
+
+
+def plural(n, word: str) -> str:
+    return f"{n} {word}" if n == 1 or not isinstance(n, int | np.integer) else f"{n} {word}s"
+
+
+def pct(x: float) -> str:
+    if x is None or not math.isfinite(x):
+        return "\u2013"
+    return f"{x * 100:.1f}%" if abs(x) < 0.1 else f"{x * 100:.0f}%"
+
+
+def days(x: float) -> str:
+    if x is None or not math.isfinite(x):
+        return "\u2013"
+    return f"{x:.1f}"
+
+
+def band_text(d: dict, prefix: str = "", fmt=people) -> str:
+    return span(d[prefix + "q05"], d[prefix + "q95"], fmt)
+
+
+def span(lo: float, hi: float, fmt=people) -> str:
+    """A range; written with "to" when a negative number would make an en dash ambiguous."""
+    sep = " to " if (lo is not None and lo < 0) or (hi is not None and hi < 0) else "\u2013"
+    return f"{fmt(lo)}{sep}{fmt(hi)}"
+
+
+def with_band(d: dict, prefix: str = "", fmt=people) -> str:
+    return f"{fmt(d[prefix + 'median'])} (90%: {band_text(d, prefix, fmt)})"
+
+
+def day(d: dt.date | None) -> str:
+    return "\u2013" if d is None else f"{d:%-d %b %Y}"
+
+
+def esc(x) -> str:
+    return html.escape("" if x is None else str(x))
+
+
+def table(headers: list[tuple[str, str]], rows: list[list], cls: str = "") -> str:
+    """headers: (text, css class); rows: cell values already formatted (escaped here unless Markup)."""
+
+    def cell(tag: str, c: str, content: str) -> str:
+        return f'<{tag} class="{c}">{content}</{tag}>' if c else f"<{tag}>{content}</{tag}>"
+
+    head = "".join(cell("th", c, esc(h)) for h, c in headers)
+    body = []
+    for row in rows:
+        cells = [
+            cell("td", c, v.html if isinstance(v, Markup) else esc(v))
+            for (_, c), v in zip(headers, row, strict=True)
+        ]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    attr = f' class="{cls}"' if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+class Markup:
+    def __init__(self, html_text: str) -> None:
+        self.html = html_text
+
+
+# ---------------------------------------------------------------------------------------------- sections
+def _figure(chart_id: str, svg: str | None, caption: str) -> str:
+    if not svg:
+        return f'<p class="note">No data for this chart ({esc(chart_id)}).</p>'
+    return (
+        f'<figure class="chart" id="chart-{chart_id}" data-chart="{chart_id}">{svg}'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+BAND_CAPTION = (
+    "Line: median over runs; dark band: middle 50% of runs; light band: 90% of runs (5th to 95th percentile)."
+)
+EVIDENCE_CAPTION = (
+    " Orange marks: sourced figures, labelled with their evidence id (circle: a figure; triangle up: "
+    "&ldquo;more than&rdquo;; triangle down: &ldquo;up to&rdquo;; diamond and bar: a range); see "
+    '<a href="#evidence">Against the sources</a> for citations.'
+)
+
+
+def _sec(sid: str, heading: str, body: str) -> str:
+    return f'<section id="{sid}"><h2>{esc(heading)}</h2>{body}</section>'
+
+
+def _summary_cards(data: ReportData) -> str:
+    cards = []
+    for s in data.summary:
+        fmt = pct if s.get("unit") == "share" else people
+        cards.append(
+            f'<div class="card" data-key="{esc(s["key"])}"><div class="label">{esc(s["label"])}</div>'
+            f'<div class="value">{esc(fmt(s["median"]))}</div>'
+            f'<div class="band">90%: {esc(band_text(s, fmt=fmt))}</div></div>'
+        )
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _how_many(data: ReportData, svgs: dict) -> str:
+    s = {x["key"]: x for x in data.summary}
+    parts = []
+    if "departed_2022" in s:
+        parts.append(f"{with_band(s['departed_2022'])} people left Russia by 31 December 2022")
+    parts.append(f"{with_band(s['departed_end'])} by {day(data.end)}")
+    lead = (
+        f"Across {data.n_runs} simulated runs, " + " and ".join(parts) + ". "
+        f"On {day(data.end)}, {people(s['abroad_end']['median'])} of them were abroad."
+    )
+    rows = [
+        [
+            w["name"],
+            f"{day(w['start'])} \u2013 {day(w['end'])}",
+            day(w.get("peak_day")),
+            people(w["median"]),
+            band_text(w),
+        ]
+        for w in data.waves
+    ]
+    waves = table(
+        [
+            ("wave (push events)", ""),
+            ("period", ""),
+            ("busiest day", "num"),
+            ("departures", "num"),
+            ("90% band", "band"),
+        ],
+        rows,
+    )
+    return (
+        f'<p class="lead">{esc(lead)}</p>{_summary_cards(data)}'
+        + _figure(
+            "departed",
+            svgs.get("departed"),
+            "People who have left since the start, cumulative. " + BAND_CAPTION + EVIDENCE_CAPTION,
+        )
+        + "<h3>Departures by wave</h3>"
+        + '<p class="note">A wave runs from a group of push events (starting within 30 days of each other) to the '
+        "day before the next group.</p>" + waves
+    )
+
+
+def _when(data: ReportData, svgs: dict) -> str:
+    peak = next(x for x in data.summary if x["key"] == "peak_week")
+    biggest = max(data.waves, key=lambda w: w["median"])
+    lead = (
+        f"Departures came in {len(data.waves)} wave{'s' if len(data.waves) != 1 else ''}; the largest "
+        f"({biggest['name']}, from {day(biggest['start'])}) took {people(biggest['median'])} people out. "
+        f"{peak['label']}: {people(peak['median'])} departures (90%: {band_text(peak)})."
+    )
+    wk = data.weekly[data.weekly["measure"] == "departures"].nlargest(8, "median").sort_values("date")
+    rows = [
+        [f"{pd.Timestamp(r.date):%-d %b %Y}", people(r.median), span(r.q05, r.q95)] for r in wk.itertuples()
+    ]
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "weekly",
+            svgs.get("weekly"),
+            "Departures and returns per week (weeks start on Monday). Dashed "
+            "lines: push events of the scenario; grey: the mobilization window. " + BAND_CAPTION,
+        )
+        + "<h3>The eight busiest weeks</h3>"
+        + table([("week from", ""), ("departures (median)", "num"), ("90% band", "band")], rows)
+    )
+
+
+def _why(data: ReportData, svgs: dict) -> str:
+    r = data.reasons.sort_values("share_median", ascending=False)
+    top = list(r.itertuples())
+    lead = "Reasons are the push event that made each emigrant decide. "
+    if top:
+        lead += f"The largest is {top[0].label} ({pct(top[0].share_median)} of departures)"
+        if len(top) > 1:
+            lead += f", then {top[1].label} ({pct(top[1].share_median)})"
+        lead += "."
+    rows = [
+        [
+            x.label,
+            people(x.people_median),
+            span(x.people_q05, x.people_q95),
+            pct(x.share_median),
+            span(x.share_q05, x.share_q95, pct),
+        ]
+        for x in top
+    ]
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "reasons",
+            svgs.get("reasons"),
+            "Share of all departures by reason: bar = median over runs, line = 90% band.",
+        )
+        + _figure(
+            "reasons-weekly", svgs.get("reasons-weekly"), "Departures per week by reason (medians, stacked)."
+        )
+        + table(
+            [
+                ("reason", ""),
+                ("departures", "num"),
+                ("90% band", "band"),
+                ("share", "num"),
+                ("90% band", "band"),
+            ],
+            rows,
+        )
+    )
+
+
+def _how(data: ReportData, svgs: dict) -> str:
+    lead = ""
+    if not data.modes.empty:
+        m = list(data.modes.itertuples())
+        lead = f"{m[0].mode.capitalize()} carried {pct(m[0].share_median)} of crossings out of Russia"
+        if len(m) > 1:
+            lead += ", " + ", ".join(f"{x.mode} {pct(x.share_median)}" for x in m[1:])
+        lead += ". "
+    exits = data.links[data.links["exit"]]
+    if not exits.empty:
+        b = exits.iloc[0]
+        lead += f"The busiest link was {b.label} ({b['mode']}) with {people(b.crossings_median)} crossings. "
+    land = exits[exits["mode"].isin(["road", "rail"])]
+    if not land.empty:
+        q = land.sort_values("peak_queue_median", ascending=False).iloc[0]
+        if q.peak_queue_median > 0:
+            lead += (
+                f"The longest queue formed at {q.label}: up to {people(q.peak_queue_median)} people "
+                f"(median of the runs' peaks), waiting up to {days(q.max_wait_median)} days."
+            )
+    top = exits.head(15)
+    rows = [
+        [
+            x.label,
+            x.mode,
+            people(x.crossings_median),
+            span(x.crossings_q05, x.crossings_q95),
+            people(x.peak_queue_median),
+            days(x.max_wait_median),
+        ]
+        for x in top.itertuples()
+    ]
+    mode_rows = [
+        [x.mode, people(x.median), band_text(x._asdict()), pct(x.share_median)]
+        for x in data.modes.itertuples()
+    ]
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "modes",
+            svgs.get("modes"),
+            "Crossings out of Russia over the whole period by mode (exit links "
+            "only: a transfer abroad is not counted twice). Bar: median; line: 90% band.",
+        )
+        + table([("mode", ""), ("crossings out", "num"), ("90% band", "band"), ("share", "num")], mode_rows)
+        + _figure("links", svgs.get("links"), "The 15 busiest links out of Russia, whole period.")
+        + table(
+            [
+                ("link", ""),
+                ("mode", ""),
+                ("crossings out", "num"),
+                ("90% band", "band"),
+                ("peak queue", "num"),
+                ("longest mean wait (days)", "num"),
+            ],
+            rows,
+        )
+        + "<h3>The busiest land crossings</h3>"
+        + _figure(
+            "land",
+            svgs.get("land"),
+            "Crossings per day and the queue at the end of each day at the busiest "
+            "road and rail crossings. " + BAND_CAPTION,
+        )
+    )
+
+
+def _where(data: ReportData, svgs: dict) -> str:
+    d = data.destinations
+    top = list(d.head(12).itertuples())
+    lead = ""
+    if top:
+        names = [f"{x.name} ({people(x.end_median)})" for x in top[:3]]
+        share_top = d.head(12)["end_median"].sum() / max(1.0, float(d["end_median"].sum()))
+        lead = (
+            f"On {day(data.end)} the largest groups were in "
+            + ", ".join(names[:-1])
+            + (" and " if len(names) > 1 else "")
+            + names[-1]
+            + f"; the {len(top)} largest destinations held {pct(share_top)} of everyone abroad (medians)."
+        )
+    has_2022 = "y2022_median" in d.columns
+    headers = [("destination", ""), (f"present {day(data.end)}", "num"), ("90% band", "band")]
+    if has_2022:
+        headers.append(("present 31 Dec 2022", "num"))
+    headers += [("arrivals, whole period", "num"), ("share of those abroad", "num")]
+    rows = []
+    for x in top:
+        row = [f"{x.name} ({x.country})", people(x.end_median), span(x.end_q05, x.end_q95)]
+        if has_2022:
+            row.append(people(x.y2022_median))
+        row += [people(x.arrivals_median), pct(x.share_median)]
+        rows.append(row)
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "destinations",
+            svgs.get("destinations"),
+            f"People present on {day(data.end)} in the 12 largest "
+            "destinations: bar = median, line = 90% band.",
+        )
+        + _figure(
+            "destinations-time",
+            svgs.get("destinations-time"),
+            "People present in the six largest "
+            "destinations over time (weekly; line = median, band = 90% of runs)." + EVIDENCE_CAPTION,
+        )
+        + table(headers, rows)
+    )
+
+
+def _who(data: ReportData, svgs: dict) -> str:
+    p = data.profile
+    bits = []
+
+    def get(dim: str, cat: str):
+        m = p[(p["dimension"] == dim) & (p["category"] == cat)]
+        return None if m.empty else m.iloc[0]
+
+    male = get("sex", "male")
+    if male is not None:
+        bits.append(
+            f"men were {pct(male.dep_median)} of those who left ({pct(male.abroad_median)} of those abroad "
+            "at the end)"
+        )
+    higher = get("education", "higher")
+    if higher is not None:
+        bits.append(f"{pct(higher.dep_median)} had higher education")
+    it = get("it", "yes")
+    if it is not None:
+        bits.append(f"{pct(it.dep_median)} worked in IT")
+    ages = p[p["dimension"] == "age"]
+    if not ages.empty:
+        a = ages.loc[ages["dep_median"].idxmax()]
+        bits.append(f"the largest age group was {a.category} ({pct(a.dep_median)})")
+    lead = ("Of all departures, " + "; ".join(bits) + ".") if bits else ""
+    rows = [
+        [
+            x.dimension_label,
+            x.label,
+            pct(x.dep_median),
+            span(x.dep_q05, x.dep_q95, pct),
+            pct(x.abroad_median),
+            span(x.abroad_q05, x.abroad_q95, pct),
+        ]
+        for x in p.itertuples()
+    ]
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "profile",
+            svgs.get("profile"),
+            "Profile of everyone who left over the whole period, and of the "
+            "people abroad on the last day. Bar: median; line: 90% band.",
+        )
+        + table(
+            [
+                ("", ""),
+                ("group", ""),
+                ("of departures", "num"),
+                ("90% band", "band"),
+                ("of those abroad at the end", "num"),
+                ("90% band", "band"),
+            ],
+            rows,
+        )
+    )
+
+
+def _stayed(data: ReportData, svgs: dict) -> str:
+    s = {x["key"]: x for x in data.summary}
+    transit = data.per_run["in_transit"].at()
+    leaving = data.per_run["leaving"].at()
+    lead = (
+        f"Of the {people(s['departed_end']['median'])} people who had left by {day(data.end)}, "
+        f"{people(s['abroad_end']['median'])} ({pct(s['stayed_share']['median'])}; 90%: "
+        f"{band_text(s['stayed_share'], fmt=pct)}) were still abroad and {people(s['returned_end']['median'])} "
+        f"had come back to stay. {people(float(np.median(transit)))} were in transit and "
+        f"{people(float(np.median(leaving)))} had decided to leave but were still in Russia on the last day."
+    )
+    rows = [
+        [
+            x["label"],
+            (pct if x.get("unit") == "share" else people)(x["median"]),
+            band_text(x, fmt=pct if x.get("unit") == "share" else people),
+        ]
+        for x in data.summary
+    ]
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "abroad",
+            svgs.get("abroad"),
+            "People abroad, people who came back (cumulative), people in "
+            "transit and people who decided to leave but are still in Russia. "
+            + BAND_CAPTION
+            + EVIDENCE_CAPTION,
+        )
+        + table([("quantity", ""), ("median", "num"), ("90% band", "band")], rows)
+    )
+
+
+def _map(data: ReportData, svgs: dict) -> str:
+    n = len(data.map_links)
+    lead = (
+        f"Lines join the two ends of the {n} international links that carried anyone, wider for more crossings "
+        "(median over runs, whole period) and coloured by mode; circles mark the people present in each "
+        f"destination on {day(data.end)}."
+    )
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "map-world",
+            svgs.get("map-world"),
+            "All destinations. Straight lines on the map, not routes "
+            "flown or driven. Basemap: Natural Earth (public domain).",
+        )
+        + _figure(
+            "map-region",
+            svgs.get("map-region"),
+            "The neighbourhood of the land routes: Finland and the "
+            "Baltic states, the Caucasus, Turkey, Kazakhstan, Central Asia and Mongolia.",
+        )
+    )
+
+
+def _timeline(data: ReportData, svgs: dict) -> str:
+    pushes = data.world.pushes
+    tl = [
+        e
+        for e in data.world.timeline
+        if (e["end"] is None or e["end"] >= data.start) and (e["start"] is None or e["start"] <= data.end)
+    ]
+    lead = (
+        f"The scenario has {len(pushes)} push events (what made people decide) and {len(tl)} dated changes "
+        "to routes (closures, exit restrictions, capacity) in force during the simulated period."
+    )
+    if not pushes and not tl:
+        return '<p class="lead">No scenario events were given to the report.</p>'
+    push_rows = [
+        [
+            p["id"],
+            p["name"].replace("_", " "),
+            p["kind"].replace("_", " "),
+            day(p["start"]),
+            day(p["end"]) if p["end"] else "open",
+            p["description"],
+            p["source"],
+        ]
+        for p in pushes
+    ]
+    tl_rows = [
+        [
+            e["id"],
+            e["effect"],
+            day(e["start"]) if e["start"] else "before",
+            day(e["end"]) if e["end"] else "open",
+            e["links"],
+            e["description"] or e["selector"],
+            e["source"],
+        ]
+        for e in tl
+    ]
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "timeline",
+            svgs.get("timeline"),
+            "Push events and route changes; a bar runs from the start to the "
+            "end of the event (to the end of the period if open).",
+        )
+        + "<h3>Push events</h3>"
+        + table(
+            [
+                ("id", ""),
+                ("event", ""),
+                ("kind", ""),
+                ("from", "num"),
+                ("to", "num"),
+                ("description", ""),
+                ("sources", ""),
+            ],
+            push_rows,
+        )
+        + "<details><summary>Route changes ("
+        + str(len(tl_rows))
+        + ")</summary>"
+        + table(
+            [
+                ("id", ""),
+                ("effect", ""),
+                ("from", "num"),
+                ("to", "num"),
+                ("links", "num"),
+                ("description", ""),
+                ("sources", ""),
+            ],
+            tl_rows,
+        )
+        + "</details>"
+    )
+
+
+def _evidence(data: ReportData, svgs: dict, comparison: Comparison | None) -> str:
+    if comparison is None:
+        return '<p class="lead">No evidence was given to the report.</p>'
+    rows = comparison.rows
+    if rows.empty:
+        return '<p class="lead">No sourced figure can be set beside a simulated quantity.</p>'
+    like = rows[rows["class"] == LIKE_FOR_LIKE]
+    gross = rows[rows["class"] == GROSS]
+    ok = like["verdict"].isin(["consistent", "inside the 90% band"]).sum()
+    lead = (
+        f"{len(rows)} sourced figures can be set beside a simulated quantity; they are shown, not fitted. "
+        f"{ok} of the {len(like)} like-for-like figures (emigrants counted as such) fall inside the simulated 90% "
+        "band or are consistent with their bound. Gross counts of entries and crossings also count tourists and "
+        "repeated trips, so they should lie above the simulated flows of emigrants."
+    )
+    skipped = "; ".join(f"{k} ({v})" for k, v in sorted(comparison.skipped.items(), key=lambda kv: -kv[1]))
+
+    def cite(r) -> Markup:
+        who = esc(r.publisher)
+        when = f" ({esc(r.published)})" if r.published else ""
+        quote = f' title="{esc(r.quote)}"' if r.quote else ""
+        link = f' <a href="{esc(r.url)}" rel="noreferrer"{quote}>source</a>' if r.url else ""
+        weak = ' <span class="note">(flagged weak)</span>' if r.weak else ""
+        return Markup(f"{who}{when}.{link}{weak}")
+
+    def observed(r) -> str:
+        if r.bound == "range":
+            return span(r.low, r.high)
+        mark = {"lower": "more than ", "upper": "up to "}.get(r.bound, "")
+        return mark + people(r.value)
+
+    def simulated(r) -> Markup:
+        return Markup(
+            f'{esc(people(r.sim_median))} <span class="band">({esc(span(r.sim_q05, r.sim_q95))})</span>'
+            f'<br><span class="note">{esc(r.quantity)}</span>'
+        )
+
+    def rows_of(frame: pd.DataFrame) -> list[list]:
+        return [
+            [
+                r.id,
+                Markup(f"{esc(r.place)}<br>{esc(r.period.replace('..', DASH))}"),
+                observed(r),
+                simulated(r),
+                r.verdict + (f" ({r.note})" if r.note else ""),
+                cite(r),
+            ]
+            for r in frame.itertuples()
+        ]
+
+    headers = [
+        ("id", ""),
+        ("place, period", "nowrap"),
+        ("source says", "num"),
+        ("simulated: median (90% band)", "num"),
+        ("comparison", ""),
+        ("citation", ""),
+    ]
+    return (
+        f'<p class="lead">{esc(lead)}</p>'
+        + _figure(
+            "evidence",
+            svgs.get("evidence"),
+            "Like-for-like figures. Blue: the simulated quantity (light: 90% "
+            "band, dark: middle 50%, tick: median); orange: the source's figure. Hover over a "
+            "&ldquo;source&rdquo; link for the quoted passage.",
+        )
+        + table(headers, rows_of(like), cls="evidence")
+        + "<h3>Gross counts: upper envelopes</h3>"
+        + _figure(
+            "evidence-gross",
+            svgs.get("evidence-gross"),
+            "Entries and crossings counted at borders include "
+            "ordinary travellers; the simulated quantity is emigrants only, so the source's figure should lie "
+            "to the right of the blue band.",
+        )
+        + f"<details><summary>The {len(gross)} gross counts with their citations</summary>"
+        + table(headers, rows_of(gross), cls="evidence")
+        + "</details>"
+        + (f'<p class="note">Not shown: {esc(skipped)}.</p>' if skipped else "")
+    )
+
+
+def _method(data: ReportData, store_desc: str, seconds: float) -> str:
+    runs = data.runs
+    params = [
+        c for c in runs.columns if c not in ("run", "seed", "draw") and pd.api.types.is_numeric_dtype(runs[c])
+    ]
+    rows = [[c, f"{runs[c].median():.4g}", f"{runs[c].min():.4g}", f"{runs[c].max():.4g}"] for c in params]
+    seeds = runs["seed"].nunique() if "seed" in runs.columns else "?"
+    draws = runs["draw"].nunique() if "draw" in runs.columns else "?"
+    text = (
+        f"<p>{data.n_runs} runs ({plural(seeds, 'seed')}, {plural(draws, 'parameter draw')}), "
+        f"{day(data.start)} to {day(data.end)}, "
+        f"read from {esc(store_desc)}. Every number is computed per run first (a sum, a share, a value on a day); "
+        "the median and the bands are quantiles over runs (linear interpolation, NumPy's default), so a 90% band "
+        "runs from the 5th to the 95th percentile of the runs. With few runs the bands are rough.</p>"
+        "<p>People counts are rounded to three significant figures in the text and tables. Crossings count "
+        "passages through a link, not people: someone changing planes abroad crosses twice.</p>"
+    )
+    table_html = (
+        table([("parameter", ""), ("median", "num"), ("min", "num"), ("max", "num")], rows) if rows else ""
+    )
+    return text + table_html + f'<p class="note">Report built in {seconds:.1f} s.</p>'
+
+
+# ---------------------------------------------------------------------------------------------- entry
+def build_svgs(data: ReportData, comparison: Comparison | None) -> dict[str, str]:
+    specs = ch.all_charts(data, comparison.rows if comparison is not None else None)
+    specs["map-world"] = geo.world_map(data)
+    specs["map-region"] = geo.region_map(data)
+    return {k: strip_xml_header(to_svg(v, f"c-{k}")) for k, v in specs.items() if v}
+
+
+def write_report(
+    store_or_frame: ResultStore | pd.DataFrame | str | Path,
+    world,
+    out_path: str | Path,
+    *,
+    title: str | None = None,
+    evidence=None,
+) -> Path:
+    """Write the report of an ensemble as one self-contained HTML file and return its path.
+
+    ``store_or_frame``: a :class:`~emigre.results.ResultStore`, its directory, or an ensemble DataFrame in
+    the output schema with an integer ``run`` column. ``world``: the scenario (``load_scenario(...)``; a
+    ``CompiledWorld`` gives the map but no events; ``None`` leaves out the map and the timeline).
+    ``evidence``: an :class:`~emigre.evidence.Evidence` to set sourced figures beside the results; ``None``
+    uses the packaged evidence, ``False`` leaves the comparison out.
+
+    Raises :class:`~emigre.errors.EmigreError` when the results are empty or lack a measure of the schema.
+    The file is written atomically; charts are SVG rendered at build time, so viewing needs no network and
+    no JavaScript.
+    """
+    t0 = time.perf_counter()
+    if isinstance(store_or_frame, pd.DataFrame):
+        store = ResultStore.from_frame(store_or_frame)
+        store_desc = "an in-memory frame"
+    elif isinstance(store_or_frame, ResultStore):
+        store = store_or_frame
+        store_desc = "an in-memory frame" if store.in_memory else str(store.directory)
+    elif isinstance(store_or_frame, str | Path):
+        store = ResultStore(store_or_frame)
+        store_desc = str(store.directory)
+    else:
+        raise EmigreError(
+            f"write_report: expected a ResultStore, a directory or a DataFrame, got "
+            f"{type(store_or_frame).__name__}"
+        )
+    data = collect(store, world_info(world), title=title or "")
+    if evidence is None:
+        from emigre.evidence import load_evidence
+
+        evidence = load_evidence()
+    comparison = compare(data, evidence) if evidence is not False else None
+    svgs = build_svgs(data, comparison)
+    builders = {
+        "how-many": lambda: _how_many(data, svgs),
+        "when": lambda: _when(data, svgs),
+        "why": lambda: _why(data, svgs),
+        "how": lambda: _how(data, svgs),
+        "where": lambda: _where(data, svgs),
+        "who": lambda: _who(data, svgs),
+        "stayed": lambda: _stayed(data, svgs),
+        "map": lambda: _map(data, svgs),
+        "timeline": lambda: _timeline(data, svgs),
+        "evidence": lambda: _evidence(data, svgs, comparison),
+    }
+    body = [_sec(sid, heading, builders[sid]()) for sid, heading in SECTIONS if sid in builders]
+    seconds = time.perf_counter() - t0
+    body.append(_sec("method", dict(SECTIONS)["method"], _method(data, store_desc, seconds)))
+    nav = "".join(f'<a href="#{sid}">{esc(h)}</a>' for sid, h in SECTIONS)
+    scenario = data.world.name or "scenario"
+    from emigre import __version__
+
+    subtitle = (
+        f"{esc(scenario)} \u00b7 {data.n_runs} runs \u00b7 {day(data.start)} to {day(data.end)} \u00b7 "
+        f"built {dt.date.today():%-d %b %Y} by emigre {esc(__version__)}"
+    )
+    page = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(data.title)}</title>"
+        f'<meta name="generator" content="emigre {esc(__version__)}">'
+        f"<style>{CSS}</style></head><body><main>"
+        f'<header><h1>{esc(data.title)}</h1><p class="sub">{subtitle}</p></header>'
+        f"<nav>{nav}</nav>"
+        + "".join(body)
+        + "<footer>Simulated numbers, not counts: each comes with the spread of the ensemble. Sourced figures keep "
+        "their citation. Basemap made with Natural Earth (public domain). Self-contained file: charts are inline "
+        "SVG, nothing is loaded from the network.</footer>"
+        "</main></body></html>\n"
+    )
+    out = Path(out_path)
+    atomic_write_text(out, page)
+    return out
+
+
+__all__ = ["CHARTS", "SECTIONS", "write_report"]

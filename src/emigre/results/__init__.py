@@ -1,0 +1,39 @@
+"""Ensemble outputs: a Parquet/DuckDB store of per-run daily series and quantile bands over runs.
+
+>>> from emigre.results import ResultStore
+>>> store = ResultStore("out/russia-2022")
+>>> store.write_run(0, frame)            # long format: date, place, measure, group, value
+>>> store.bands("departures")            # date, median, q05, q25, q75, q95 over runs
+>>> store.bands_many("present", places=["GEO", "KAZ"])
+
+The per-run schema and its vocabulary are in :mod:`emigre.results.schema`;
+:func:`emigre.results.synthetic.synthetic_ensemble` makes a made-up ensemble in that schema for tests.
+"""
+
+from emigre.results.schema import BREAKDOWNS, COUNTRY_MEASURES, LINK_MEASURES, NATIONAL, NATIONAL_MEASURES
+from emigre.results.store import (
+    BAND_COLUMNS,
+    COLUMNS,
+    QUANTILES,
+    ResultStore,
+    RunSeries,
+    band_table,
+    normalize_frame,
+    summarize,
+)
+
+__all__ = [
+    "BAND_COLUMNS",
+    "BREAKDOWNS",
+    "COLUMNS",
+    "COUNTRY_MEASURES",
+    "LINK_MEASURES",
+    "NATIONAL",
+    "NATIONAL_MEASURES",
+    "QUANTILES",
+    "ResultStore",
+    "RunSeries",
+    "band_table",
+    "normalize_frame",
+    "summarize",
+]

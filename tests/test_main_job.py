@@ -1,0 +1,67 @@
+"""The main job and the single-run command end to end: files, store contents, summary, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pandas as pd
+import pytest
+
+from emigre.cli import main
+
+
+def test_main_job_writes_store_shards_report_and_prints_the_summary(main_job):
+    out, printed = main_job
+    shards = sorted((out / "runs").glob("run-*.parquet"))
+    assert [p.name for p in shards] == ["run-0000.parquet", "run-0001.parquet"]
+    report = out / "report.html"
+    assert report.stat().st_size > 200_000
+    html = report.read_text()
+    assert "<script src=" not in html and "https://cdn" not in html
+    con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
+    runs = con.execute("select run, seed from runs order by run").fetchall()
+    assert runs == [(0, 0), (1, 1)]
+    dep = con.execute(
+        "select run, max(value) from daily where place='ALL' and measure='departed_cum' and \"group\"='' "
+        "group by run order by run"
+    ).fetchall()
+    con.close()
+    # two seeds: similar sizes (within 5%), not identical
+    assert dep[0][1] > 100_000 and abs(dep[0][1] - dep[1][1]) / dep[0][1] < 0.05 and dep[0][1] != dep[1][1]
+    assert "left Russia by 31 Dec 2022" in printed and "report.html" in printed
+
+
+def test_simulate_writes_daily_parquet_and_summary(tmp_path, capsys):
+    out = tmp_path / "sim"
+    rc = main(["simulate", "russia-2022", "--seed", "3", "--scale", "50", "--end", "2022-12-31", "--out", str(out)])
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("travellers", "departed", "abroad_end", "returned_end", "seconds"):
+        assert key in summary
+    assert summary["departed"] == pytest.approx(summary["abroad_end"] + summary["in_transit_end"] + summary["returned_end"])
+    daily = pd.read_parquet(out / "daily.parquet")
+    assert list(daily.columns) == ["date", "place", "measure", "group", "value"]
+    last = daily[(daily.place == "ALL") & (daily.measure == "departed_cum") & (daily.group == "")]
+    assert last.value.iloc[-1] == pytest.approx(summary["departed"])
+    assert str(last.date.iloc[-1].date()) == "2022-12-31"
+    by_reason = daily[(daily.place == "ALL") & (daily.measure == "departures") & daily.group.str.startswith("reason=")]
+    assert by_reason.value.sum() == pytest.approx(summary["departed"])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--param", "no_such_parameter=1"], "unknown parameter 'no_such_parameter'"),
+        (["--param", "push_invasion_intensity"], "NAME=VALUE"),
+        (["--param", "push_invasion_intensity=abc"], "expected a number"),
+        (["--scale", "0"], "--scale must be > 0"),
+        (["--end", "2021-01-01"], "invalid compile period"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "sim"
+    rc = main(["simulate", "russia-2022", "--scale", "50", "--out", str(out), *args])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())

@@ -1,0 +1,517 @@
+"""Observation operators and likelihoods (docs/observe.md): each operator gives, on a small simulated run, the
+quantity its source counted - checked by hand against the result arrays for one row of each kind -; bounds,
+ranges and percentages; the likelihood's shape; every public observation covered or skipped with a reason.
+
+One run (seed SEED, SCALE persons per traveller, the full scenario period) is shared by the module, and a
+second seed for the ensemble checks.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from emigre.behaviour.exodus import simulate
+from emigre.errors import EmigreError
+from emigre.evidence import load_evidence
+from emigre.observe import (
+    OBS_PARAMS,
+    OPERATORS,
+    QUALITY_SCALES,
+    coverage,
+    default_context,
+    default_theta,
+    error_scale,
+    loglik,
+    predict,
+    predict_all,
+    predict_many,
+    quality_class,
+    read_observation,
+    resolve_theta,
+    sample_prior,
+    total_loglik,
+    transform,
+)
+from emigre.observe.context import FSB_MODES, _baseline_path, days_by_year_quarter
+from emigre.observe.likelihood import t3_cdf, t3_logcdf, t3_logpdf
+
+SEED = 11
+SCALE = 20.0
+START = dt.date(2022, 2, 24)
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    return default_context()
+
+
+@pytest.fixture(scope="module")
+def run():
+    return simulate("russia-2022", seed=SEED, scale=SCALE)
+
+
+@pytest.fixture(scope="module")
+def run2():
+    return simulate("russia-2022", seed=SEED + 1, scale=SCALE, params={"return_per_year": 0.6})
+
+
+@pytest.fixture(scope="module")
+def ev():
+    return load_evidence()
+
+
+def day(s: str) -> int:
+    return (dt.date.fromisoformat(s) - START).days
+
+
+def c(r, iso: str) -> int:
+    return r.countries.index(iso)
+
+
+def col(name: str) -> int:
+    from emigre.behaviour.exodus import ExodusResult
+
+    return ExodusResult.NAT.index(name)
+
+
+def fake(ev, base: str, **changes):
+    """A new observation in the evidence schema, made from a packaged row (a hold-out file's row)."""
+    changes.setdefault("id", "TST" + base[3:])
+    return dataclasses.replace(ev.observation(base), **changes)
+
+
+def fsb_2019(iso: str, quarter: int, modes=FSB_MODES) -> float:
+    """2019 FSB departures to ``iso`` in quarter 1-4, read straight from the packaged CSV."""
+    total = 0.0
+    ends = {1: "3/31/2019", 2: "6/30/2019", 3: "9/30/2019", 4: "12/31/2019"}
+    with open(_baseline_path(), encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["ISO_A3"] == iso and row["Date"] == ends[quarter] and row["Trans"] in modes:
+                total += float(row["Value"].replace(",", "") or 0)
+    return total
+
+
+# ---------------------------------------------------------------------- coverage
+def test_coverage_lists_every_public_observation(ev, ctx):
+    cov = coverage(ev, ctx)
+    assert len(cov) == len(ev.observations) == 112
+    assert set(cov["id"]) == {o.id for o in ev.observations}
+    assert cov["id"].is_unique
+    used, skipped = cov[cov.used], cov[~cov.used]
+    assert len(used) + len(skipped) == 112
+    assert (skipped["reason"].str.len() > 20).all()  # every skip says why
+    assert set(used["operator"]) <= set(OPERATORS)
+    assert len(used) == 90
+    per_kind = used.groupby("kind").size().to_dict()
+    assert per_kind == {
+        "arrivals_in_destination": 7, "asylum_applications": 5, "border_crossings_entry": 18,
+        "border_crossings_exit": 19, "cumulative_outflow_total": 12, "net_arrivals": 5, "other": 5,
+        "residence_permits": 14, "stock_in_destination": 5,
+    }
+    # no operator for naturalisation; pre-war rows and rows after the horizon are named as such
+    assert not cov[cov.kind == "citizenship_grants"].used.any()
+    reasons = dict(zip(cov["id"], cov["reason"], strict=True))
+    assert "before the simulation starts" in reasons["OBS147"]
+    assert "after the simulated horizon" in reasons["OBS138"]
+    # a longer run would use the rows beyond 2023
+    longer = coverage(ev, ctx, end="2026-12-31")
+    assert set(longer[longer.used].id) - set(used.id) == {"OBS090", "OBS138", "OBS140", "OBS161"}
+
+
+def test_unknown_destination_and_kind_are_skipped_not_dropped(ev, ctx):
+    italy = fake(ev, "OBS082", destination="ITA")
+    rd = read_observation(italy, ctx)
+    assert not rd.used and "ITA" in rd.reason
+    cov = coverage([italy], ctx)
+    assert len(cov) == 1 and not cov.used.iloc[0]
+    with pytest.raises(EmigreError, match="no observation operator"):
+        predict(italy, None, ctx)  # raised before the result is looked at
+
+
+# ---------------------------------------------------------------------- operators, by hand
+def test_cumulative_outflow_gross_net_and_window(run, ev, ctx):
+    s = run.scale
+    # gross departures to the period end (OBS003, to 5 Oct 2022)
+    assert predict(ev.observation("OBS003"), run, ctx) == pytest.approx(run.nat[day("2022-10-05"), col("departed_cum")] * s)
+    # net of returns where the notes say so (OBS006: "net of returns implied", to 20 Sep 2022)
+    d = day("2022-09-20")
+    net = (run.nat[d, col("departed_cum")] - run.nat[d, col("returned_cum")]) * s
+    assert predict(ev.observation("OBS006"), run, ctx) == pytest.approx(net)
+    assert read_observation(ev.observation("OBS001"), ctx).net is False  # "not net of returns"
+    # a window that starts after the war began: departures in the window (OBS008, 21 Sep - 4 Oct)
+    w = run.nat[day("2022-09-21") : day("2022-10-04") + 1, col("departures")].sum() * s
+    assert predict(ev.observation("OBS008"), run, ctx) == pytest.approx(w)
+    assert w > 0
+
+
+def test_stock_in_destination(run, ev, ctx):
+    s = run.scale
+    d = day("2022-12-31")
+    abroad = (run.nat[d, col("abroad")] + run.nat[d, col("in_transit")]) * s
+    assert predict(ev.observation("OBS013"), run, ctx) == pytest.approx(abroad)
+    geo = run.present_country[day("2022-11-10"), c(run, "GEO")] * s
+    assert predict(ev.observation("OBS082"), run, ctx) == pytest.approx(geo) and geo > 0
+    # EUU = the scenario's EU members
+    eu = fake(ev, "OBS082", destination="EUU")
+    members = [c(run, x) for x in ctx.countries if x in ctx.eu_members]
+    assert len(members) >= 10
+    assert predict(eu, run, ctx) == pytest.approx(run.present_country[day("2022-11-10"), members].sum() * s)
+
+
+def test_permit_holders_survive_at_the_return_and_onward_rates(run, ev, ctx):
+    obs = ev.observation("OBS122")  # TUR residence-permit holders, 2 Nov 2023
+    assert read_observation(obs, ctx).operator == "permits_held"
+    lag = 30
+    end = day("2023-11-02")
+    rate = (run.params["return_per_year"] + run.params["onward_per_year"]) / 365
+    reg = run.regularised[: end - lag + 1, c(run, "TUR")].astype(float)
+    want = (reg * np.exp(-rate * (end - np.arange(end - lag + 1)))).sum() * run.scale
+    assert predict(obs, run, ctx, {"permit_lag_days": lag}) == pytest.approx(want)
+    assert 0 < want < run.regularised[:, c(run, "TUR")].sum() * run.scale
+
+
+def test_arrivals_plain_and_under_a_duration_rule(run, ev, ctx):
+    s = run.scale
+    isr = c(run, "ISR")
+    obs = ev.observation("OBS134")  # Israel CBS immigrants 2023
+    assert read_observation(obs, ctx).threshold is None
+    assert predict(obs, run, ctx) == pytest.approx(run.arrivals[day("2023-01-01") : day("2023-12-31") + 1, isr].sum() * s)
+    # a 12-month rule on a window far from the end of the run: the stay histogram, exactly
+    geo = c(run, "GEO")
+    stat = fake(ev, "OBS134", destination="GEO", notes="statistical immigrants (12-month rule)",
+                period_start=dt.date(2022, 3, 1), period_end=dt.date(2022, 6, 30))
+    rd = read_observation(stat, ctx)
+    assert (rd.operator, rd.threshold) == ("arrivals", 365)
+    lo, hi = day("2022-03-01"), day("2022-06-30")
+    long_stays = run.stay_hist[2, lo : hi + 1, geo].sum() * s
+    assert predict(stat, run, ctx) == pytest.approx(long_stays)
+    assert 0 < long_stays < run.arrivals[lo : hi + 1, geo].sum() * s
+    # a 183-day rule for arrivals within 183 days of the end: censored, the latest uncensored share applies
+    late = fake(ev, "OBS134", destination="GEO", notes="183-day rule", period_start=dt.date(2023, 10, 1),
+                period_end=dt.date(2023, 10, 31))
+    last_ok = run.stay_hist.shape[1] - 1 - 183
+    ref = slice(last_ok - 89, last_ok + 1)
+    q = run.stay_hist[1, ref, geo].sum() / run.arrivals[ref, geo].sum()
+    want = q * run.arrivals[day("2023-10-01") : day("2023-10-31") + 1, geo].sum() * s
+    assert predict(late, run, ctx) == pytest.approx(want)
+
+
+def test_net_arrivals_is_the_change_of_the_stock(run, ev, ctx):
+    s = run.scale
+    geo = c(run, "GEO")
+    # window starting before day 0 of the run: nothing was there before
+    assert predict(ev.observation("OBS067"), run, ctx) == pytest.approx(run.present_country[day("2022-03-16"), geo] * s)
+    obs = ev.observation("OBS081")  # 2023, entries minus exits: negative in the source
+    want = (run.present_country[day("2023-12-31"), geo] - run.present_country[day("2022-12-31"), geo]) * s
+    assert predict(obs, run, ctx) == pytest.approx(want)
+    # the change equals arrivals - onward departures - returns from the country, day by day
+    lo, hi = day("2023-01-01"), day("2023-12-31")
+    returns = ev.observation("OBS162")
+    ret_geo = predict(dataclasses.replace(returns, destination="GEO", period_start=dt.date(2023, 1, 1),
+                                          period_end=dt.date(2023, 12, 31)), run, ctx)
+    flows = (run.arrivals[lo : hi + 1, geo].sum() - run.onward[lo : hi + 1, geo].sum()) * s - ret_geo
+    assert flows == pytest.approx(want)
+
+
+def test_returns_by_country_add_up_to_the_national_returns(run, ev, ctx):
+    obs = ev.observation("OBS162")  # returns from Israel, 24 Feb - 25 Apr 2022
+    assert read_observation(obs, ctx).operator == "returns_from"
+    total = 0.0
+    for iso in ctx.countries[1:]:
+        total += predict(dataclasses.replace(obs, destination=iso, period_end=dt.date(2023, 12, 31)), run, ctx)
+    assert total == pytest.approx(run.nat[:, col("returns")].sum() * run.scale)
+    assert predict(obs, run, ctx) >= 0
+
+
+def test_fsb_exits_are_emigrant_crossings_plus_ordinary_travel(run, ev, ctx):
+    obs = ev.observation("OBS063")  # FSB: trips to Turkey, Q3 2022
+    th = default_theta()
+    # to Turkey: flights open all quarter, the sea link closed -> ordinary = 2019 Q3 flights x level 2022
+    ordinary = fsb_2019("TUR", 3, ("Air",)) * th["travel_level_2022"]
+    tur = c(run, "TUR")
+    links = [k for k, lid in enumerate(run.link_ids) if ctx.exit_country[k] == tur]
+    assert {ctx.link_mode[k] for k in links} == {"air", "sea"}
+    emigrants = run.link_out[day("2022-07-01") : day("2022-09-30") + 1][:, links].sum() * run.scale
+    assert predict(obs, run, ctx) == pytest.approx(emigrants + ordinary, rel=1e-9)
+    assert emigrants > 0
+    # the travel level scales the ordinary part only
+    p2 = predict(obs, run, ctx, {"travel_level_2022": 2 * th["travel_level_2022"]})
+    assert p2 == pytest.approx(emigrants + 2 * ordinary, rel=1e-9)
+
+
+def test_men_only_exits_use_the_male_departures(run, ev, ctx):
+    obs = ev.observation("OBS011")  # men only, 21-24 Sep 2022, all destinations
+    rd = read_observation(obs, ctx)
+    assert rd.group == "sex=male"
+    g = run.groups.index("sex=male")
+    men = run.dep_by[day("2022-09-21") : day("2022-09-24") + 1, g].sum() * run.scale
+    th = resolve_theta(None, 1)
+    ordinary = ctx.ordinary_trips("ALL", dt.date(2022, 9, 21), dt.date(2022, 9, 24), th)[0] * 0.5
+    assert predict(obs, run, ctx) == pytest.approx(men + ordinary)
+
+
+def test_destination_entries(run, ev, ctx):
+    s = run.scale
+    geo = c(run, "GEO")
+    th = default_theta()
+    d = day("2022-09-25")
+    obs = ev.observation("OBS070")  # Georgian MVD, entries on 25 Sep 2022
+    # emigrant entries: the simulator's entries (first entries, transits, onward arrivals); one per border run
+    assert run.entries is not None and run.entries[d, geo] >= run.arrivals[d, geo] > 0
+    emigrants = (run.entries[d, geo] + run.visa_runs[d, geo]) * s
+    # ordinary: the 2019 demand of the quarter, whatever the route (no direct flights in 2022)
+    ordinary = fsb_2019("GEO", 3) / 92 * th["travel_level_2022"]
+    assert predict(obs, run, ctx) == pytest.approx(emigrants + ordinary, rel=1e-9)
+    # a 24-hour window over two dates is a daily count: half the two-day total
+    two = ev.observation("OBS072")
+    assert read_observation(two, ctx).per_day
+    both = fake(ev, "OBS072", notes="two days")
+    assert predict(two, run, ctx) == pytest.approx(predict(both, run, ctx) / 2)
+    # a peak daily count is at most the window's total and at least its mean
+    peak = ev.observation("OBS096")
+    assert read_observation(peak, ctx).peak and peak.bound == "upper"
+    total = predict(fake(ev, "OBS096", notes="entries"), run, ctx)
+    assert total / 9 <= predict(peak, run, ctx) <= total
+
+
+def test_land_border_counts_follow_closures(run, ev, ctx):
+    obs = ev.observation("OBS047")  # Frontex: entries by the EU's land borders
+    rd = read_observation(obs, ctx)
+    assert rd.modes == ("Car", "Rail", "Walk")
+    th = resolve_theta(None, 1)
+    a, b = obs.period_start, obs.period_end
+    land = ctx.ordinary_trips("EUU", a, b, th, rd.modes, closures=True)[0]
+    assert 0 < land < ctx.ordinary_trips("EUU", a, b, th, rd.modes, closures=False)[0]
+    st = ctx.mode_state("FIN")
+    car = FSB_MODES.index("Car")
+    assert st[day("2022-04-01"), car] == 1 and st[day("2022-08-01"), car] == 2  # order 763-r until 15 Jul
+    geo_air = ctx.mode_state("GEO")[:, FSB_MODES.index("Air")]
+    assert geo_air[day("2022-06-01")] == 0 and geo_air[day("2023-06-01")] == 2  # flights back 15 May 2023
+    ita_air = ctx.mode_state("ITA")[:, FSB_MODES.index("Air")]  # not routed: follows the EU airspace
+    assert ita_air[0] == 2 and ita_air[day("2022-03-01")] == 0
+
+
+def test_ordinary_travel_by_hand_without_closures(ctx):
+    th = resolve_theta({"travel_level_2022": 0.5, "travel_level_eu": 0.4}, 1)
+    got = ctx.ordinary_trips("ALL", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0]
+    from emigre.observe.context import EU_SCHENGEN, fsb_quarterly
+
+    fsb = fsb_quarterly()
+    eu = sum(v[0].sum() for k, v in fsb.items() if k in EU_SCHENGEN)
+    other = sum(v[0].sum() for k, v in fsb.items() if k not in EU_SCHENGEN)
+    assert got == pytest.approx(0.5 * (other + 0.4 * eu))
+    assert other + eu == pytest.approx(8375355)  # FSB Q1 2019, all destinations
+    assert days_by_year_quarter(dt.date(2021, 12, 30), dt.date(2022, 4, 2)) == {(2021, 3): 2, (2022, 0): 90,
+                                                                                 (2022, 1): 2}
+
+
+def test_residence_permits_issued_with_a_lag(run, ev, ctx):
+    obs = ev.observation("OBS039")  # Eurostat first permits, Germany, 2022
+    deu = c(run, "DEU")
+    lag = 60
+    hi = day("2022-12-31") - lag
+    want = run.regularised[: hi + 1, deu].sum() * run.scale
+    assert predict(obs, run, ctx, {"permit_lag_days": lag}) == pytest.approx(want)
+    assert predict(obs, run, ctx, {"permit_lag_days": 0}) == pytest.approx(
+        run.regularised[: day("2022-12-31") + 1, deu].sum() * run.scale)
+    # applications (OBS130, March 2023) have no issuing lag
+    app = ev.observation("OBS130")
+    assert read_observation(app, ctx).lag is False
+    srb = c(run, "SRB")
+    assert predict(app, run, ctx, {"permit_lag_days": 120}) == pytest.approx(
+        run.regularised[day("2023-03-01") : day("2023-03-31") + 1, srb].sum() * run.scale)
+    # EUU: all EU members of the scenario
+    eu = [c(run, x) for x in ctx.countries if x in ctx.eu_members]
+    assert predict(ev.observation("OBS038"), run, ctx, {"permit_lag_days": lag}) == pytest.approx(
+        run.regularised[: hi + 1, eu].sum() * run.scale)
+
+
+def test_asylum_is_a_propensity_times_arrivals(run, ev, ctx):
+    s = run.scale
+    obs = ev.observation("OBS035")  # BAMF, Germany, Q1 2023
+    arr = run.arrivals[day("2023-01-01") : day("2023-03-31") + 1, c(run, "DEU")].sum() * s
+    assert predict(obs, run, ctx, {"asylum_propensity_eu": 0.3}) == pytest.approx(0.3 * arr)
+    assert read_observation(obs, ctx).group is None  # "64% male" is a composition, not "men only"
+    men = ev.observation("OBS036")  # men 18-45 only
+    assert read_observation(men, ctx).group == "sex=male"
+    lo, hi = 0, day("2023-04-30")
+    g = run.groups.index("sex=male")
+    share = run.dep_by[lo : hi + 1, g].sum() / run.nat[lo : hi + 1, col("departures")].sum()
+    arr = run.arrivals[lo : hi + 1, c(run, "DEU")].sum() * s
+    assert predict(men, run, ctx) == pytest.approx(0.2 * arr * share)
+    usa = ev.observation("OBS152")  # CBP encounters at the Mexican border: arrivals in Mexico or the USA
+    both = [c(run, "USA"), c(run, "MEX")]
+    arr = run.arrivals[day("2023-01-01") : day("2023-01-31") + 1, both].sum() * s
+    assert predict(usa, run, ctx, {"asylum_propensity_usa": 2.0}) == pytest.approx(2.0 * arr)
+
+
+def test_it_specialists_and_percentages(run, ev, ctx):
+    s = run.scale
+    g = run.groups.index("it=yes")
+    hi = day("2022-12-31")
+    it_left = fake(ev, "OBS003", kind="it_specialists_left", notes="IT specialists who left",
+                   period_end=dt.date(2022, 12, 31))
+    assert predict(it_left, run, ctx) == pytest.approx(run.dep_by[: hi + 1, g].sum() * s)
+    it_share = dataclasses.replace(it_left, unit="percent", quantity=10, notes="PERCENT of IT specialists")
+    want = 100 * run.dep_by[: hi + 1, g].sum() / run.nat[: hi + 1, col("departures")].sum()
+    assert predict(it_share, run, ctx) == pytest.approx(want)
+    assert 0 < want < 100
+    # return shares (OBS158: "half have returned", June 2023)
+    d = day("2023-06-16")
+    share = 100 * run.nat[d, col("returned_cum")] / run.nat[d, col("departed_cum")]
+    assert predict(ev.observation("OBS158"), run, ctx) == pytest.approx(share)
+    # share of men among those who left, from a survey-like row
+    men = dataclasses.replace(it_share, kind="other", notes="PERCENT men among emigrants")
+    assert read_observation(men, ctx).group == "sex=male"
+    # SIM cards back (all travellers): tourists come back, so the share is above the emigrants'
+    sim = ev.observation("OBS157")
+    d = day("2022-05-15")
+    emig = 100 * run.nat[d, col("returned_cum")] / run.nat[d, col("departed_cum")]
+    assert emig < predict(sim, run, ctx) < 100
+
+
+def test_queue_in_vehicles(run, ev, ctx):
+    obs = ev.observation("OBS074")
+    k = run.link_ids.index("road:Upper-Lars-Tbilisi")
+    want = run.queue[day("2022-09-27"), k] * run.scale / 2.5
+    assert predict(obs, run, ctx) == pytest.approx(want)
+
+
+def test_predict_many_is_one_value_per_result_with_theta_per_result(run, run2, ev, ctx):
+    pair = [run, run2]
+    th = {"travel_level_2022": np.array([0.4, 0.7]), "permit_lag_days": np.array([10.0, 90.0])}
+    for oid in ("OBS003", "OBS050", "OBS070", "OBS039", "OBS122", "OBS081", "OBS158"):
+        obs = ev.observation(oid)
+        many = predict_many(obs, pair, ctx, th)
+        assert many.shape == (2,)
+        one = [predict(obs, r, ctx, {k: v[i] for k, v in th.items()}) for i, r in enumerate(pair)]
+        assert many == pytest.approx(one), oid
+    allp = predict_all(ev.observations, pair, ctx, th)
+    assert len(allp) == 90 and all(v.shape == (2,) for v in allp.values())
+    assert np.isfinite(np.concatenate(list(allp.values()))).all()
+    with pytest.raises(EmigreError, match="one value or 2 values"):
+        predict_many(ev.observation("OBS003"), pair, ctx, {"travel_level_2022": [1.0, 2.0, 3.0]})
+
+
+def test_periods_after_the_run_are_refused(ev, ctx):
+    short = simulate("russia-2022", seed=SEED, scale=200.0, end="2022-06-30")
+    with pytest.raises(EmigreError, match="after the simulated period"):
+        predict(ev.observation("OBS003"), short, ctx)
+    assert set(predict_all(ev.observations, [short], ctx)) <= {
+        o.id for o in ev.observations if o.period_end <= dt.date(2022, 6, 30)}
+
+
+# ---------------------------------------------------------------------- likelihood
+def test_t3_distribution():
+    z = np.linspace(-60, 60, 240_001)
+    pdf = np.exp(t3_logpdf(z))
+    assert np.trapezoid(pdf, z) == pytest.approx(1.0, abs=2e-3)
+    for x in (-3.0, -0.5, 0.0, 1.0, 4.0):
+        m = z <= x
+        assert t3_cdf(x) == pytest.approx(np.trapezoid(pdf[m], z[m]) + (1 - np.trapezoid(pdf, z)) / 2, abs=1e-4)
+    # far tails: finite and continuous between the direct formula and the series
+    assert np.isfinite(t3_logcdf(-1e6))
+    assert t3_logcdf(-1731.0) == pytest.approx(t3_logcdf(-1733.0), abs=0.01)
+    assert t3_logcdf(-1e4) == pytest.approx(math.log(2 * math.sqrt(3) / math.pi) - 3 * math.log(1e4), abs=1e-3)
+
+
+def test_quality_classes(ev):
+    assert quality_class(ev.observation("OBS050")) == "official"  # FSB Border Service
+    assert quality_class(ev.observation("OBS092")) == "official"  # deputy interior minister quoting counts
+    assert quality_class(ev.observation("OBS007")) == "estimate"  # PONARS memo
+    assert quality_class(ev.observation("OBS001")) == "weak"  # Wikipedia
+    assert quality_class(ev.observation("OBS008")) == "statement"  # anonymous sources
+    assert quality_class(ev.observation("OBS082")) == "statement"  # political statement
+    assert quality_class(ev.observation("OBS129")) == "statement"  # a president's figure
+    assert QUALITY_SCALES["official"] < QUALITY_SCALES["estimate"] < QUALITY_SCALES["weak"] < QUALITY_SCALES[
+        "statement"]
+
+
+def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):
+    obs = ev.observation("OBS050")  # official point value, 3.88 mln
+    rd = read_observation(obs, ctx)
+    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, 0.4))
+    x = obs.quantity
+    up = [loglik(obs, x * f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
+    down = [loglik(obs, x / f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
+    assert all(a > b for a, b in zip(up, up[1:], strict=False))
+    assert all(a > b for a, b in zip(down, down[1:], strict=False))
+    assert up[1] == pytest.approx(down[1], abs=0.05)  # symmetric on the log scale
+    # heavy tails: 100x off costs a few log units more than 10x off (a Gaussian: ~60)
+    assert up[5] - up[6] < 5
+    # vectorised over an ensemble
+    arr = loglik(obs, np.array([x, 2 * x]), world_ctx=ctx)
+    assert arr.shape == (2,) and arr[0] == pytest.approx(up[0]) and arr[1] == pytest.approx(up[3])
+
+
+def test_anonymous_sources_get_a_wider_error(ev, ctx):
+    anon = ev.observation("OBS009")  # 1 mln, anonymous, outlier
+    official = fake(ev, "OBS009", publisher="Rosstat", quality_flags=())
+    assert quality_class(official) == "official"
+    for f in (3, 10):  # far from the figure: the anonymous one costs less
+        assert loglik(anon, 1e6 / f, world_ctx=ctx) > loglik(official, 1e6 / f, world_ctx=ctx) + 1
+    assert loglik(official, 1e6, world_ctx=ctx) > loglik(anon, 1e6, world_ctx=ctx)  # and is sharper at it
+
+
+def test_bounds_are_censored_and_ranges_are_intervals(ev, ctx):
+    lower = ev.observation("OBS013")  # more than 500,000
+    assert lower.bound == "lower"
+    right = [loglik(lower, v, world_ctx=ctx) for v in (1e6, 5e6, 5e7)]
+    # flat on the right side: it tends to 0 (t tails: slowly) and never penalises more than at the bound
+    assert right[0] < right[1] < right[2] < 0
+    assert right[1] > -0.02 and right[2] > -0.005
+    left = [loglik(lower, v, world_ctx=ctx) for v in (5e5, 3e5, 1e5, 1e4)]
+    assert left[0] == pytest.approx(math.log(0.5), abs=1e-9)
+    assert all(a > b for a, b in zip(left, left[1:], strict=False))
+    upper = ev.observation("OBS005")  # as many as 200,000
+    assert upper.bound == "upper"
+    assert loglik(upper, 1e3, world_ctx=ctx) > -0.01 and loglik(upper, 1e6, world_ctx=ctx) < -1
+    rng = ev.observation("OBS014")  # 500,000-700,000
+    assert rng.bound == "range"
+    mid = loglik(rng, 6e5, world_ctx=ctx)
+    assert mid > loglik(rng, 4e5, world_ctx=ctx) > loglik(rng, 2e5, world_ctx=ctx)
+    assert mid > loglik(rng, 9e5, world_ctx=ctx) > loglik(rng, 2e6, world_ctx=ctx)
+    assert mid < 0  # a probability
+    # a wider range is flatter inside
+    wide = dataclasses.replace(rng, id="TST014", low=100_000, high=3_000_000)
+    assert loglik(wide, 2e5, world_ctx=ctx) > loglik(rng, 2e5, world_ctx=ctx)
+    assert loglik(wide, 5.5e5, world_ctx=ctx) > -0.1  # the geometric middle of 100,000-3,000,000
+
+
+def test_net_figures_may_be_negative(ev, ctx):
+    obs = ev.observation("OBS081")  # -30,986
+    rd = read_observation(obs, ctx)
+    assert rd.floor == 1000.0
+    near = loglik(obs, -27_000, world_ctx=ctx)
+    assert near > loglik(obs, 0, world_ctx=ctx) > loglik(obs, 27_000, world_ctx=ctx)
+    assert np.isfinite(near)
+    assert transform(0.0) == 0.0 and transform(1e6) == pytest.approx(math.log(1e6), abs=1e-6)
+    assert transform(-5000.0, 1000.0) == -transform(5000.0, 1000.0) + 2 * math.log(1000.0)
+
+
+def test_total_loglik(run, ev, ctx):
+    preds = predict_all(ev.observations, [run], ctx)
+    total = total_loglik(ev.observations, preds, world_ctx=ctx)
+    parts = [loglik(o, preds[o.id], world_ctx=ctx) for o in ev.observations if o.id in preds]
+    assert total == pytest.approx(sum(parts)) and len(parts) == 90
+    assert np.isfinite(total).all()
+
+
+# ---------------------------------------------------------------------- parameters
+def test_observation_parameters(ctx):
+    th = resolve_theta(None, 3)
+    assert set(th) == set(OBS_PARAMS) and all(v.shape == (3,) for v in th.values())
+    with pytest.raises(EmigreError, match="unknown observation parameter"):
+        resolve_theta({"travel_level_2021": 1.0}, 1)
+    draws = sample_prior(np.random.default_rng(0), 500)
+    for name, p in OBS_PARAMS.items():
+        assert np.isfinite(p.log_prior(p.default)), name
+        assert np.isfinite(p.log_prior(draws[name])).all(), name
+    assert np.median(draws["travel_level_2022"]) == pytest.approx(0.55, rel=0.15)
+    assert (draws["permit_lag_days"] >= 0).all() and (draws["permit_lag_days"] <= 180).all()

@@ -1,0 +1,168 @@
+"""The HTML report: one self-contained file with every section and chart, numbers that are the store's,
+sourced figures with their citations, clear errors on empty or incomplete results."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from emigre.errors import EmigreError
+from emigre.evidence import load_evidence
+from emigre.report import CHARTS, SECTIONS, write_report
+from emigre.report.data import collect, world_info
+from emigre.report.evidence import LIKE_FOR_LIKE, compare
+from emigre.report.html import people
+from emigre.results import ResultStore
+from emigre.results.synthetic import synthetic_ensemble
+from emigre.scenario import load_scenario
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
+
+
+@pytest.fixture(scope="module")
+def world():
+    return load_scenario("russia-2022")
+
+
+@pytest.fixture(scope="module")
+def store(world, tmp_path_factory):
+    frame, runs = synthetic_ensemble(3, seed=11, world=world, end="2023-03-31", max_destinations=14)
+    s = ResultStore(tmp_path_factory.mktemp("results"))
+    for r, part in frame.groupby("run"):
+        s.write_run(int(r), part.drop(columns="run"))
+    s.write_runs_table(runs)
+    return s
+
+
+@pytest.fixture(scope="module")
+def report(store, world, tmp_path_factory):
+    path = write_report(
+        store, world, tmp_path_factory.mktemp("report") / "report.html", title="Test ensemble"
+    )
+    return path, path.read_text("utf-8")
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if "id" in a:
+            self.ids.append(a["id"])
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+        else:
+            self.stack.pop()
+
+
+def test_report_is_one_self_contained_file(report):
+    path, text = report
+    assert 150_000 < path.stat().st_size < 4_000_000
+    assert text.startswith("<!DOCTYPE html>")
+    parsed = _Tags()
+    parsed.feed(text)
+    assert not parsed.errors[:5] and not parsed.stack
+    for tag, attrs in parsed.tags:
+        assert tag not in ("script", "link", "img", "iframe", "object", "embed"), tag
+        for name in ("src", "srcset", "data", "action"):
+            assert name not in attrs or not re.match(r"\s*(https?:)?//", attrs[name] or ""), (tag, attrs)
+        if tag in ("a",) and attrs.get("href", "").startswith("http"):
+            assert attrs.get("rel") == "noreferrer"  # citations: links to read, never loaded
+        elif "href" in attrs or "xlink:href" in attrs:
+            target = attrs.get("href") or attrs.get("xlink:href")
+            assert target.startswith("#"), (tag, target)
+    assert "@import" not in text and not re.search(r"url\(\s*['\"]?(https?:)?//", text)
+    # every id unique: several inline SVGs share one document
+    assert len(parsed.ids) == len(set(parsed.ids))
+
+
+def test_every_section_and_chart(report):
+    _, text = report
+    for sid, heading in SECTIONS:
+        assert f'<section id="{sid}"><h2>{heading}</h2>' in text
+    for chart, section in CHARTS.items():
+        m = re.search(
+            rf'<figure class="chart" id="chart-{chart}" data-chart="{chart}">(<svg.*?</svg>)', text, re.S
+        )
+        assert m, f"chart {chart} missing"
+        svg = m.group(1)
+        assert re.search(r'viewBox="0 0 \d+', svg) and svg.count("<path") + svg.count("<text") > 5, chart
+        section_start = text.index(f'<section id="{section}">')
+        assert section_start < m.start() < text.index("</section>", section_start), chart
+    world_map = re.search(r'data-chart="map-world">(<svg.*?</svg>)', text, re.S).group(1)
+    assert world_map.count("<path") > 150  # the countries of the basemap, and the flows
+
+
+def test_numbers_are_the_store_s(report, store, world):
+    _, text = report
+    data = collect(store, world_info(world))
+    left = store.final("departed_cum")
+    assert data.summary[1]["key"] == "departed_end"
+    assert data.summary[1]["median"] == pytest.approx(float(left.median()))
+    assert people(float(left.median())) in text
+    assert people(float(store.final("abroad").quantile(0.05))) in text
+    by_2022 = store.final("departed_cum", date="2022-12-31")
+    assert people(float(by_2022.median())) in text
+    # shares are per-run ratios: the reasons add up to all departures in every run
+    assert data.reasons["share_median"].sum() == pytest.approx(1.0, abs=0.05)
+    top = data.destinations.iloc[0]
+    assert top["end_median"] == pytest.approx(float(store.final("present", top["country"]).median()))
+    assert f"{top['name']} ({top['country']})" in text
+    assert data.waves[0]["name"].startswith("invasion") and data.waves[1]["name"] == "mobilization"
+
+
+def test_evidence_is_shown_with_citations(report, store, world):
+    _, text = report
+    data = collect(store, world_info(world))
+    comparison = compare(data, load_evidence())
+    like = comparison.rows[comparison.rows["class"] == LIKE_FOR_LIKE]
+    assert len(like) >= 10 and set(like["kind"]) >= {"cumulative_outflow_total", "stock_in_destination"}
+    ev = load_evidence()
+    for row in comparison.rows.itertuples():
+        assert f"<td>{row.id}</td>" in text
+        assert ev.observation(row.id).publisher.split()[0] in text
+    assert comparison.rows["date_to"].max().date() <= data.end  # nothing past the simulated period
+    assert 'href="https://' in text and ">source</a>" in text
+    # a figure is compared on the quantity the source counted: OBS003 (left by 5 Oct 2022, since 24 Feb)
+    obs3 = comparison.rows.set_index("id").loc["OBS003"]
+    assert obs3["sim_median"] == pytest.approx(float(store.final("departed_cum", date="2022-10-05").median()))
+
+
+def test_frame_input_and_no_evidence(store, world, tmp_path):
+    frame = store.query("SELECT * FROM daily")
+    out = write_report(frame, world.compile(), tmp_path / "r.html", evidence=False)
+    text = out.read_text("utf-8")
+    assert "No evidence was given" in text and 'data-chart="map-world"' in text
+    assert "No scenario events" in text  # a CompiledWorld carries geometry, not events
+
+
+def test_empty_or_incomplete_results_fail_clearly(store, world, tmp_path):
+    with pytest.raises(EmigreError, match="empty"):
+        write_report(ResultStore(tmp_path / "nothing"), world, tmp_path / "r.html")
+    frame = store.query("SELECT * FROM daily WHERE measure <> 'leaving'")
+    with pytest.raises(EmigreError, match="lack measure.*leaving"):
+        write_report(frame, world, tmp_path / "r.html")
+    frame = store.query("SELECT * FROM daily WHERE NOT starts_with(\"group\", 'it=')")
+    with pytest.raises(EmigreError, match="breakdown by it"):
+        write_report(frame, world, tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
