@@ -338,13 +338,19 @@ class ExodusRuleset:
         self.country_main_place = main
         self.country_lat = np.where(main >= 0, cw.place_lat[np.maximum(main, 0)], 0.0)
         self.country_lon = np.where(main >= 0, cw.place_lon[np.maximum(main, 0)], 0.0)
-        russian, unrecognised = _read_destinations(w.directory / "destinations.csv", set(cw.countries))
+        dest = _read_destinations(w.directory / "destinations.csv", set(cw.countries))
         trips = fsb_departures_2019()
         self.familiarity = np.array([math.log(1000.0 + trips.get(c, 0.0)) for c in cw.countries])
-        self.dest_static = np.array(
-            [p["choice_russian_language"] * (c in russian) + p["choice_unrecognised_state"] * (c in unrecognised)
-             for c in cw.countries]
-        ) + p["choice_familiarity"] * self.familiarity
+        static = np.zeros(n_c)
+        for i, c in enumerate(cw.countries):
+            if c in dest:
+                d = dest[c]
+                static[i] = (
+                    p["choice_russian_language"] * (d["russian_speaking"] == "yes")
+                    + p["choice_unrecognised_state"] * (d["status"] == "unrecognised")
+                    + p[f"choice_region_{d['region']}"]
+                )
+        self.dest_static = static + p["choice_familiarity"] * self.familiarity
         self.net_base = np.ones(n_c)
         # fares: sourced where the link has one, per km otherwise
         cost = np.empty(len(cw.link_ids))
@@ -681,30 +687,36 @@ def _read_population(path: Path) -> dict[tuple[str, str], float]:
     return out
 
 
-def _read_destinations(path: Path, countries: set[str]) -> tuple[set[str], set[str]]:
-    """Destination attributes: the Russian-speaking and the partly recognised countries."""
-    if not path.exists():
-        return set(), set()
+REGIONS = ("caucasus", "middle_east", "israel", "eu", "balkans", "central_asia", "belarus", "americas", "asia")
+
+
+def _read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, str]]:
+    """Destination attributes by ISO3: ``russian_speaking`` (yes/no), ``status`` (state/unrecognised) and
+    ``region`` (one of REGIONS; its ``choice_region_*`` parameter is the region's attractiveness)."""
     header, rows = _table(path)
-    if "iso3" not in header or "russian_speaking" not in header or "status" not in header:
-        raise InputError(path, "missing columns", line=1, expected="iso3, russian_speaking, source, notes, status")
-    out, unrecognised = set(), set()
+    need = ("iso3", "russian_speaking", "status", "region", "source")
+    missing = [c for c in need if c not in header]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1, expected=", ".join(need))
+    out: dict[str, dict[str, str]] = {}
+    allowed = {"russian_speaking": ("yes", "no"), "status": ("state", "unrecognised"), "region": REGIONS}
     for line, row in rows:
-        rec = dict(zip(header, row, strict=False))
-        iso, flag = rec.get("iso3", ""), rec.get("russian_speaking", "")
-        if iso not in countries:
-            raise InputError(path, "unknown country", line=line, column="iso3", expected="a code of countries.csv",
-                             got=iso)
-        if flag not in ("yes", "no"):
-            raise InputError(path, "expected yes or no", line=line, column="russian_speaking", got=flag)
-        if flag == "yes":
-            out.add(iso)
-        status = rec.get("status", "")
-        if status not in ("state", "unrecognised"):
-            raise InputError(path, "expected state or unrecognised", line=line, column="status", got=status)
-        if status == "unrecognised":
-            unrecognised.add(iso)
-    return out, unrecognised
+        rec = dict(zip(header, row))
+        iso = rec["iso3"]
+        if iso not in countries or iso == HOME:
+            raise InputError(path, "unknown destination country", line=line, column="iso3",
+                             expected="a code of countries.csv other than RUS", got=iso)
+        if iso in out:
+            raise InputError(path, "duplicate country", line=line, column="iso3", got=iso)
+        for col, ok in allowed.items():
+            if rec[col] not in ok:
+                raise InputError(path, f"unexpected {col}", line=line, column=col, expected=" | ".join(ok),
+                                 got=rec[col])
+        out[iso] = rec
+    missing_c = sorted(countries - set(out) - {HOME})
+    if missing_c:
+        raise InputError(path, f"no row for {', '.join(missing_c)}", expected="one row per destination country")
+    return out
 
 
 _FSB_CACHE: dict[str, float] | None = None
