@@ -59,21 +59,29 @@ def run_cmd(
     param: list[str] = typer.Option(None, "--param", help=_PARAM_HELP),
     scale: float = typer.Option(1.0, "--scale", help="Persons per simulated traveller."),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
+    posterior: str = typer.Option(
+        "default", "--posterior",
+        help="Posterior sample (posterior.parquet of `emigre calibrate`): run i uses draw i. 'default' = the "
+        "packaged posterior if there is one, else the prior defaults; 'none' = the defaults of params.yaml.",
+    ),
 ) -> None:
-    """The main job: an ensemble of simulations, stored (Parquet shards + DuckDB), a self-contained
-    DIR/report.html and a summary table."""
-    from emigre.ensemble.main_job import finish_main_job
+    """The main job: an ensemble of simulations (posterior draws x seeds), stored (Parquet shards + DuckDB),
+    a self-contained DIR/report.html and a summary table."""
+    from emigre.ensemble.main_job import finish_main_job, posterior_draws
 
     params = parse_params(param)
+    draws, source = posterior_draws(posterior)
     err = Console(stderr=True)
+    err.print(f"parameters: {source}")
     t0 = time.perf_counter()
     with _bar(err, "runs") as bar:
         task = bar.add_task(f"{scenario}: simulating", total=runs)
         summaries = run_ensemble(
-            scenario, out, runs=runs, seed=seed, params=params, scale=scale, workers=workers or None,
-            progress=lambda done, total, s: bar.update(task, completed=done),
+            scenario, out, runs=runs, seed=seed, params=params, draws=draws, scale=scale,
+            workers=workers or None, progress=lambda done, total, s: bar.update(task, completed=done),
         )
-    finish_main_job(scenario, out, summaries, params=params, console=Console(), started=t0)
+    finish_main_job(scenario, out, summaries, params=params, console=Console(), started=t0, draws=draws,
+                    parameter_source=source)
 
 
 def register(app: typer.Typer) -> None:

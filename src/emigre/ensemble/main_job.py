@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -9,6 +10,9 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+from emigre.errors import EmigreError
+from emigre.fileio import atomic_write_text
 
 SUMMARY_ROWS = (
     ("departed_2022", "left Russia by 31 Dec 2022"),
@@ -29,8 +33,37 @@ def summary_bands(summaries: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def posterior_draws(which: str = "default") -> tuple[list[dict[str, float]] | None, str]:
+    """The parameter sets of the ensemble: the model parameters of each posterior draw, and a description.
+
+    ``which``: 'default' (the packaged posterior when there is one, else the defaults of params.yaml),
+    'none' (the defaults) or the path of a posterior.parquet written by ``emigre calibrate``."""
+    if which == "none":
+        return None, "defaults of params.yaml (no posterior)"
+    try:
+        from emigre.calibrate import load_posterior, posterior_params
+    except ImportError:  # calibration not installed in this build
+        if which != "default":
+            raise EmigreError("this build of emigre has no calibration module to read a posterior") from None
+        return None, "defaults of params.yaml (no posterior)"
+    if which == "default":
+        df = load_posterior()
+        label = "the packaged posterior"
+    else:
+        path = Path(which)
+        if not path.exists():
+            raise EmigreError(f"{path}: posterior file not found (write one with `emigre calibrate`)")
+        df = load_posterior(path)
+        label = str(path)
+    if df is None or len(df) == 0:
+        return None, "defaults of params.yaml (no posterior yet: run `emigre calibrate`)"
+    draws = [posterior_params(df, i) for i in range(len(df))]
+    return draws, f"{len(draws)} posterior draws from {label}"
+
+
 def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: dict, console: Console,
-                    started: float) -> Path:
+                    started: float, draws: list[dict[str, float]] | None = None,
+                    parameter_source: str = "defaults") -> Path:
     from emigre.evidence import load_evidence
     from emigre.report import write_report
     from emigre.results import ResultStore
@@ -38,17 +71,23 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
 
     out = Path(out)
     store = ResultStore(out)
-    runs = pd.DataFrame(summaries)
-    runs["seed"] = runs["seed"].astype(int)
+    runs = pd.DataFrame({"run": [int(x["run"]) for x in summaries], "seed": [int(x["seed"]) for x in summaries],
+                         "draw": [int(x["draw"]) for x in summaries]})
+    if draws:
+        for name in sorted(draws[0]):
+            runs[name] = [draws[d % len(draws)].get(name, np.nan) for d in runs["draw"]]
     for name, value in params.items():
-        runs[f"param.{name}"] = value
+        runs[name] = value
+    bands = summary_bands(summaries)
+    atomic_write_text(out / "summary.json", json.dumps(
+        {"scenario": scenario, "parameters": parameter_source, "runs": summaries,
+         "bands": bands.to_dict(orient="records")}, indent=2) + "\n")
     with console.status("building the DuckDB store"):
         store.write_runs_table(runs)
         db = store.build_duckdb()
     with console.status("writing the report"):
         world = load_scenario(scenario, params=params)
         report = write_report(store, world, out / "report.html", evidence=load_evidence())
-    bands = summary_bands(summaries)
     table = Table(title=f"{world.name}: {len(summaries)} runs (median and 90% interval over seeds)")
     table.add_column("quantity")
     table.add_column("median", justify="right")
@@ -57,5 +96,6 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
         table.add_row(r.label, f"{r.median:,.0f}", f"{r.lo90:,.0f} - {r.hi90:,.0f}")
     console.print(table)
     console.print(f"store: {db}\nshards: {store.runs_dir}\nreport: {report}")
+    console.print(f"parameters: {parameter_source}")
     console.print(f"done in {time.perf_counter() - started:.1f} s")
     return report
