@@ -23,6 +23,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from emigre.ensemble.cli import register
+    from emigre.estimate.cli import register as register_estimate
     from emigre.evidence.cli import app as evidence_app
     from emigre.flee.cli import app as flee_app
     from emigre.scenario.cli import app as scenario_app
@@ -31,6 +32,7 @@ def _register() -> None:
     app.add_typer(scenario_app, name="scenario")
     app.add_typer(flee_app, name="flee")
     register(app)
+    register_estimate(app)
 
 
 _register()

@@ -701,7 +701,7 @@ def _read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, s
     out: dict[str, dict[str, str]] = {}
     allowed = {"russian_speaking": ("yes", "no"), "status": ("state", "unrecognised"), "region": REGIONS}
     for line, row in rows:
-        rec = dict(zip(header, row))
+        rec = dict(zip(header, row, strict=True))
         iso = rec["iso3"]
         if iso not in countries or iso == HOME:
             raise InputError(path, "unknown destination country", line=line, column="iso3",

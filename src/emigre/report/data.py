@@ -19,6 +19,7 @@ from emigre.results.schema import (
     LINK_MEASURES,
     NATIONAL,
     NATIONAL_MEASURES,
+    OPTIONAL_MEASURES,
     link_mode,
 )
 from emigre.results.store import ResultStore, RunSeries, summarize
@@ -162,7 +163,7 @@ class ReportData:
 def _required(store: ResultStore) -> pd.DataFrame:
     cat = store.catalogue()
     have = set(cat["measure"])
-    needed = [*NATIONAL_MEASURES, *COUNTRY_MEASURES, *LINK_MEASURES]
+    needed = [m for m in (*NATIONAL_MEASURES, *COUNTRY_MEASURES, *LINK_MEASURES) if m not in OPTIONAL_MEASURES]
     missing = [m for m in needed if m not in have]
     if missing:
         raise EmigreError(
@@ -171,7 +172,7 @@ def _required(store: ResultStore) -> pd.DataFrame:
         )
     national = cat[cat["place"] == NATIONAL]
     at_all = set(national["measure"])
-    lost = [m for m in NATIONAL_MEASURES if m not in at_all]
+    lost = [m for m in NATIONAL_MEASURES if m not in at_all and m not in OPTIONAL_MEASURES]
     if lost:
         raise EmigreError(f"the results lack national (place ALL) series of {', '.join(lost)}")
     groups = set(national.loc[national["measure"] == "departures", "group"])
@@ -240,7 +241,7 @@ def collect(store: ResultStore, world=None, *, title: str = "") -> ReportData:
     n_runs = len(runs)
 
     national = store.load(NATIONAL_MEASURES, [NATIONAL])
-    nat = {m: national[(m, NATIONAL, "")] for m in NATIONAL_MEASURES}
+    nat = {m: national[(m, NATIONAL, "")] for m in NATIONAL_MEASURES if (m, NATIONAL, "") in national}
     groups = store.load(["departures", "abroad"], [NATIONAL], None)
 
     # ---------------------------------------------------------------- how many
@@ -516,7 +517,7 @@ def collect(store: ResultStore, world=None, *, title: str = "") -> ReportData:
         map_places=pd.DataFrame(map_places),
         world=info,
         per_run={
-            **{m: nat[m] for m in NATIONAL_MEASURES},
+            **{m: nat[m] for m in NATIONAL_MEASURES if m in nat},
             **{
                 f"present:{c}": cdata[("present", c, "")]
                 for c in country_places

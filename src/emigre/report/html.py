@@ -16,6 +16,7 @@ from emigre.fileio import atomic_write_text
 from emigre.report import charts as ch
 from emigre.report import geo
 from emigre.report.data import ReportData, collect, world_info
+from emigre.report.estimates import Headlines, headlines
 from emigre.report.evidence import GROSS, LIKE_FOR_LIKE, Comparison, compare
 from emigre.report.render import strip_xml_header, to_svg
 from emigre.results.store import ResultStore
@@ -24,6 +25,7 @@ DASH = " \u2013 "
 #: (id, heading) of every section, in order
 SECTIONS = (
     ("how-many", "How many left"),
+    ("estimates", "Estimates"),
     ("when", "When they left"),
     ("why", "Why they left"),
     ("how", "How: routes, modes and border queues"),
@@ -250,6 +252,67 @@ def _how_many(data: ReportData, svgs: dict) -> str:
         + '<p class="note">A wave runs from a group of push events (starting within 30 days of each other) to the '
         "day before the next group.</p>" + waves
     )
+
+
+def _estimates(hl: Headlines) -> str:
+    lead = (
+        f"The headline numbers with their uncertainty: the median over {hl.runs_text}, the middle 50% and the "
+        "90% interval (5th to 95th percentile of the runs), computed with <code>emigre estimate</code> from "
+        "the stored ensemble. Beside each: the published figures of the same quantity dated within two months "
+        "(where the date differs by more than a week, the estimate on the figure's own date follows it)."
+    )
+    note = (
+        ""
+        if hl.posterior
+        else '<p class="note">These runs share one parameter set and differ by their seed only: the '
+        "intervals hold the randomness of the simulation, not the uncertainty of its parameters. A calibrated "
+        "posterior (<code>emigre calibrate</code>) widens them.</p>"
+    )
+
+    def figure(f) -> str:
+        o = f.obs
+        if o.bound == "range":
+            value = span(o.low, o.high)
+        else:
+            value = {"lower": "more than ", "upper": "up to "}.get(o.bound, "") + people(o.quantity)
+        when = o.period_text.replace("..", DASH)
+        who = esc(o.publisher)
+        pub = f" ({esc(o.publication_date.isoformat())})" if o.publication_date else ""
+        link = f' <a href="{esc(o.url)}" rel="noreferrer" title="{esc(o.quote)}">source</a>' if o.url else ""
+        weak = ' <span class="note">(flagged weak)</span>' if o.weak else ""
+        own = ""
+        if f.at_own_date is not None:
+            e = f.at_own_date
+            own = (
+                f'<br><span class="note">simulated on {esc(day(e.at))}: {esc(people(e.median))} '
+                f"(90%: {esc(span(e.lo90, e.hi90))})</span>"
+            )
+        return (
+            f'<div class="fig" data-id="{esc(o.id)}"><b>{esc(o.id)}</b> {esc(value)} ({esc(when)}): '
+            f"{who}{pub}.{link}{weak}{own}</div>"
+        )
+
+    rows = []
+    for h in hl.rows:
+        e = h.estimate
+        figs = "".join(figure(f) for f in h.figures) or '<span class="note">no published figure</span>'
+        rows.append(
+            [
+                h.label,
+                people(e.median),
+                span(e.lo50, e.hi50),
+                span(e.lo90, e.hi90),
+                Markup(figs),
+            ]
+        )
+    headers = [
+        ("quantity", ""),
+        ("median", "num"),
+        ("50% interval", "band"),
+        ("90% interval", "band"),
+        ("published figures of the same quantity", ""),
+    ]
+    return f'<p class="lead">{lead}</p>' + note + table(headers, rows, cls="estimates evidence")
 
 
 def _when(data: ReportData, svgs: dict) -> str:
@@ -777,9 +840,12 @@ def write_report(
 
         evidence = load_evidence()
     comparison = compare(data, evidence) if evidence is not False else None
+    hl = headlines(store, evidence if evidence is not False else None,
+                   scenario=data.world.name or "russia-2022", country_names=data.world.country_names)
     svgs = build_svgs(data, comparison)
     builders = {
         "how-many": lambda: _how_many(data, svgs),
+        "estimates": lambda: _estimates(hl),
         "when": lambda: _when(data, svgs),
         "why": lambda: _why(data, svgs),
         "how": lambda: _how(data, svgs),

@@ -35,6 +35,8 @@ COUNTRY_MEASURES: dict[str, str] = {
     "visa_runs": "border runs (leave and re-enter to restart the visa-free stay) that day",
     "regularised": "residence permits obtained that day",
 }
+#: measures a run may leave out (all zero in a small run, or added after the report's first version)
+OPTIONAL_MEASURES = frozenset({"stayed_cum", "onward_departures", "visa_runs", "regularised", "present_place"})
 PLACE_MEASURES: dict[str, str] = {
     "present_place": "people at the place at the end of the day (in Russia: leaving, queueing; abroad: present)",
 }

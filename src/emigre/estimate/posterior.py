@@ -1,0 +1,273 @@
+"""The posterior sample as the estimate layer uses it, and the posterior predictive simulations.
+
+The calibration (``emigre.calibrate``) stores ``posterior.parquet``: one row per draw with the columns
+``draw``, the model parameters (scenario parameter names), the observation parameters
+(:data:`emigre.observe.OBS_PARAMS`), ``logprior``, ``loglik``, ``logpost``, ``ll.<OBS id>`` (each fitted
+observation's log-likelihood) and ``pred.<OBS id>`` (what its operator gave in that draw).
+:func:`load_posterior` returns it, or None while no calibration has been run; the callers then fall back
+to the prior and say so (:class:`Draws.note`).
+
+:func:`simulate_draws` runs one simulation per (parameter set, seed) and keeps the results in a module-level
+cache, so repeated validations in one process simulate nothing twice. Results are slimmed to what the
+observation operators read (int32 arrays, no per-place or per-reason stocks): about 3.5 MB per run at 10 persons
+per traveller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emigre.errors import EmigreError
+from emigre.observe.params import OBS_PARAMS, default_theta, sample_prior
+
+#: columns of a posterior table that are neither model nor observation parameters
+META_COLUMNS = frozenset({"draw", "logpost", "loglik", "logprior", "weight", "log_weight", "stage", "seed",
+                          "run", "chain", "iteration", "accepted"})
+
+#: model parameters the stand-in posterior perturbs (the push intensities and the fates of those abroad)
+STAND_IN_PARAMS = (
+    "push_invasion_intensity",
+    "push_economic_intensity",
+    "push_mobilization_intensity",
+    "push_repression_intensity",
+    "baseline_emigration_per_year",
+    "return_per_year",
+    "return_mobilization_per_year",
+    "onward_per_year",
+    "regularise_share",
+)
+
+
+# ---------------------------------------------------------------------------------------------- posterior
+def load_posterior(path: str | Path | None = None) -> pd.DataFrame | None:
+    """The calibration's posterior sample (``emigre.calibrate.load_posterior``), or None when there is none.
+
+    With ``path``, that file (an error if it does not exist)."""
+    try:
+        from emigre.calibrate import load_posterior as _calibrated
+    except ImportError:  # the calibration is not installed in this build
+        _calibrated = None
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise EmigreError(f"no posterior file {p}: make one with `emigre calibrate russia-2022`")
+        df = _calibrated(p) if _calibrated is not None else pd.read_parquet(p)
+    else:
+        df = _calibrated() if _calibrated is not None else None
+    if df is None:
+        return None
+    if not isinstance(df, pd.DataFrame) or df.empty:
+        raise EmigreError("the posterior sample is empty")
+    return df.reset_index(drop=True)
+
+
+def model_param_names(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if c not in META_COLUMNS and c not in OBS_PARAMS
+            and not c.startswith(("ll.", "pred.")) and pd.api.types.is_numeric_dtype(df[c])]
+
+
+def posterior_params(df: pd.DataFrame, i: int) -> dict[str, float]:
+    """The model parameters of draw (row) ``i``."""
+    try:
+        from emigre.calibrate import posterior_params as _pp
+
+        return dict(_pp(df, i))
+    except ImportError:
+        row = df.iloc[int(i)]
+        return {c: float(row[c]) for c in model_param_names(df)}
+
+
+def posterior_theta(df: pd.DataFrame, i: int) -> dict[str, float]:
+    """The observation parameters of draw (row) ``i`` (defaults for those the table lacks)."""
+    try:
+        from emigre.calibrate import posterior_theta as _pt
+
+        return dict(_pt(df, i))
+    except ImportError:
+        row = df.iloc[int(i)]
+        return {k: float(row[k]) if k in df.columns else p.default for k, p in OBS_PARAMS.items()}
+
+
+def log_weights(df: pd.DataFrame) -> np.ndarray:
+    """Log importance weights of the draws (0 = an equally weighted sample, the usual case)."""
+    if "log_weight" in df.columns:
+        return df["log_weight"].to_numpy(dtype=np.float64)
+    if "weight" in df.columns:
+        with np.errstate(divide="ignore"):
+            return np.log(df["weight"].to_numpy(dtype=np.float64))
+    return np.zeros(len(df))
+
+
+def stand_in_posterior(n: int = 16, *, seed: int = 0, spread: float = 0.2, scenario: str = "russia-2022"
+                       ) -> pd.DataFrame:
+    """A made-up posterior in the calibration's format, for tests and for leave-one-source-out while no
+    calibration exists: ``n`` draws with the :data:`STAND_IN_PARAMS` scattered around their scenario values
+    (x lognormal(0, ``spread``); shares kept in (0.02, 0.98)) and the observation parameters drawn from their
+    priors. ``logpost``/``loglik`` are NaN and there are no ``ll.`` columns: callers compute the
+    log-likelihoods from their own simulations."""
+    from emigre.scenario import load_scenario
+
+    world = load_scenario(scenario)
+    rng = np.random.default_rng([seed, 7_356])
+    cols: dict[str, np.ndarray] = {"draw": np.arange(n)}
+    for name in STAND_IN_PARAMS:
+        p = world.params[name]
+        v = p.value * np.exp(spread * rng.standard_normal(n))
+        if p.prior.get("dist") == "beta":
+            v = np.clip(v, 0.02, 0.98)
+        cols[name] = v
+    cols |= sample_prior(rng, n)
+    cols["logprior"] = np.full(n, np.nan)
+    cols["loglik"] = np.full(n, np.nan)
+    cols["logpost"] = np.full(n, np.nan)
+    return pd.DataFrame(cols)
+
+
+@dataclass
+class Draws:
+    """Parameter sets of a posterior predictive: ``params[k]`` (model) and ``theta[name][k]`` (observation)
+    for draw k, the posterior row each came from (``rows``; None for the prior) and how they were chosen."""
+
+    params: list[dict[str, float]]
+    theta: dict[str, np.ndarray]
+    rows: np.ndarray | None
+    posterior: pd.DataFrame | None
+    note: str
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+
+def pick_rows(n_rows: int, n: int) -> np.ndarray:
+    """``n`` rows of a posterior of ``n_rows`` draws, evenly spaced (every row once when n >= n_rows, then
+    again: repeated rows get other seeds)."""
+    if n <= 0:
+        raise EmigreError(f"--draws must be >= 1, got {n}")
+    if n >= n_rows:
+        return np.arange(n) % n_rows
+    return np.unique(np.round(np.linspace(0, n_rows - 1, n)).astype(np.int64))
+
+
+def predictive_draws(n: int = 40, posterior: pd.DataFrame | None = None, *, seed: int = 0) -> Draws:
+    """``n`` parameter sets from ``posterior`` (a table in the calibration's format), or - when it is None -
+    from the prior: model parameters at their scenario values, observation parameters sampled from their
+    priors (with a note saying so)."""
+    if posterior is None:
+        theta = sample_prior(np.random.default_rng([seed, 4_242]), n)
+        note = (f"no posterior sample yet (run `emigre calibrate russia-2022`): prior predictive with the model "
+                f"parameters at their scenario values and the observation parameters drawn from their priors, "
+                f"{n} draws x 1 seed")
+        return Draws([{} for _ in range(n)], theta, None, None, note)
+    rows = pick_rows(len(posterior), n)
+    params = [posterior_params(posterior, int(i)) for i in rows]
+    thetas = [posterior_theta(posterior, int(i)) for i in rows]
+    theta = {k: np.array([t.get(k, default_theta()[k]) for t in thetas], dtype=np.float64) for k in OBS_PARAMS}
+    note = f"posterior predictive: {len(rows)} of {len(posterior)} posterior draws x 1 seed"
+    return Draws(params, theta, rows, posterior, note)
+
+
+# ---------------------------------------------------------------------------------------------- simulations
+_CACHE: OrderedDict[tuple, object] = OrderedDict()
+CACHE_SIZE = 160
+#: ExodusResult fields the observation operators do not read (dropped from cached results)
+_DROP = ("present_cr", "present_place", "wait_sum", "capacity", "log")
+
+
+def slim(result):
+    """The result with only what the observation operators read, counts as int32."""
+    changes = {}
+    for f in dataclasses.fields(result):
+        v = getattr(result, f.name)
+        if f.name in _DROP:
+            changes[f.name] = None if f.name in ("capacity", "log") else np.zeros((0,), dtype=np.int32)
+        elif isinstance(v, np.ndarray) and v.dtype == np.int64 and (v.size == 0 or np.abs(v).max() < 2**31):
+            changes[f.name] = v.astype(np.int32)
+    return dataclasses.replace(result, **changes)
+
+
+def _key(scenario: str, params: dict, seed: int, scale: float) -> tuple:
+    return (str(scenario), float(scale), int(seed), tuple(sorted((k, float(v)) for k, v in params.items())))
+
+
+def _simulate_one(scenario: str, params: dict, seed: int, scale: float):
+    from emigre.behaviour.exodus import simulate
+
+    return slim(simulate(scenario, seed=seed, params=params or None, scale=scale))
+
+
+def simulate_draws(
+    params: Sequence[dict[str, float]],
+    *,
+    seeds: Sequence[int] | None = None,
+    scale: float = 10.0,
+    scenario: str = "russia-2022",
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> list:
+    """One simulation per parameter set (seed ``seeds[k]``, default k), from the cache where it has been run
+    before in this process; ``workers`` > 1 runs the missing ones on worker processes."""
+    if not scale > 0:
+        raise EmigreError(f"--scale must be > 0, got {scale}")
+    seeds = list(range(len(params))) if seeds is None else list(seeds)
+    keys = [_key(scenario, p, s, scale) for p, s in zip(params, seeds, strict=True)]
+    todo = [k for k in dict.fromkeys(keys) if k not in _CACHE]
+    done = len(keys) - len(todo)
+    if progress:
+        progress(done, len(keys))
+    spec = {k: (params[keys.index(k)], seeds[keys.index(k)]) for k in todo}
+    workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo))) if todo else 1
+    got: dict[tuple, object] = {}
+    if workers == 1:
+        for k in todo:
+            got[k] = _simulate_one(scenario, spec[k][0], spec[k][1], scale)
+            done += 1
+            if progress:
+                progress(done, len(keys))
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            futs = {pool.submit(_simulate_one, scenario, spec[k][0], spec[k][1], scale): k for k in todo}
+            for fut in as_completed(futs):
+                got[futs[fut]] = fut.result()
+                done += 1
+                if progress:
+                    progress(done, len(keys))
+    out = [got[k] if k in got else _CACHE[k] for k in keys]
+    for k in keys:  # most recently used last
+        if k in _CACHE:
+            _CACHE.move_to_end(k)
+    for k, r in got.items():
+        _CACHE[k] = r
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return out
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+__all__ = [
+    "Draws",
+    "clear_cache",
+    "load_posterior",
+    "log_weights",
+    "model_param_names",
+    "pick_rows",
+    "posterior_params",
+    "posterior_theta",
+    "predictive_draws",
+    "simulate_draws",
+    "slim",
+    "stand_in_posterior",
+]
