@@ -153,3 +153,62 @@ def test_thread_count_does_not_change_results(flee_mali):
     finally:
         numba.set_num_threads(before)
     assert one == two
+
+
+def test_parallel_kernels_match_the_serial_ones(flee_mali, monkeypatch):
+    # a population this small decides on one thread; forcing the parallel kernels (many small chunks)
+    # must give the same bytes, on one thread and on two
+    from emigre.behaviour import flee as flee_mod
+
+    sc, st = flee_mali
+    serial = out_csv_text(run_flee(sc, st, seed=7, hasten=4))
+    monkeypatch.setattr(flee_mod, "PARALLEL_MIN_AGENTS", 0)
+    monkeypatch.setattr(flee_mod, "CHUNK", 1 << 12)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = out_csv_text(run_flee(sc, st, seed=7, hasten=4))
+        numba.set_num_threads(max(2, before) if numba.config.NUMBA_NUM_THREADS >= 2 else 1)
+        two = out_csv_text(run_flee(sc, st, seed=7, hasten=4))
+    finally:
+        numba.set_num_threads(before)
+    assert serial == one == two
+
+
+def test_geometric_waits_have_the_daily_chance():
+    from emigre.engine.rng import GEOMETRIC_NEVER, geometric, geometric_scale, geometric_scaled, uniforms
+
+    u = uniforms(3, np.arange(200_000), 0, 0)
+    for p in (0.001, 0.1, 0.5, 0.9):
+        k = np.array([geometric(x, p) for x in u[:50_000]])
+        scale = float(geometric_scale(np.array([p]))[0])
+        assert np.array_equal(k, [geometric_scaled(x, scale) for x in u[:50_000]])
+        # P(wait >= j) = (1 - p)^j: the same as one draw with chance p on each day
+        for j in (1, 2, 5):
+            expect = (1 - p) ** j
+            assert abs((k >= j).mean() - expect) < 5 * np.sqrt(expect * (1 - expect) / k.size) + 1e-9
+    assert geometric(0.7, 1.0) == 0 and geometric(0.7, 0.0) == GEOMETRIC_NEVER
+    inf_scale, zero_scale = geometric_scale(np.array([0.0, 1.0]))
+    assert geometric_scaled(0.0, inf_scale) == GEOMETRIC_NEVER and geometric_scaled(0.3, zero_scale) == 0
+
+
+def test_resting_agents_leave_with_the_move_chance_of_their_place(tmp_path):
+    # 5,000 agents start in camp C, whose only link is 2,000 km long (nobody can come back within the
+    # run); each day about camp_movechance of those still there leave. From day 5 a camp closure
+    # makes C a town (move chance 0.5): the waiting agents draw again and leave at the new rate.
+    import dataclasses
+
+    locs = ["A,r,X,0,0,conflict_zone,0,5000", "C,r,X,0,2,camp,,0", "X,r,X,0,3,camp,,0"]
+    routes = ["A,X,3000,0", "C,X,2000,0"]
+    camps = {"C": [("2020-01-01", 5000), ("2020-01-21", 5000)]}
+    sc, st = build(tmp_path, locs=locs, routes=routes, camps=camps, closures=["camp,C,,5,-1"], length=9)
+    st = dataclasses.replace(st, camp_movechance=0.05)
+    res = run_flee(sc, st, seed=2)
+    c = counts(res, "C").astype(float)
+    stay = np.array([0.95] * 5 + [0.5] * 4)
+    for d in range(9):
+        n_before = 5000.0 if d == 0 else c[d - 1]
+        expect = n_before * stay[d]
+        sd = np.sqrt(n_before * stay[d] * (1 - stay[d]))
+        assert abs(c[d] - expect) < 5 * sd + 1, (d, c[d], expect)
+    assert res.agents[-1] == 5000 and counts(res, "X")[4] == 0  # the first leavers reach X on day 5

@@ -15,12 +15,16 @@ from emigre.behaviour import flee_kernels as K
 from emigre.engine.network import Network
 from emigre.engine.plan import Plan, Step
 from emigre.engine.population import Population
+from emigre.engine.rng import GEOMETRIC_NEVER, geometric_scale
 from emigre.errors import EmigreError
 from emigre.flee.model import FleeScenario, FleeSettings
 from emigre.flee.series import camp_daily_values
 
-#: Agents handled per chunk by the parallel selection kernel (also the unit of output order).
+#: Agents handled per chunk by the parallel decision kernel (also the unit of output order; a multiple of
+#: the wake-day index's block).
 CHUNK = 1 << 16
+#: Populations at least this large select and decide with parallel kernels (smaller: one thread).
+PARALLEL_MIN_AGENTS = 1 << 18
 #: Intensities at or below this count as "no conflict" (Flee's threshold).
 CONFLICT_EPS = 1e-6
 
@@ -164,6 +168,13 @@ class FleeRuleset:
         self.is_camp = np.zeros(P, dtype=np.uint8)
         self.is_town = np.zeros(P, dtype=np.uint8)
         self.conflict = np.full(P, -1.0)
+        # bumped whenever a place changes type or a conflict factor changes: daily steps whose inputs
+        # did not change since they last ran keep their results
+        self._version = 0
+        self._decay_version = -1
+        self._decay_next = np.inf
+        self._spawn_version = -1
+        self._score_version = -1
         self.time_of_conflict = np.full(P, -1, dtype=np.int64)
         for i, loc in enumerate(locs):
             t = loc.location_type
@@ -176,6 +187,8 @@ class FleeRuleset:
 
     def _set_type(self, i: int, t: str) -> None:
         s = self.s
+        self._mc_dirty = True  # resting agents' waits are checked against the new move chances
+        self._version += 1  # scores and spawn weights are recomputed
         self.is_camp[i] = 0
         self.is_town[i] = 0
         if t in ("camp", "idpcamp"):
@@ -205,6 +218,22 @@ class FleeRuleset:
         self._scratch2 = np.zeros((1, self.scratch.shape[0]))
         self._dplace = np.zeros((0, 0), dtype=np.int64)
         self._dlink = np.zeros((0, 0), dtype=np.int64)
+        n_paths = self.paths.end.shape[0]
+        self._cum = np.zeros(n_paths)  # route-choice tables of the decision phase (K.prepare_choices)
+        self._ptotal = np.zeros(len(self.place_names))
+        self._plast = np.full(len(self.place_names), -1, dtype=np.int64)
+        # for keeping those tables exact during travel: the count above which a place's capacity
+        # multiplier can differ from 1 (counts are integers: n <= x iff n <= floor(x)), and for each
+        # place the places with a path ending there
+        limited = self.capacity >= 1.0
+        full = np.floor(np.where(limited, float(self.s.capacity_buffer) * self.capacity, 0.0))
+        self._full_from = np.where(limited, full, 2.0**62).astype(np.int64)
+        origin = np.repeat(np.arange(len(self.place_names)), np.diff(self.paths.ptr))
+        pairs = np.unique(np.stack([self.paths.end.astype(np.int64), origin]), axis=1)
+        self._rev_ptr = np.zeros(len(self.place_names) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pairs[0], minlength=len(self.place_names)), out=self._rev_ptr[1:])
+        self._rev = pairs[1].astype(np.int32)
+        self._stale = np.zeros(len(self.place_names), dtype=np.uint8)
         # closures -> the directed links each one closes (or the camp it turns into a town)
         link_of = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(self.net.src, self.net.dst, strict=True))}
         self._closures: list[tuple[str, int, int, np.ndarray]] = []
@@ -227,6 +256,9 @@ class FleeRuleset:
                 continue
             self._closures.append(("links", c.start, end, np.asarray(links, dtype=np.int32)))
         self._camp_closed = np.zeros(len(self.place_names), dtype=bool)
+        self._closures_active: tuple[int, ...] | None = None  # none applied yet
+        s = self.s
+        self._path_den = (s.softening + self.paths.dist) ** s.distance_power
 
     def _build_spawning(self) -> None:
         sc, s, n = self.scenario, self.s, self.n_days
@@ -268,6 +300,7 @@ class FleeRuleset:
         names = sc.conflict_names
         self._conflict_cols = np.array([self.index[nm] for nm in names], dtype=np.int64)
         self._conflict_table = sc.conflict_table
+        self._build_conflict_events()
 
     def _build_population(self) -> None:
         total = sum(self.day0.values()) + int(self.new_agents.sum())
@@ -282,6 +315,9 @@ class FleeRuleset:
                 "route": (np.int32, -1),
                 "route_pos": (np.int16, 0),
                 "arrived": (np.uint8, 0),
+                # first day the agent is active: a drawn wake day while it rests at a place, ON_LINK while
+                # it travels (set by the kernels whenever an agent is placed, stops or starts moving)
+                "wake": (np.int32, 0),
             },
             capacity=max(total, 1),
             chunk=CHUNK,
@@ -290,8 +326,7 @@ class FleeRuleset:
         self.count = np.zeros(P, dtype=np.int64)
         self.link_count = np.zeros(self.net.n_links, dtype=np.int64)
         cap = self.pop_agents.capacity
-        self._active = np.empty(cap, dtype=np.int32)
-        self._is_mover = np.empty(cap, dtype=np.uint8)
+        self._travellers = np.empty(cap, dtype=np.int32)  # per chunk of agents: who arrives somewhere today
         self._counts = np.zeros(cap // CHUNK + 1, dtype=np.int64)
         n = self.n_days
         self.place_count = np.zeros((n, P), dtype=np.int64)
@@ -302,6 +337,15 @@ class FleeRuleset:
             self.pop_agents["loc"][sl] = place
             self.pop_agents["home"][sl] = place
             self.count[place] += k
+        # lower bounds of the wake days per block of agents (the daily scan skips blocks resting past today)
+        self._wake_min = np.full(cap // K.BLOCK + 1, GEOMETRIC_NEVER, dtype=np.int32)
+        # move chances the resting agents' wake days were drawn with (a change redraws them), as the
+        # scale of their geometric waits
+        self._mc_seen = self.movechance.copy()
+        self._wait_scale = geometric_scale(self.movechance)
+        self._mc_dirty = False
+        K.fresh_wake(self.seed, 0, 0, self.pop_agents.n, self.pop_agents["loc"], self.pop_agents["wake"],
+                     self._wake_min, self._wait_scale)
 
     # ------------------------------------------------------------------ decay
     def _decay_at(self, day: int, place: int) -> float:
@@ -309,50 +353,89 @@ class FleeRuleset:
         i = min(int(since / self._decay_interval), len(self._decay) - 1)
         return float(self._decay[i])
 
-    # ------------------------------------------------------------------ steps
-    def step_update_conflicts(self, day: int) -> None:
+    def _next_decay_change(self, day: int) -> float:
+        """First day after ``day`` on which some active conflict zone's decay factor index moves on."""
+        nxt = np.inf
+        last = len(self._decay) - 1
+        for p in np.nonzero(self.conflict > 0.0)[0]:
+            toc = int(self.time_of_conflict[p])
+            k = int((day - toc) / self._decay_interval)
+            if k < last:
+                nxt = min(nxt, toc + (k + 1) * self._decay_interval)
+        return nxt
+
+    def _build_conflict_events(self) -> None:
+        """The days on which conflicts.csv activates (0 -> > 0, and every > 0 column on day 0) or
+        deactivates (> 0 -> 0) a zone, in column order: the table is fixed, so the daily step only
+        looks its day up."""
         table = self._conflict_table
+        self._conflict_events: dict[int, list[tuple[int, bool, float]]] = {}
         if table.shape[0] == 0:
             return
-        row = table[min(day, table.shape[0] - 1)]
-        prev = table[min(day - 1, table.shape[0] - 1)] if day > 0 else None
-        for j, place in enumerate(self._conflict_cols):
-            now = row[j]
-            before = prev[j] if prev is not None else 0.0
-            if now > CONFLICT_EPS and (day == 0 or before <= CONFLICT_EPS):
-                self._set_type(int(place), "conflict")
+        on = table > CONFLICT_EPS
+        for day in range(min(self.n_days, table.shape[0])):
+            if day == 0:
+                cols = np.nonzero(on[0])[0]
+            else:
+                cols = np.nonzero(on[day] != on[day - 1])[0]
+            if cols.size:
+                self._conflict_events[day] = [
+                    (int(self._conflict_cols[j]), bool(on[day, j]), float(table[day, j])) for j in cols
+                ]
+
+    # ------------------------------------------------------------------ steps
+    def step_update_conflicts(self, day: int) -> None:
+        for place, active, now in self._conflict_events.get(day, ()):
+            if active:
+                self._set_type(place, "conflict")
                 self.conflict[place] = now
                 self.time_of_conflict[place] = day
-            elif now <= CONFLICT_EPS and day > 0 and before > CONFLICT_EPS:
-                self._set_type(int(place), "town")
+            else:
+                self._set_type(place, "town")
                 self.conflict[place] = -1.0
+        # conflict factors (spawn weights, scores) change with the zones and on decay boundaries
+        if self._version != self._decay_version or day >= self._decay_next:
+            self._decay_next = self._next_decay_change(day)
+            self._version += 1
+            self._decay_version = self._version
 
     def step_spawn(self, day: int) -> None:
         k = int(self.new_agents[day])
         if k == 0:
             return
-        w = np.zeros(len(self.place_names))
-        for p in np.nonzero(self.conflict > 0.0)[0]:
-            w[p] = self.pop[p] * self.conflict[p] * self._decay_at(day, int(p))
-        cum = np.cumsum(w)
+        if self._spawn_version != self._version:
+            w = np.zeros(len(self.place_names))
+            for p in np.nonzero(self.conflict > 0.0)[0]:
+                w[p] = self.pop[p] * self.conflict[p] * self._decay_at(day, int(p))
+            self._spawn_cum = np.cumsum(w)
+            self._spawn_version = self._version
+        cum = self._spawn_cum
         if cum[-1] <= 0:
             raise EmigreError(
                 f"{self.scenario.name}: day {day} needs {k} new agents but no conflict zone with a population "
                 "is active (check conflicts.csv and the populations in locations.csv)"
             )
         sl = self.pop_agents.add(k)
-        K.place_new_agents(self.seed, day, sl.start, k, cum, self.pop_agents["loc"], self.pop_agents["home"])
-        self.count += np.bincount(self.pop_agents["loc"][sl], minlength=len(self.place_names))
+        if self.pop_agents.capacity // K.BLOCK + 1 > self._wake_min.shape[0]:  # the population grew
+            grown = np.full(self.pop_agents.capacity // K.BLOCK + 1, GEOMETRIC_NEVER, dtype=np.int32)
+            grown[: self._wake_min.shape[0]] = self._wake_min
+            self._wake_min = grown
+        K.place_new_agents(self.seed, day, sl.start, k, cum, self.pop_agents["loc"], self.pop_agents["home"],
+                           self.pop_agents["wake"], self._wake_min, self._wait_scale, self.count)
 
     def step_apply_closures(self, day: int) -> None:
+        active = tuple(j for j, (_, start, end, _) in enumerate(self._closures) if start <= day < end)
+        if active == self._closures_active:
+            return  # the same closures as yesterday: links, paths and camp types stay as they are
+        self._closures_active = active
         self.link_open[:] = 1
         camp_closed = np.zeros(len(self.place_names), dtype=bool)
-        for kind, start, end, items in self._closures:
-            if start <= day < end:
-                if kind == "links":
-                    self.link_open[items] = 0
-                else:
-                    camp_closed[items] = True
+        for j in active:
+            kind, _, _, items = self._closures[j]
+            if kind == "links":
+                self.link_open[items] = 0
+            else:
+                camp_closed[items] = True
         # camps closed or reopened today change type (a closed camp is a town for the period)
         for p in np.nonzero(camp_closed != self._camp_closed)[0]:
             p = int(p)
@@ -364,6 +447,8 @@ class FleeRuleset:
             self.path_open[:] = (np.asarray(bad) == 0).astype(np.uint8)
 
     def step_score_places(self, day: int) -> None:
+        if self._score_version == self._version:
+            return  # no place changed type and no conflict factor changed: same scores, same weights
         s = self.s
         score = np.ones(len(self.place_names))
         score[self.foreign == 1] *= s.foreign_weight
@@ -374,36 +459,53 @@ class FleeRuleset:
         if self.s.awareness_level < 1:
             self.path_w0[:] = 1.0
         else:
-            self.path_w0[:] = (s.weight_softening + score[self.paths.end]) / (
-                (s.softening + self.paths.dist) ** s.distance_power
-            )
+            self.path_w0[:] = (s.weight_softening + score[self.paths.end]) / self._path_den
+        self._score_version = self._version
 
     def step_decide_and_travel(self, day: int) -> None:
         pa, s, P = self.pop_agents, self.s, self.paths
         n = pa.n
         nchunks = (n + CHUNK - 1) // CHUNK
-        K.select_active(n, CHUNK, pa["link"], pa["loc"], pa["route"], self.movechance, self.seed, day,
-                        self._active, self._is_mover, self._counts)
+        # parallel kernels only where there is enough work to share (a parallel region costs more than a
+        # small day's work, and much more on a busy machine); the output is the same either way
+        wide = n >= PARALLEL_MIN_AGENTS
+        if self._mc_dirty:
+            changed = self.movechance != self._mc_seen
+            if changed.any():
+                # conflicts or camp closures changed some places' move chance today: new waits there
+                self._mc_seen[:] = self.movechance
+                self._wait_scale = geometric_scale(self.movechance)
+                redraw = K.redraw_wake if wide else K.redraw_wake_serial
+                redraw(n, CHUNK, self.seed, day, changed, pa["wake"], self._wake_min, pa["link"], pa["loc"],
+                       pa["route"], self._wait_scale)
+            self._mc_dirty = False
         if nchunks > self._dplace.shape[0]:
             self._dplace = np.zeros((nchunks, self.count.shape[0]), dtype=np.int64)
             self._dlink = np.zeros((nchunks, self.link_count.shape[0]), dtype=np.int64)
             self._scratch2 = np.zeros((nchunks, self.scratch.shape[0]))
-        K.decide(
-            self.seed, day, nchunks, CHUNK, self._active, self._is_mover, self._counts,
-            pa["loc"], pa["link"], pa["on_link"], pa["route"], pa["route_pos"],
+        weight_power, buffer = float(s.weight_power), float(s.capacity_buffer)
+        K.prepare_choices(P.ptr, P.end, self.path_open, self.path_w0, weight_power, self.count, self.capacity,
+                          buffer, self._cum, self._ptotal, self._plast)
+        select_decide = K.select_decide if wide else K.select_decide_serial
+        select_decide(
+            self.seed, day, n, CHUNK, self._counts, self._travellers, pa["wake"], self._wake_min,
+            self._wait_scale, pa["loc"], pa["link"], pa["on_link"], pa["route"], pa["route_pos"],
             self.count, self.link_count, self.link_open, self.net.src,
-            P.ptr, P.end, P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, float(s.weight_power),
-            self.capacity, float(s.capacity_buffer), self.is_camp, self._scratch2, self._dplace, self._dlink,
+            P.ptr, P.end, P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, weight_power,
+            self.capacity, buffer, self.is_camp, self._cum, self._ptotal, self._plast, self._scratch2,
+            self._dplace, self._dlink, pa["recent"], pa["recent_day"], pa["arrived"], self.net.length_km,
+            float(s.max_move_speed), float(s.max_walk_speed), bool(s.start_on_foot),
         )
         K.travel(
-            self.seed, day, nchunks, CHUNK, self._active, self._counts,
-            pa["loc"], pa["link"], pa["on_link"], pa["recent"], pa["recent_day"], pa["route"],
-            pa["route_pos"], pa["arrived"],
+            self.seed, day, nchunks, CHUNK, self._travellers, self._counts, pa["wake"], self._wake_min,
+            self._wait_scale, pa["loc"], pa["link"], pa["on_link"], pa["recent"], pa["recent_day"],
+            pa["route"], pa["route_pos"], pa["arrived"],
             self.count, self.link_count, self.link_open, self.net.src, self.net.dst, self.net.length_km,
-            P.ptr, P.end, P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, float(s.weight_power),
-            self.capacity, float(s.capacity_buffer), self.is_camp, self.is_town, self.movechance,
+            P.ptr, P.end, P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, weight_power,
+            self.capacity, buffer, self.is_camp, self.is_town, self.movechance,
             float(s.max_move_speed), float(s.max_walk_speed), bool(s.start_on_foot),
             bool(s.avoid_short_stints), self.scratch,
+            self._cum, self._ptotal, self._plast, self._full_from, self._rev_ptr, self._rev, self._stale,
         )
 
     def step_record(self, day: int) -> None:

@@ -8,6 +8,8 @@ four keys, each first spread by a distinct odd constant.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -74,3 +76,44 @@ def _uniforms(seed, agents, day, stream):
     for i in range(agents.shape[0]):
         out[i] = uniform(seed, agents[i], day, stream)
     return out
+
+
+#: :func:`geometric`'s answer when the chance is 0 (or the wait would not fit in an int32 day count).
+GEOMETRIC_NEVER = 1 << 30
+
+
+@njit(inline="always", cache=True)
+def geometric(u, p):
+    """Failed daily trials before the first success, each with chance ``p``, from one uniform ``u`` in
+    [0, 1) by inverse CDF: P(result >= j) = (1 - p)^j. 0 when p >= 1; :data:`GEOMETRIC_NEVER` when p <= 0
+    (or the wait is that long). Drawing the wait once replaces one Bernoulli draw per day, exactly in
+    distribution, as long as ``p`` stays the same (the process is memoryless: redraw when it changes)."""
+    if p >= 1.0:
+        return 0
+    if p <= 0.0:
+        return GEOMETRIC_NEVER
+    x = math.log(1.0 - u) / math.log1p(-p)
+    if x >= GEOMETRIC_NEVER:
+        return GEOMETRIC_NEVER
+    return int(x)
+
+
+def geometric_scale(p: np.ndarray) -> np.ndarray:
+    """Per-chance scale for :func:`geometric_scaled`: -1/log(1 - p); 0 where p >= 1, inf where p <= 0."""
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        out = -1.0 / np.log1p(-np.minimum(p, 1.0))
+    out[p >= 1.0] = 0.0
+    out[p <= 0.0] = np.inf
+    return out
+
+
+@njit(inline="always", cache=True)
+def geometric_scaled(u, scale):
+    """:func:`geometric` with the chance given as ``scale = geometric_scale(p)`` (one logarithm per
+    draw instead of two and no division): floor(-log(1 - u) x scale), :data:`GEOMETRIC_NEVER` when
+    that is not below it (p <= 0)."""
+    x = -math.log(1.0 - u) * scale
+    if x < GEOMETRIC_NEVER:  # False for inf and for NaN (0 x inf)
+        return int(x)
+    return GEOMETRIC_NEVER
