@@ -40,6 +40,7 @@ from emigre.observe import (
 )
 from emigre.observe.context import FSB_MODES, _baseline_path, days_by_year_quarter
 from emigre.observe.likelihood import t3_cdf, t3_logcdf, t3_logpdf
+from emigre.observe.readings import ORDINARY_SIGMA
 
 SEED = 11
 SCALE = 20.0
@@ -436,7 +437,7 @@ def test_quality_classes(ev):
 def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):
     obs = ev.observation("OBS050")  # official point value, 3.88 mln
     rd = read_observation(obs, ctx)
-    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, 0.4))
+    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA))
     x = obs.quantity
     up = [loglik(obs, x * f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
     down = [loglik(obs, x / f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]

@@ -22,6 +22,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
+    from emigre.calibrate.cli import calibrate_cmd
     from emigre.ensemble.cli import register
     from emigre.estimate.cli import register as register_estimate
     from emigre.evidence.cli import app as evidence_app
@@ -33,6 +34,7 @@ def _register() -> None:
     app.add_typer(flee_app, name="flee")
     register(app)
     register_estimate(app)
+    app.command("calibrate")(calibrate_cmd)
 
 
 _register()

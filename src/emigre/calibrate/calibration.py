@@ -1,0 +1,313 @@
+"""``calibrate``: fit stage (Optuna TPE -> MAP) then posterior stage (tempered SMC -> equal-weight draws).
+
+Budget (number of parameter sets evaluated; each is one simulation per seed): ``fit_share`` (default 15%) to
+the fit, the rest to the posterior sampler (at least 5 x particles). The fit gives the MAP and the sampler's
+starting distribution: a defensive mixture of the prior (20%) and a Gaussian around the MAP whose spread
+comes from the best trials (:func:`~emigre.calibrate.fit.reference_from_fit`); the sampler tempers from there
+to the posterior, with importance weights that make the result exact in the limit whatever the start
+(``start="prior"`` tempers from the prior instead, as a check; it needs a much larger budget). The reported
+MAP is the better of the fit's best and the best posterior particle.
+
+Outputs in ``out``: ``posterior.parquet`` (one row per draw: every calibrated parameter by name, ``logpost``,
+``loglik``, ``logprior``, ``ll.<OBS id>`` and ``pred.<OBS id>`` per used observation), ``fit.json``
+(MAP, settings, evaluation counts, seconds, used/excluded/unused observations, SMC stages) and the journal
+``journal.sqlite`` (every evaluation; what ``--resume`` replays from).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emigre.calibrate.executor import Evaluator
+from emigre.calibrate.fit import fit_map, reference_from_fit
+from emigre.calibrate.journal import Journal
+from emigre.calibrate.objective import Objective, select_observations
+from emigre.calibrate.smc import tempered_smc
+from emigre.calibrate.space import ParameterSpace, default_space
+from emigre.errors import EmigreError
+
+#: evaluations of the default run: ~28 min at scale 20 with 2 workers on a dedicated 2-core machine (0.9 CPU s
+#: per evaluation measured; docs/calibrate.md)
+DEFAULT_BUDGET = 3600
+DEFAULT_PARTICLES = 200
+DEFAULT_FIT_SHARE = 0.15
+DEFAULT_OUT = Path("out/calibrate-russia-2022")
+JOURNAL = "journal.sqlite"
+
+
+@dataclass
+class CalibrationResult:
+    posterior: object  # DataFrame
+    fit: dict
+    out: Path | None
+
+
+def split_budget(budget: int, particles: int, fit_share: float = DEFAULT_FIT_SHARE) -> tuple[int, int]:
+    """(fit trials, posterior evaluations): ``fit_share`` of the budget to the fit, but the posterior keeps at
+    least ``5 x particles`` (initial cloud + two stages of two moves)."""
+    if budget < 5 * particles + 1:
+        raise EmigreError(f"--budget {budget} is too small for {particles} particles: at least "
+                          f"{5 * particles + 1} evaluations (the posterior needs {5 * particles})")
+    fit = int(round(budget * fit_share))
+    fit = max(1, min(fit, budget - 5 * particles))
+    return fit, budget - fit
+
+
+class _Reporter:
+    """Rich progress: stage, temperature, evaluations, best log-posterior."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.stage = "starting"
+        self.beta = 0.0
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]{task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("T={task.fields[beta]:.3g} run={task.fields[run]} reused={task.fields[reused]} "
+                           "best logpost={task.fields[best]:.1f}"),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=False,
+            )
+            self.task = self.progress.add_task("calibrate", total=total, stage="fit", beta=0.0, run=0, reused=0,
+                                               best=-math.inf)
+            self.progress.start()
+
+    def evals(self, info: dict, evaluator: Evaluator) -> None:
+        if self.enabled:
+            self.progress.update(self.task, completed=evaluator.requested + info["done"], stage=info["stage"],
+                                 run=info["run"], reused=info["reused"], best=info["best_logpost"], beta=self.beta)
+
+    def note(self, text: str) -> None:
+        """A line that stays (also in a log file, where the live bar does not render)."""
+        if self.enabled:
+            self.progress.console.print(text)
+
+    def smc(self, info: dict) -> None:
+        self.beta = info["beta"]
+        acc = info["acceptance"]
+        self.note(f"posterior stage {info['stage']}: T={info['beta']:.4g} ESS={info['ess']:.0f} "
+                  f"moves={info['moves']} acceptance={'-' if acc is None else f'{acc:.2f}'} "
+                  f"evaluations={info['evaluations']} best loglik={info['best_loglik']:.1f}")
+
+    def close(self) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def calibrate(
+    scenario: str = "russia-2022",
+    *,
+    budget: int = DEFAULT_BUDGET,
+    workers: int = 0,
+    resume: bool = False,
+    out: str | Path | None = DEFAULT_OUT,
+    seed: int = 0,
+    exclude: Iterable[str] = (),
+    scale: float = 20.0,
+    end: str | None = None,
+    sim_seeds: Sequence[int] | None = None,
+    particles: int = DEFAULT_PARTICLES,
+    fit_share: float = DEFAULT_FIT_SHARE,
+    space: ParameterSpace | None = None,
+    observations: Iterable | None = None,
+    progress: bool | Callable[[dict], None] = True,
+    max_moves: int = 10,
+    final_moves: int = 20,
+    start: str = "fit",
+) -> CalibrationResult:
+    """Calibrate ``scenario`` on the packaged evidence (or ``observations``) minus ``exclude``.
+
+    ``budget`` evaluations in all (``split_budget``); ``sim_seeds`` the simulation seeds of every evaluation
+    (common random numbers; default ``(seed,)``); ``out`` None keeps everything in memory (no journal)."""
+    t0 = time.perf_counter()
+    if start not in ("fit", "prior"):
+        raise EmigreError(f"start must be 'fit' or 'prior', got {start!r}")
+    space = space or default_space(scenario)
+    sim_seeds = tuple(sim_seeds) if sim_seeds is not None else (int(seed),)
+    exclude = tuple(exclude)
+    fit_n, post_n = split_budget(int(budget), int(particles), fit_share)
+    objective = Objective.build(space, scenario=scenario, observations=observations, exclude=exclude,
+                                sim_seeds=sim_seeds, scale=scale, end=end)
+    _, excluded, not_used = select_observations(observations, scenario=scenario, end=end, exclude=exclude)
+    unknown = sorted(set(exclude) - {o.id for o in (observations or _packaged())})
+    out_dir = Path(out) if out is not None else None
+    journal = None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        jp = out_dir / JOURNAL
+        if resume and not jp.exists():
+            raise EmigreError(f"{jp}: no journal to resume from (run without --resume first)")
+        journal = Journal(jp, fresh=not resume)
+        journal.set_meta("fingerprint", objective.fingerprint)
+    workers = int(workers) if workers else (os.cpu_count() or 1)
+    rep = _Reporter(int(budget), progress is True)
+    cb = progress if callable(progress) else None
+    evaluator = Evaluator(objective, journal, workers=workers, progress=lambda i: rep.evals(i, evaluator))
+    rng = np.random.default_rng(seed)
+    try:
+        fit = fit_map(space, evaluator, trials=fit_n, seed=int(rng.integers(2**31)),
+                      progress=(lambda i: cb({"stage": "fit", **i})) if cb else None)
+        fit_seconds = time.perf_counter() - t0
+        rep.note(f"fit: {fit.trials} trials in {fit_seconds:.0f} s, best logpost {fit.logpost:.1f} "
+                 f"(defaults {fit.default_logpost:.1f})")
+
+        def loglik(U, stage):
+            evs = evaluator(space.from_u(U), stage)
+            return np.array([e.loglik for e in evs]), evs
+
+        def on_stage(info):
+            rep.smc(info)
+            if cb:
+                cb({"stage": "smc", **info})
+
+        log_q, sample_q, ref_info = reference_from_fit(space, fit) if start == "fit" else (None, None, None)
+        smc = tempered_smc(
+            lambda U: space.log_prior_u(np.atleast_2d(U)),
+            lambda r, n: space.to_u(space.sample(r, n)),
+            loglik, n=int(particles), rng=rng, budget=post_n, progress=on_stage,
+            max_moves=max_moves, final_moves=final_moves,
+            reference=(log_q, sample_q) if log_q is not None else None,
+        )
+    finally:
+        evaluator.close()
+        rep.close()
+    seconds = time.perf_counter() - t0
+    post = _posterior_frame(space, objective, smc)
+    # MAP: the better of the fit's best and the best posterior particle
+    i_best = int(np.argmax(post["logpost"].to_numpy()))
+    smc_best = float(post["logpost"].iloc[i_best])
+    if smc_best > fit.logpost:
+        map_x, map_lp, map_ll, map_from = space.from_u(smc.U[i_best]), smc_best, float(post["loglik"].iloc[i_best]), "smc"
+    else:
+        map_x, map_lp, map_ll, map_from = fit.x, fit.logpost, fit.loglik, "fit"
+    info = {
+        "scenario": scenario,
+        "map": {"params": space.as_dict(map_x), "logpost": map_lp, "loglik": map_ll, "from": map_from,
+                "fit_best_logpost": fit.logpost, "smc_best_logpost": smc_best},
+        "default": {"logpost": fit.default_logpost},
+        "settings": {"budget": int(budget), "fit_trials": fit_n, "posterior_budget": post_n,
+                     "particles": int(particles), "seed": int(seed), "sim_seeds": list(sim_seeds),
+                     "scale": float(scale), "end": end, "workers": workers, "fit_share": fit_share,
+                     "calibrated": space.names},
+        "priors": [{"name": p.name, "kind": p.kind, "dist": p.dist, "args": list(p.args), "default": p.default}
+                   for p in space.priors],
+        "evaluations": {
+            "requested": evaluator.requested, "run": evaluator.run, "reused": evaluator.reused,
+            "journal_rows": journal.count() if journal else None,
+            "sessions": journal.sessions() if journal else [],
+            "per_second": evaluator.run / seconds if seconds > 0 else None,
+            "cpu_seconds": float(sum(e.cpu for e in evaluator.cpu_log)),
+        },
+        "seconds": seconds,
+        "fit_seconds": fit_seconds,
+        "smc": {"stages": smc.stages, "log_evidence": smc.log_evidence, "complete": smc.complete,
+                "evaluations": smc.evaluations, "start": start, "reference": ref_info},
+        "observations": {"used": list(objective.obs_ids), "excluded": list(excluded),
+                         "excluded_unknown": unknown,
+                         "not_used": not_used[~not_used["id"].isin(excluded)].to_dict("records")},
+    }
+    if journal is not None:
+        journal.finish(f"requested={evaluator.requested} run={evaluator.run} reused={evaluator.reused}")
+        info["evaluations"]["sessions"] = journal.sessions()
+        journal.close()
+    if out_dir is not None:
+        from emigre.ensemble.run import write_parquet
+        from emigre.fileio import atomic_write_text
+
+        write_parquet(post, out_dir / "posterior.parquet")
+        atomic_write_text(out_dir / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
+    return CalibrationResult(post, info, out_dir)
+
+
+def _packaged():
+    from emigre.evidence import load_evidence
+
+    return load_evidence().observations
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def _posterior_frame(space: ParameterSpace, objective: Objective, smc):
+    import pandas as pd
+
+    X = space.from_u(smc.U)
+    cols: dict[str, np.ndarray] = {"draw": np.arange(len(X))}
+    for j, n in enumerate(space.names):
+        cols[n] = X[:, j]
+    evs = smc.payload
+    cols["logprior"] = np.array([e.logprior for e in evs])
+    cols["loglik"] = np.array([e.loglik for e in evs])
+    cols["logpost"] = cols["logprior"] + cols["loglik"]
+    for k, oid in enumerate(objective.obs_ids):
+        cols[f"ll.{oid}"] = np.array([e.ll[k] for e in evs])
+    for k, oid in enumerate(objective.obs_ids):
+        cols[f"pred.{oid}"] = np.array([e.pred[k] for e in evs])
+    return pd.DataFrame(cols)
+
+
+# ---------------------------------------------------------------------- reading a posterior
+def packaged_posterior_path(scenario: str = "russia-2022") -> Path:
+    return Path(__file__).resolve().parent.parent / "data" / scenario / "posterior.parquet"
+
+
+def load_posterior(path: str | Path | None = None):
+    """The posterior sample at ``path`` (a ``posterior.parquet`` or the folder holding it); by default the
+    packaged ``data/russia-2022/posterior.parquet`` if it exists, else None."""
+    import pandas as pd
+
+    if path is None:
+        p = packaged_posterior_path()
+        return pd.read_parquet(p) if p.exists() else None
+    p = Path(path)
+    if p.is_dir():
+        p = p / "posterior.parquet"
+    if not p.exists():
+        raise EmigreError(f"{p}: posterior sample not found (run `emigre calibrate` first)")
+    return pd.read_parquet(p)
+
+
+_NOT_PARAMS = {"draw", "logpost", "loglik", "logprior"}
+
+
+def _param_columns(df) -> tuple[list[str], list[str]]:
+    from emigre.observe import OBS_PARAMS
+
+    cols = [c for c in df.columns if c not in _NOT_PARAMS and not c.startswith(("ll.", "pred."))]
+    return [c for c in cols if c not in OBS_PARAMS], [c for c in cols if c in OBS_PARAMS]
+
+
+def posterior_params(df, i: int) -> dict[str, float]:
+    """The model parameters of draw row ``i`` (for ``simulate(params=...)``)."""
+    model, _ = _param_columns(df)
+    row = df.iloc[int(i)]
+    return {c: float(row[c]) for c in model}
+
+
+def posterior_theta(df, i: int) -> dict[str, float]:
+    """The observation-model parameters of draw row ``i`` (``theta`` of :func:`emigre.observe.predict_all`)."""
+    _, obs = _param_columns(df)
+    row = df.iloc[int(i)]
+    return {c: float(row[c]) for c in obs}
