@@ -34,8 +34,10 @@ from emigre.calibrate.smc import tempered_smc
 from emigre.calibrate.space import ParameterSpace, default_space
 from emigre.errors import EmigreError
 
-#: evaluations of the default run: ~28 min at scale 20 with 2 workers on a dedicated 2-core machine (0.9 CPU s
-#: per evaluation measured; docs/calibrate.md)
+#: evaluations of the default run. 0.9 CPU s per evaluation was measured, which would give ~28 min with 2 workers,
+#: but whole runs managed ~1 evaluation/s on the 2-core machine (fit stage, batching, other load): ~50-60 min;
+#: see the issue note - the 30-minute target needs a faster evaluation or a smaller budget
+
 DEFAULT_BUDGET = 3600
 DEFAULT_PARTICLES = 200
 DEFAULT_FIT_SHARE = 0.15
