@@ -88,7 +88,7 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     with console.status("writing the report"):
         world = load_scenario(scenario, params=params)
         report = write_report(store, world, out / "report.html", evidence=load_evidence())
-    table = Table(title=f"{world.name}: {len(summaries)} runs (median and 90% interval over seeds)")
+    table = Table(title=f"{world.name}: {len(summaries)} runs (median and 90% interval over runs: parameter draws x seeds)")
     table.add_column("quantity")
     table.add_column("median", justify="right")
     table.add_column("90% interval", justify="right")
