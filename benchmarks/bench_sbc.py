@@ -16,8 +16,8 @@ with every replicate. Does not gate anything.
 
     .venv/bin/python benchmarks/bench_sbc.py [--replicates 20] [--budget 500] [--particles 60] [--workers 1]
 
-Latest (docs/calibrate.md): 20 replicates x 5 parameters, budget 500: 84% (+-4%) of the 90% intervals cover the
-truth, rank histogram [19, 17, 25, 15, 24]; 17 min on one worker of a shared 2-core machine.
+Latest (docs/calibrate.md): 20 replicates x 5 parameters, budget 500: 86% (+-3%) of the 90% intervals cover the
+truth (target 85-95%), rank histogram [22, 18, 17, 17, 26]; 21 min on one worker of a shared 2-core machine.
 """
 
 from __future__ import annotations

@@ -368,3 +368,25 @@ def test_fit_stage_is_deterministic_and_finds_the_mode():
     # the mixture's Gaussian part sits at the MAP: most draws near it, the prior part far and wide
     near = np.abs(sp.from_u(U) - a.x).max(axis=1) < 0.5
     assert 0.6 < near.mean() < 0.95
+
+
+def test_cli_command(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from emigre.calibrate.cli import calibrate_cmd
+
+    app = typer.Typer()
+    app.command("calibrate")(calibrate_cmd)
+    app.command("other")(lambda: None)  # two commands: typer keeps the sub-command name
+    hold = tmp_path / "holdout.csv"
+    hold.write_text("id\nOBS050\nOBS999\n")
+    out = tmp_path / "cal"
+    r = CliRunner().invoke(app, ["calibrate", "russia-2022", "--budget", "52", "--particles", "10", "--scale", "500",
+                                 "--workers", "1", "--out", str(out), "--exclude", str(hold), "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["observations"]["excluded"] == ["OBS050"] and fit["observations"]["excluded_unknown"] == ["OBS999"]
+    assert "OBS050" not in fit["observations"]["used"] and len(fit["observations"]["used"]) == 89
+    assert "ll.OBS050" not in load_posterior(out).columns
+    assert fit["evaluations"]["run"] == fit["evaluations"]["requested"] <= 52

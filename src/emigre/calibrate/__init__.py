@@ -2,7 +2,7 @@
 
     from emigre.calibrate import calibrate, load_posterior, posterior_params, posterior_theta
 
-    res = calibrate("russia-2022", budget=3200, workers=2, out="out/calibrate-russia-2022")
+    res = calibrate("russia-2022", budget=3600, workers=2, out="out/calibrate-russia-2022")
     post = load_posterior("out/calibrate-russia-2022")      # one row per posterior draw
     simulate("russia-2022", seed=1, params=posterior_params(post, 0), scale=20)
 

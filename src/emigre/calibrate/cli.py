@@ -51,6 +51,9 @@ def calibrate_cmd(
         f"{len(f['observations']['used'])} observations used, {len(f['observations']['excluded'])} held out; "
         f"{ev['requested']} evaluations ({ev['run']} run, {ev['reused']} from the journal) in {f['seconds']:.0f} s"
     )
+    if f["observations"]["excluded_unknown"]:
+        err.print(f"[yellow]warning: --exclude lists ids that are not in the evidence: "
+                  f"{', '.join(f['observations']['excluded_unknown'])}[/yellow]")
     if not f["smc"]["complete"]:
         err.print("[yellow]warning: the budget ran out before the sampler reached the posterior smoothly; the last "
                   "step had a low effective sample size - raise --budget[/yellow]")
