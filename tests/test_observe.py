@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pytest
 
+from emigre.baselines import baseline_path as _baseline_path
 from emigre.behaviour.exodus import simulate
 from emigre.errors import EmigreError
 from emigre.evidence import load_evidence
@@ -38,7 +39,7 @@ from emigre.observe import (
     total_loglik,
     transform,
 )
-from emigre.observe.context import FSB_MODES, _baseline_path, days_by_year_quarter
+from emigre.observe.context import FSB_MODES, days_by_year_quarter
 from emigre.observe.likelihood import t3_cdf, t3_logcdf, t3_logpdf
 from emigre.observe.readings import ORDINARY_SIGMA
 

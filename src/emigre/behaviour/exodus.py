@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emigre.baselines import fsb_departures
 from emigre.behaviour import exodus_kernels as K
 from emigre.engine.plan import Plan, Step
 from emigre.engine.population import Population
@@ -339,7 +340,7 @@ class ExodusRuleset:
         self.country_lat = np.where(main >= 0, cw.place_lat[np.maximum(main, 0)], 0.0)
         self.country_lon = np.where(main >= 0, cw.place_lon[np.maximum(main, 0)], 0.0)
         dest = _read_destinations(w.directory / "destinations.csv", set(cw.countries))
-        trips = fsb_departures_2019()
+        trips = fsb_departures(2019)
         self.familiarity = np.array([math.log(1000.0 + trips.get(c, 0.0)) for c in cw.countries])
         static = np.zeros(n_c)
         for i, c in enumerate(cw.countries):
@@ -717,24 +718,3 @@ def _read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, s
     if missing_c:
         raise InputError(path, f"no row for {', '.join(missing_c)}", expected="one row per destination country")
     return out
-
-
-_FSB_CACHE: dict[str, float] | None = None
-
-
-def fsb_departures_2019() -> dict[str, float]:
-    """Departures of Russian citizens in 2019 by destination (ISO3), all modes, from the packaged FSB series."""
-    global _FSB_CACHE
-    if _FSB_CACHE is None:
-        import csv
-        import io
-
-        from emigre.fileio import read_text
-
-        path = Path(__file__).resolve().parent.parent / "data" / "baselines" / "fsb_departures_2010q1_2020q1.csv"
-        out: dict[str, float] = {}
-        for row in csv.DictReader(io.StringIO(read_text(path, what="FSB departures"))):
-            if row["Date"].endswith("/2019"):
-                out[row["ISO_A3"]] = out.get(row["ISO_A3"], 0.0) + float(row["Value"].replace(",", "") or 0)
-        _FSB_CACHE = out
-    return _FSB_CACHE

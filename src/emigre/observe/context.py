@@ -11,17 +11,15 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from emigre.baselines import BASELINE_YEAR, FSB_MODES, fsb_quarterly
 from emigre.errors import EmigreError
-from emigre.fileio import read_text
 from emigre.scenario.model import HOME, MODES
 
 #: EU member states (2022); the scenario lists only those it routes to, ordinary travel needs all of them.
@@ -31,39 +29,12 @@ EU27 = frozenset(
 )
 #: EU plus the Schengen associates: where the EU travel level applies.
 EU_SCHENGEN = EU27 | {"NOR", "ISL", "CHE", "LIE"}
-#: FSB modes; "land" = road, rail and on foot (a "land border" count leaves air and sea out).
-FSB_MODES = ("Air", "Car", "Rail", "Ship", "Walk")
+#: "land" FSB modes = road, rail and on foot (a "land border" count leaves air and sea out).
 LAND_MODES = ("Car", "Rail", "Walk")
 #: scenario link mode of each FSB mode
 FSB_TO_LINK_MODE = {"Air": "air", "Car": "road", "Rail": "rail", "Ship": "sea", "Walk": "road"}
 #: besides the EU/Schengen area, closed their airspace to Russian carriers at the end of February 2022
 _CLOSED_SKIES = frozenset({"GBR", "CAN", "USA"})
-_FSB_CODE_FIX = {"XOS": "XSO"}  # the FSB series codes South Ossetia XOS; the evidence uses XSO
-BASELINE_YEAR = 2019
-
-
-def _baseline_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "data" / "baselines" / "fsb_departures_2010q1_2020q1.csv"
-
-
-@lru_cache(maxsize=1)
-def fsb_quarterly(year: int = BASELINE_YEAR) -> dict[str, np.ndarray]:
-    """Departures of Russian citizens in ``year`` by destination: ISO3 -> [quarter, mode] (modes FSB_MODES)."""
-    path = _baseline_path()
-    out: dict[str, np.ndarray] = {}
-    for row in csv.DictReader(io.StringIO(read_text(path, what="FSB departures"))):
-        m, _, y = row["Date"].split("/")
-        if int(y) != year:
-            continue
-        iso = _FSB_CODE_FIX.get(row["ISO_A3"], row["ISO_A3"])
-        if not iso or row["Trans"] not in FSB_MODES:
-            continue
-        q = (int(m) - 1) // 3
-        arr = out.setdefault(iso, np.zeros((4, len(FSB_MODES))))
-        arr[q, FSB_MODES.index(row["Trans"])] += float(row["Value"].replace(",", "") or 0)
-    if not out:
-        raise EmigreError(f"{path}: no FSB departures for {year}")
-    return out
 
 
 def _quarter_days(year: int) -> np.ndarray:
