@@ -41,7 +41,10 @@ from emigre.observe import (
 )
 from emigre.observe.context import FSB_MODES, days_by_year_quarter
 from emigre.observe.likelihood import t3_cdf, t3_logcdf, t3_logpdf
-from emigre.observe.readings import ORDINARY_SIGMA
+from emigre.observe.likelihood import DESTINATION_SIGMA
+from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA
+
+_predict = predict
 
 SEED = 11
 SCALE = 20.0
@@ -174,8 +177,12 @@ def test_permit_holders_survive_at_the_return_and_onward_rates(run, ev, ctx):
     rate = (run.params["return_per_year"] + run.params["onward_per_year"]) / 365
     reg = run.regularised[: end - lag + 1, c(run, "TUR")].astype(float)
     want = (reg * np.exp(-rate * (end - np.arange(end - lag + 1)))).sum() * run.scale
-    assert predict(obs, run, ctx, {"permit_lag_days": lag}) == pytest.approx(want)
+    bg = {"permits_background_share": 0.0}
+    assert predict(obs, run, ctx, {"permit_lag_days": lag, **bg}) == pytest.approx(want)
     assert 0 < want < run.regularised[:, c(run, "TUR")].sum() * run.scale
+    # holders from outside the wave: the wave's holders are (1 - share) of the count
+    assert predict(obs, run, ctx, {"permit_lag_days": lag, "permits_background_share": 0.6}) == pytest.approx(
+        want / 0.4)
 
 
 def test_arrivals_plain_and_under_a_duration_rule(run, ev, ctx):
@@ -315,6 +322,7 @@ def test_ordinary_travel_by_hand_without_closures(ctx):
 
 def test_residence_permits_issued_with_a_lag(run, ev, ctx):
     obs = ev.observation("OBS039")  # Eurostat first permits, Germany, 2022
+    predict = _wave_only
     deu = c(run, "DEU")
     lag = 60
     hi = day("2022-12-31") - lag
@@ -332,6 +340,22 @@ def test_residence_permits_issued_with_a_lag(run, ev, ctx):
     eu = [c(run, x) for x in ctx.countries if x in ctx.eu_members]
     assert predict(ev.observation("OBS038"), run, ctx, {"permit_lag_days": lag}) == pytest.approx(
         run.regularised[: hi + 1, eu].sum() * run.scale)
+
+
+def _wave_only(obs, run, ctx, theta):
+    """The permits of the simulated wave alone (no background outside it)."""
+    return _predict(obs, run, ctx, {**theta, "permits_background_share": 0.0})
+
+
+def test_permits_issued_include_a_background_outside_the_wave(run, ev, ctx):
+    obs = ev.observation("OBS039")
+    wave = _wave_only(obs, run, ctx, {"permit_lag_days": 60})
+    assert wave > 0
+    for share in (0.25, 0.5, 0.8):
+        got = predict(obs, run, ctx, {"permit_lag_days": 60, "permits_background_share": share})
+        assert got == pytest.approx(wave / (1 - share))
+    # the default is the prior's centre: 40% of the permits outside the wave
+    assert predict(obs, run, ctx, {"permit_lag_days": 60}) == pytest.approx(wave / 0.6)
 
 
 def test_asylum_is_a_propensity_times_arrivals(run, ev, ctx):
@@ -438,7 +462,7 @@ def test_quality_classes(ev):
 def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):
     obs = ev.observation("OBS050")  # official point value, 3.88 mln
     rd = read_observation(obs, ctx)
-    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA))
+    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA))  # all destinations
     x = obs.quantity
     up = [loglik(obs, x * f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
     down = [loglik(obs, x / f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
@@ -450,6 +474,23 @@ def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):
     # vectorised over an ensemble
     arr = loglik(obs, np.array([x, 2 * x]), world_ctx=ctx)
     assert arr.shape == (2,) and arr[0] == pytest.approx(up[0]) and arr[1] == pytest.approx(up[3])
+
+
+def test_figures_of_some_destinations_carry_the_destination_models_discrepancy(ev, ctx):
+    """A national total has the source's error only; a figure for one country (or a group) adds the
+    destination model's discrepancy, so small-country misfits do not outweigh the national totals."""
+    total = ev.observation("OBS014")  # departures net of returns, all destinations: estimate class
+    assert error_scale(total, read_observation(total, ctx)) == pytest.approx(QUALITY_SCALES["estimate"])
+    usa = ev.observation("OBS152")  # US border encounters: official
+    assert error_scale(usa, read_observation(usa, ctx)) == pytest.approx(
+        math.hypot(QUALITY_SCALES["official"], DESTINATION_SIGMA))
+    arm = ev.observation("OBS089")  # Armenia's net entries 2023: official + net-flow model error
+    assert error_scale(arm, read_observation(arm, ctx)) == pytest.approx(
+        math.sqrt(QUALITY_SCALES["official"] ** 2 + NET_SIGMA**2 + DESTINATION_SIGMA**2))
+    # a 3x miss costs a national total more than the same miss of a one-country official count
+    drop_total = loglik(total, 600_000, world_ctx=ctx) - loglik(total, 1_800_000, world_ctx=ctx)
+    drop_usa = loglik(usa, usa.quantity, world_ctx=ctx) - loglik(usa, usa.quantity / 3, world_ctx=ctx)
+    assert drop_total > drop_usa > 0
 
 
 def test_anonymous_sources_get_a_wider_error(ev, ctx):
@@ -489,10 +530,16 @@ def test_bounds_are_censored_and_ranges_are_intervals(ev, ctx):
 def test_net_figures_may_be_negative(ev, ctx):
     obs = ev.observation("OBS081")  # -30,986
     rd = read_observation(obs, ctx)
-    assert rd.floor == 1000.0
+    # a net of gross flows 60 times larger: linear up to half the observed magnitude
+    assert rd.floor == pytest.approx(30_986 / 2)
     near = loglik(obs, -27_000, world_ctx=ctx)
     assert near > loglik(obs, 0, world_ctx=ctx) > loglik(obs, 27_000, world_ctx=ctx)
     assert np.isfinite(near)
+    # the opposite sign at the same magnitude costs a few log units, not the ~14 of a log scale
+    assert -8.0 < loglik(obs, 30_986, world_ctx=ctx) - loglik(obs, -30_986, world_ctx=ctx) < -1.0
+    # small nets keep the 1,000-person floor
+    small = dataclasses.replace(obs, id="TST081", quantity=-800.0)
+    assert read_observation(small, ctx).floor == 1000.0
     assert transform(0.0) == 0.0 and transform(1e6) == pytest.approx(math.log(1e6), abs=1e-6)
     assert transform(-5000.0, 1000.0) == -transform(5000.0, 1000.0) + 2 * math.log(1000.0)
 

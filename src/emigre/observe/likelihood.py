@@ -74,11 +74,21 @@ def quality_class(obs: Observation) -> str:
     return "estimate"
 
 
+#: model discrepancy of a figure for one destination or a group of destinations (not all of them): the share of
+#: the emigrants a country gets rests on a destination choice with nine regional constants, sourced routes and
+#: capacities, and on stay, return and onward rules common to all countries - its error is larger than its
+#: parameters' uncertainty says. Without it the many small-country figures (Argentina, Israel in 2023, US
+#: border encounters) can only be met by inflating the whole exodus, against every national total
+DESTINATION_SIGMA = 0.5
+
+
 def error_scale(obs: Observation, reading: Reading | None = None) -> float:
-    """Scale of the log error: the source class's, with the operator's model error added in quadrature."""
+    """Scale of the log error: the source class's, with the operator's model error and, for figures of some
+    destinations only, the destination model's discrepancy (``DESTINATION_SIGMA``) added in quadrature."""
     s = QUALITY_SCALES[quality_class(obs)]
     extra = reading.extra_sigma if reading is not None else 0.0
-    return math.sqrt(s * s + extra * extra)
+    dest = DESTINATION_SIGMA if reading is not None and reading.fsb_area != "ALL" else 0.0
+    return math.sqrt(s * s + extra * extra + dest * dest)
 
 
 # ---------------------------------------------------------------------- Student-t (nu = 3), closed form

@@ -333,9 +333,15 @@ def op_return_share_travellers(obs, rd, S, ctx, th):
     return 100.0 * (ret + back) / np.maximum(dep + trips, 1.0)
 
 
+def _with_background(wave, th):
+    """Permits counted = the wave's permits / (1 - ``permits_background_share``): the rest went to Russians
+    outside the simulated wave (family, work, study at the pre-war level)."""
+    return wave / (1.0 - np.minimum(th["permits_background_share"], 0.95))
+
+
 def op_permits_issued(obs, rd, S, ctx, th):
     """Permits issued in the period = simulated decisions to regularise ``permit_lag_days`` earlier (or, for
-    applications, in the period itself)."""
+    applications, in the period itself), plus the background outside the wave (:func:`_with_background`)."""
     c = _cidx(ctx, rd.area)
     w = _Window(obs, S)
     lags = np.rint(th["permit_lag_days"]).astype(np.int64) if rd.lag else np.zeros(S.n, dtype=np.int64)
@@ -345,13 +351,14 @@ def op_permits_issued(obs, rd, S, ctx, th):
         hi = w.hi - int(lags[i])
         return r.regularised[lo : hi + 1, c].sum() if hi >= lo else 0.0
 
-    return S.each(one) * S.scale
+    return _with_background(S.each(one) * S.scale, th)
 
 
 def op_permits_held(obs, rd, S, ctx, th):
     """Permits held on the period end: permits issued by then (decision + lag) whose holder is still in the
     country, the holder leaving at the return + onward rates of the run (a permit holder has no stay
-    limit; exponential clocks, so the survival from the decision day is exp(-rate x days))."""
+    limit; exponential clocks, so the survival from the decision day is exp(-rate x days)), plus the holders
+    from outside the wave (:func:`_with_background`)."""
     c = _cidx(ctx, rd.area)
     w = _Window(obs, S)
     lags = np.rint(th["permit_lag_days"]).astype(np.int64)
@@ -365,7 +372,7 @@ def op_permits_held(obs, rd, S, ctx, th):
         age = w.hi - np.arange(hi + 1)
         return float((reg * np.exp(-rate * age)).sum())
 
-    return S.each(one) * S.scale
+    return _with_background(S.each(one) * S.scale, th)
 
 
 def op_asylum(obs, rd, S, ctx, th):

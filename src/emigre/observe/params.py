@@ -92,6 +92,13 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "days from the simulated decision to regularise (application) to the permit being issued and counted",
         ),
         ObsParam(
+            "permits_background_share", 0.4, "normal", (0.4, 0.2, 0.0, 0.85), "share",
+            "share of the residence permits issued to (or held by) Russians in a destination that went to people "
+            "outside the simulated wave: family, work and study migration at its pre-war level, earlier "
+            "emigrants renewing status. The pre-war level of first permits to Russians is not in the evidence "
+            "base, hence the wide prior; permits counted = the wave's / (1 - share)",
+        ),
+        ObsParam(
             "asylum_propensity_eu", 0.2, "lognormal", (0.2, 1.0), "applications per arrival",
             "asylum applications in the EU per simulated emigrant arrival there in the same period",
         ),

@@ -47,11 +47,16 @@ class Reading:
 ORDINARY_SIGMA = 0.8
 ENTRIES_SIGMA = 0.15  # emigrant entries from the arrivals/link-crossing bound (no entries array)
 NET183_SIGMA = 0.5  # 183-day net immigration from the change of the stock
+# entries minus exits: a small difference of gross flows that rests on the return and onward hazards (constant
+# rates; no re-emigration of returnees)
+NET_SIGMA = 0.5
 HELD_SIGMA = 0.2  # permits held: survival of permit holders from the return/onward rates
 # permits issued: first permits also go to Russians outside the wave (family, work, study, earlier emigrants),
 # channels the simulation does not have
 ISSUED_SIGMA = 0.6
-NET_FLOOR = 1000.0  # persons: net flows are compared on an asinh scale that is linear within +-1000
+# net flows: an asinh scale linear within +-1000 persons, or within the observed magnitude when larger (see
+# net_floor)
+NET_FLOOR = 1000.0
 
 _NET = re.compile(r"net of returns|left and (?:did )?not return|did not return|not returned", re.I)
 _NOT_NET = re.compile(r"not net|gross", re.I)
@@ -60,6 +65,7 @@ _PER_DAY = re.compile(r"\b24 ?h\b|\bdaily\b|\bper day\b|/day\b|\bday of\b", re.I
 _PEAK = re.compile(r"\bpeak\b", re.I)
 _HELD = re.compile(r"holders?\b|\bheld\b|legal residence|permanent residence status", re.I)
 _APPLICATION = re.compile(r"\bapplications?\b", re.I)
+_OBS012_AREA = ("EST", "LVA", "LTU", "FIN", "POL", "ISR", "GEO", "KAZ", "KGZ", "MNG")
 _ENTRIES = re.compile(r"\bgross\b|\bentries\b|\bentered\b|\bcrossings?\b|border", re.I)
 _RETURN = re.compile(r"\breturn", re.I)
 _LAND = re.compile(r"land borders?", re.I)
@@ -93,9 +99,10 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS012": (
         "arrivals_in_destination",
-        {"operator": "arrivals", "area": ("EST", "LVA", "LTU", "FIN", "POL", "ISR", "GEO", "KAZ", "KGZ", "MNG")},
+        {"operator": "entries", "area": _OBS012_AREA, "fsb_area": _OBS012_AREA, "extra_sigma": ORDINARY_SIGMA},
         "people who left for the Baltic states, Finland, Poland, Israel, Georgia, Kazakhstan, Kyrgyzstan and "
-        "Mongolia (quote): emigrant arrivals there",
+        "Mongolia (quote), from their border services (notes: gross entries): entries there, ordinary "
+        "visitors included",
     ),
     "OBS048": (
         "other",
@@ -195,6 +202,18 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
     return r
 
 
+def net_floor(obs: Observation) -> float:
+    """Transform floor of a net flow: ``max(NET_FLOOR, |observed| / 2)``.
+
+    A net flow is the difference of gross flows many times its size (Georgia 2023: 1.86 million entries and
+    1.89 million exits of Russians for a net of -31 thousand), so its error is a share of its magnitude, not
+    of its logarithm: on a log scale a prediction of -20 thousand for an observed +23 thousand would be 14 log
+    units off and one such figure would outweigh every other. With the floor at half the observed magnitude
+    the scale is linear up to the observed value and the opposite sign is 1.8 units away."""
+    vals = [abs(float(v)) for v in (obs.quantity, obs.low, obs.high) if v is not None]
+    return max(NET_FLOOR, max(vals, default=0.0) / 2.0)
+
+
 def _per_day(obs: Observation) -> bool:
     """A daily count given over two dates (a 24-hour window from one morning to the next)."""
     return (obs.period_end - obs.period_start).days == 1 and bool(_PER_DAY.search(obs.notes))
@@ -228,10 +247,11 @@ def _by_rules(obs: Observation, text: str) -> Reading:
         return Reading("arrivals", "emigrant arrivals in the period")
     if kind == "net_arrivals":
         if duration_rule(text) == 183:
-            return Reading("net_183", "183-day immigrants minus emigrants in the period", floor=NET_FLOOR,
-                           extra_sigma=NET183_SIGMA)
+            return Reading("net_183", "183-day immigrants minus emigrants in the period",
+                           floor=net_floor(obs), extra_sigma=NET183_SIGMA)
         return Reading("net_present", "entries minus exits of emigrants in the period (ordinary visitors net "
-                       "out): the change of the emigrants present", floor=NET_FLOOR)
+                       "out): the change of the emigrants present", floor=net_floor(obs),
+                       extra_sigma=NET_SIGMA)
     if kind in ("border_crossings_exit", "border_crossings_entry"):
         opts = dict(
             extra_sigma=ORDINARY_SIGMA,
