@@ -181,3 +181,20 @@ def test_cli_routes(capsys):
         == 2
     )
     assert "did you mean RUS:Moscow" in capsys.readouterr().err
+
+
+def test_cli_check_validates_the_exodus_tables(copy, capsys):
+    """population.csv and destinations.csv (read by the exodus ruleset) are checked too, with file, line and
+    column, before any simulation."""
+    assert main(["scenario", "check", str(copy)]) == 0
+    out = capsys.readouterr().out
+    assert "adults in 10 age/sex groups" in out and "39 destination profiles" in out
+    line = _edit(copy / "population.csv", "18-24,male,", "18-24,mail,")
+    assert main(["scenario", "check", str(copy)]) == 2
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "population.csv" in out and f"line {line}" in out and "column sex" in out
+    shutil.copy(packaged_dir("russia-2022") / "population.csv", copy / "population.csv")
+    line = _edit(copy / "destinations.csv", "GEO,", "GEX,")
+    assert main(["scenario", "check", str(copy)]) == 2
+    out = capsys.readouterr().out
+    assert "destinations.csv" in out and f"line {line}" in out and "column iso3" in out and "GEX" in out
