@@ -40,8 +40,7 @@ from emigre.observe import (
     transform,
 )
 from emigre.observe.context import FSB_MODES, days_by_year_quarter
-from emigre.observe.likelihood import t3_cdf, t3_logcdf, t3_logpdf
-from emigre.observe.likelihood import DESTINATION_SIGMA
+from emigre.observe.likelihood import DESTINATION_SIGMA, t3_cdf, t3_logcdf, t3_logpdf
 from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA
 
 _predict = predict
