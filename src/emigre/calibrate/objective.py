@@ -83,7 +83,8 @@ def _scenario_digest(scenario: str) -> str:
     d = Path(resolve_dir(scenario))
     h = hashlib.sha256()
     for f in sorted(d.rglob("*")):
-        if f.is_file():
+        # the packaged posterior is an output of calibration, not an input of a simulation
+        if f.is_file() and f.name != "posterior.parquet":
             h.update(f.relative_to(d).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()
