@@ -193,22 +193,3 @@ def test_a_capacity_factor_of_zero_is_honoured():
     w = window(r, "2022-09-28", "2022-10-28")
     assert (r.capacity[w, ul] == 0).all()
     assert int(r.link_out[w, ul].sum()) == 0
-
-
-def test_the_invasion_leavers_return_at_their_own_rate(base):
-    """return_invasion_per_year acts on the leavers of the invasion reason only: with a fast return hazard
-    fewer of them are abroad by the summer, departures are the same (paired run), and the leavers of the
-    other spring reasons keep their stocks."""
-    fast = simulate("russia-2022", seed=SEED, scale=SCALE, end=END, params={"return_invasion_per_year": 6.0})
-    base = base.result
-    g = {name: i for i, name in enumerate(base.groups)}
-    # who decides to leave and when: unchanged (crossing days may shift: the route choice follows the others)
-    np.testing.assert_array_equal(fast.nat[:, K.N_TRAVELLERS], base.nat[:, K.N_TRAVELLERS])
-    assert abs(fast.nat[-1, K.N_DEPARTED] - base.nat[-1, K.N_DEPARTED]) <= 0.01 * base.nat[-1, K.N_DEPARTED]
-    summer = day_index(base, "2022-07-01")
-    inv = g["reason=invasion"]
-    # 6 per year against the default 0.6: about (1 - e^-(5.4 x ~100/365)) of the stock gone by July
-    assert fast.abroad_by[summer, inv] < 0.5 * base.abroad_by[summer, inv]
-    for other in ("reason=economic_shock", "reason=fake_news_law"):
-        a, b = fast.abroad_by[summer, g[other]], base.abroad_by[summer, g[other]]
-        assert b > 0 and abs(a - b) <= 0.02 * b, other
