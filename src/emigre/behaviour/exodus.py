@@ -432,12 +432,9 @@ class ExodusRuleset:
         self.nlog = np.zeros(1, dtype=np.int64)
         self.agent_steps = 0
         p = self.p
-        # return hazard by reason: mobilization/summons leavers, the invasion's shock leavers, everyone else
-        self.return_rate = np.array([
-            (p["return_mobilization_per_year"] if u else p["return_invasion_per_year"] if r == "invasion"
-             else p["return_per_year"]) / 365.0
-            for r, u in zip(self.reasons, self.reason_urgent, strict=True)
-        ])
+        self.return_rate = np.array(
+            [(p["return_mobilization_per_year"] if u else p["return_per_year"]) / 365.0 for u in self.reason_urgent]
+        )
         self.fp_share = np.array([p["foreign_passport_share_other"], p["foreign_passport_share_higher_ed"]])
 
     # ------------------------------------------------------------------ steps

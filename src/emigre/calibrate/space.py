@@ -75,7 +75,6 @@ CALIBRATED: dict[str, str] = {
     "onward_share_at_limit": "onward moves at the stay limit",
     "onward_per_year": "onward moves",
     "return_per_year": "returns (return shares, stocks)",
-    "return_invasion_per_year": "returns of the invasion's shock leavers (net of returns by autumn 2022)",
     "return_mobilization_per_year": "returns of mobilization leavers",
     "unknown_stay_limit_days": "stays where no entry rule gives a limit",
 }
