@@ -55,7 +55,7 @@ def main() -> None:
     if not rows:
         raise SystemExit(f"no figure with a period starting on or after {args.cut}")
     hold = out / "holdout.csv"
-    with atomic_writer(hold, newline="") as fh:
+    with atomic_writer(hold) as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)

@@ -1,7 +1,8 @@
-"""``calibrate``: fit stage (Optuna TPE -> MAP) then posterior stage (tempered SMC -> equal-weight draws).
+"""``calibrate``: fit stage (Optuna TPE, then a compass-search polish -> MAP) then posterior stage (tempered
+SMC -> equal-weight draws).
 
-Budget (number of parameter sets evaluated; each is one simulation per seed): ``fit_share`` (default 15%) to
-the fit, the rest to the posterior sampler (at least 5 x particles). The fit gives the MAP and the sampler's
+Budget (number of parameter sets evaluated; each is one simulation per seed): ``fit_share`` (default 25%; half
+of it TPE, half the polish) to the fit, the rest to the posterior sampler (at least 5 x particles). The fit gives the MAP and the sampler's
 starting distribution: a defensive mixture of the prior (20%) and a Gaussian around the MAP whose spread
 comes from the best trials (:func:`~emigre.calibrate.fit.reference_from_fit`); the sampler tempers from there
 to the posterior, with importance weights that make the result exact in the limit whatever the start
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from emigre.calibrate.executor import Evaluator
-from emigre.calibrate.fit import fit_map, reference_from_fit
+from emigre.calibrate.fit import fit_map, polish_map, reference_from_fit
 from emigre.calibrate.journal import Journal
 from emigre.calibrate.objective import Objective, select_observations
 from emigre.calibrate.smc import tempered_smc
@@ -40,7 +41,9 @@ from emigre.errors import EmigreError
 
 DEFAULT_BUDGET = 3600
 DEFAULT_PARTICLES = 200
-DEFAULT_FIT_SHARE = 0.15
+DEFAULT_FIT_SHARE = 0.25
+#: share of the fit stage's evaluations that polish TPE's best point by compass search (fit.polish_map)
+POLISH_SHARE = 0.5
 DEFAULT_OUT = Path("out/calibrate-russia-2022")
 JOURNAL = "journal.sqlite"
 
@@ -158,11 +161,18 @@ def calibrate(
     evaluator = Evaluator(objective, journal, workers=workers, progress=lambda i: rep.evals(i, evaluator))
     rng = np.random.default_rng(seed)
     try:
-        fit = fit_map(space, evaluator, trials=fit_n, seed=int(rng.integers(2**31)),
+        tpe_n = fit_n - int(round(fit_n * POLISH_SHARE))
+        if fit_n - tpe_n < 2 * space.dim + 1:  # too few for one polish iteration: all to TPE
+            tpe_n = fit_n
+        fit = fit_map(space, evaluator, trials=tpe_n, seed=int(rng.integers(2**31)),
                       progress=(lambda i: cb({"stage": "fit", **i})) if cb else None)
+        fit = polish_map(space, evaluator, fit, evaluations=fit_n - tpe_n,
+                         progress=(lambda i: cb({"stage": "polish", **i})) if cb else None)
+        post_n += fit_n - fit.trials - fit.polish_evaluations  # what the polish left goes to the posterior
         fit_seconds = time.perf_counter() - t0
-        rep.note(f"fit: {fit.trials} trials in {fit_seconds:.0f} s, best logpost {fit.logpost:.1f} "
-                 f"(defaults {fit.default_logpost:.1f})")
+        rep.note(f"fit: {fit.trials} TPE trials (best logpost {fit.tpe_logpost:.1f}, defaults "
+                 f"{fit.default_logpost:.1f}) + {fit.polish_evaluations} compass-search evaluations: best "
+                 f"logpost {fit.logpost:.1f}, {fit_seconds:.0f} s")
 
         def loglik(U, stage):
             evs = evaluator(space.from_u(U), stage)
@@ -196,9 +206,11 @@ def calibrate(
     info = {
         "scenario": scenario,
         "map": {"params": space.as_dict(map_x), "logpost": map_lp, "loglik": map_ll, "from": map_from,
-                "fit_best_logpost": fit.logpost, "smc_best_logpost": smc_best},
+                "fit_best_logpost": fit.logpost, "tpe_best_logpost": fit.tpe_logpost,
+                "polish_evaluations": fit.polish_evaluations, "smc_best_logpost": smc_best},
         "default": {"logpost": fit.default_logpost},
-        "settings": {"budget": int(budget), "fit_trials": fit_n, "posterior_budget": post_n,
+        "settings": {"budget": int(budget), "fit_trials": fit.trials + fit.polish_evaluations, "tpe_trials": fit.trials,
+                     "polish_evaluations": fit.polish_evaluations, "posterior_budget": post_n,
                      "particles": int(particles), "seed": int(seed), "sim_seeds": list(sim_seeds),
                      "scale": float(scale), "end": end, "workers": workers, "fit_share": fit_share,
                      "calibrated": space.names},
