@@ -48,4 +48,8 @@ def test_estimates_section(main_job):
     assert 'data-id="OBS082"' in geo_row and "simulated on 10 Nov 2022" in geo_row
     [nov] = estimate("present", store, at="2022-11-10", destination="GEO")
     assert people(nov.median) in geo_row
-    assert "differ by their seed only" in sec  # the main job has no posterior draws yet: said so
+    # the main job's runs are posterior draws x seeds (the packaged posterior): said in the lead, and no note
+    # that the intervals hold only the simulation's randomness
+    runs = store.runs()
+    assert runs["draw"].nunique() == len(runs) == 2
+    assert "2 runs (2 parameter draws x 2 seeds)" in sec and "differ by their seed only" not in sec
