@@ -16,8 +16,8 @@ def calibrate_cmd(
         DEFAULT_BUDGET, "--budget", min=1,
         help="Parameter sets to evaluate (simulations per seed): 25% to the fit (Optuna TPE, then a compass "
         "search -> MAP), the rest "
-        "to the posterior (tempered SMC). Measured: about 1 evaluation per second with 2 workers at scale 20 on "
-        "a 2-core machine, so the default takes about 50 minutes.",
+        "to the posterior (tempered SMC). Measured: about 2.9 evaluations per second with 2 workers at scale 20 "
+        "on an idle 2-core machine, so the default takes about 21 minutes (longer on a shared machine).",
     ),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
     resume: bool = typer.Option(
