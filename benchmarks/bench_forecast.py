@@ -11,7 +11,8 @@ included), inside or not, and the log error; then the coverage and the median |l
                                                   [--out out/forecast] [--draws 40] [--resume]
 
 Writes OUT/holdout.csv (evidence schema), OUT/calibrate/ (the calibration) and OUT/validation.json. Does not
-gate anything. Latest figures: docs/calibrate.md.
+gate anything. Latest (30 Nov 2026, docs/estimate.md): 13 held-out figures, coverage90 0.85 (11 of 13),
+median |log error| 0.41.
 """
 
 from __future__ import annotations
