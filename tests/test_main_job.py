@@ -69,3 +69,24 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, capsys, args, 
     err = capsys.readouterr().err
     assert rc == 2 and message in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_runs_take_the_posterior_draws_in_a_fixed_random_order():
+    """The sampler's rows come grouped by ancestor: the first runs must not all be the first rows."""
+    import numpy as np
+
+    from emigre.calibrate import load_posterior, posterior_params
+    from emigre.ensemble.main_job import posterior_draws
+
+    post = load_posterior()
+    draws, label = posterior_draws("default")
+    again, _ = posterior_draws("default")
+    assert draws == again and len(draws) == len(post) and "random order" in label
+    rows = [posterior_params(post, i) for i in range(len(post))]
+    key = lambda d: tuple(sorted(d.items()))  # noqa: E731
+    assert sorted(map(key, draws)) == sorted(map(key, rows))  # every draw once
+    assert [key(d) for d in draws[:20]] != [key(d) for d in rows[:20]]
+    # the first 20 runs spread over the posterior: their median baseline lies within its middle 60%
+    base = post["baseline_emigration_per_year"].to_numpy()
+    first = np.median([d["baseline_emigration_per_year"] for d in draws[:20]])
+    assert np.quantile(base, 0.2) <= first <= np.quantile(base, 0.8)
