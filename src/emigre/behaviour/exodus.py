@@ -211,7 +211,7 @@ class ExodusRuleset:
     # ------------------------------------------------------------------ set-up
     def _setup_cells(self) -> None:
         p, cw = self.p, self.cw
-        pop = _read_population(self.world.directory / "population.csv")
+        pop = read_population(self.world.directory / "population.csv")
         n_o = len(cw.origin_place)
         origin_pop = cw.place_population[cw.origin_place].astype(np.float64)
         if n_o == 0 or origin_pop.sum() <= 0:
@@ -339,7 +339,7 @@ class ExodusRuleset:
         self.country_main_place = main
         self.country_lat = np.where(main >= 0, cw.place_lat[np.maximum(main, 0)], 0.0)
         self.country_lon = np.where(main >= 0, cw.place_lon[np.maximum(main, 0)], 0.0)
-        dest = _read_destinations(w.directory / "destinations.csv", set(cw.countries))
+        dest = read_destinations(w.directory / "destinations.csv", set(cw.countries))
         trips = fsb_departures(2019)
         self.familiarity = np.array([math.log(1000.0 + trips.get(c, 0.0)) for c in cw.countries])
         static = np.zeros(n_c)
@@ -659,7 +659,7 @@ def _table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows[1:]
 
 
-def _read_population(path: Path) -> dict[tuple[str, str], float]:
+def read_population(path: Path) -> dict[tuple[str, str], float]:
     header, rows = _table(path)
     for col in ("age", "sex", "persons"):
         if col not in header:
@@ -691,7 +691,7 @@ def _read_population(path: Path) -> dict[tuple[str, str], float]:
 REGIONS = ("caucasus", "middle_east", "israel", "eu", "balkans", "central_asia", "belarus", "americas", "asia")
 
 
-def _read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, str]]:
+def read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, str]]:
     """Destination attributes by ISO3: ``russian_speaking`` (yes/no), ``status`` (state/unrecognised) and
     ``region`` (one of REGIONS; its ``choice_region_*`` parameter is the region's attractiveness)."""
     header, rows = _table(path)

@@ -94,6 +94,11 @@ def fit_map(
     return FitResult(np.asarray(best_x), best_v, best_ev.loglik, done, history[0], history, best_ev, np.array(rows))
 
 
+def prior_sd_u(space: ParameterSpace) -> np.ndarray:
+    """The prior's standard deviation of each coordinate in ``u`` (from 4,000 draws of a fixed seed)."""
+    return space.to_u(space.sample(np.random.default_rng(20240224), 4000)).std(axis=0)
+
+
 def polish_map(
     space: ParameterSpace,
     evaluate: Callable[[np.ndarray, str], list],
@@ -113,7 +118,7 @@ def polish_map(
     step falls below ``min_step``. Deterministic; the result is never worse than ``fit``."""
     d = space.dim
     boxes = np.array([p.box_u() for p in space.priors])
-    prior_sd = space.to_u(space.sample(np.random.default_rng(20240224), 4000)).std(axis=0)
+    prior_sd = prior_sd_u(space)
     u, best_v, best_ev = space.to_u(fit.x), fit.logpost, fit.best
     used = 0
     s = float(step)
@@ -165,8 +170,7 @@ def reference_from_fit(space: ParameterSpace, fit: FitResult, *, prior_weight: f
     d = space.dim
     vals = np.asarray(fit.history)
     ok = np.flatnonzero(np.isfinite(vals))
-    prior_u = space.to_u(space.sample(np.random.default_rng(20240224), 4000))
-    prior_sd = prior_u.std(axis=0)
+    prior_sd = prior_sd_u(space)
     m = space.to_u(fit.x)
     k = int(min(len(ok), max(2 * d + 2, math.ceil(top * len(ok)))))
     if k >= 3 and fit.U is not None:

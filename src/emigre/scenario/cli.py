@@ -18,35 +18,30 @@ def check(scenario: str = typer.Argument("russia-2022", help="packaged scenario 
     """Validate a scenario (referential integrity, sources, dates) and print a summary; exit 2 on problems."""
     try:
         world = load_scenario(scenario, strict=False)
+        tables = _ruleset_tables(world)
     except InputError as exc:  # a file that cannot be read at all
         typer.echo(f"FAILED: {exc}")
         raise SystemExit(2) from None
     report = world.check()
-    extra = _check_ruleset_tables(world)
-    if isinstance(extra, InputError):
-        typer.echo(f"FAILED: {extra}")
-        raise SystemExit(2)
-    typer.echo(f"{world.name}: {report}{extra}")
+    typer.echo(f"{world.name}: {report}{tables}")
     if not report.ok:
         raise SystemExit(2)  # emigre.cli.main drops typer.Exit codes (standalone_mode=False)
 
 
-def _check_ruleset_tables(world) -> str | InputError:
+def _ruleset_tables(world) -> str:
     """The exodus ruleset's own tables, when the scenario has them: ``population.csv`` (age x sex counts) and
-    ``destinations.csv`` (one row per destination country). Returns a summary suffix, or the first error."""
-    from emigre.behaviour.exodus import _read_destinations, _read_population
+    ``destinations.csv`` (one row per destination country), read as the ruleset reads them (InputError on a
+    bad row). Returns a summary suffix."""
+    from emigre.behaviour.exodus import read_destinations, read_population
 
     d = world.directory
     parts = []
-    try:
-        if (d / "population.csv").exists():
-            pop = _read_population(d / "population.csv")
-            parts.append(f"population {sum(pop.values()):,.0f} adults in {len(pop)} age/sex groups")
-        if (d / "destinations.csv").exists():
-            dest = _read_destinations(d / "destinations.csv", {c.iso3 for c in world.countries.values()})
-            parts.append(f"{len(dest)} destination profiles")
-    except InputError as exc:
-        return exc
+    if (d / "population.csv").exists():
+        pop = read_population(d / "population.csv")
+        parts.append(f"population {sum(pop.values()):,.0f} adults in {len(pop)} age/sex groups")
+    if (d / "destinations.csv").exists():
+        dest = read_destinations(d / "destinations.csv", {c.iso3 for c in world.countries.values()})
+        parts.append(f"{len(dest)} destination profiles")
     return "".join(f", {x}" for x in parts)
 
 
