@@ -97,6 +97,23 @@ def test_capacity_limits_a_camp(tmp_path):
     assert c[-1] < 0.15 * counts(res, "D")[-1] and counts(res, "D")[-1] > 2000
 
 
+def test_day0_residents_are_deducted_from_capacity_before_scaling(tmp_path):
+    # camp C (capacity 100) starts with 40 residents (insert_day0): its scaled capacity is (100 - 40) x 1.25
+    # = 75, so it stops taking new routes past 0.95 x 75 = 71 - not at 0.95 x 125 = 119 (see docs/flee.md)
+    locs = LOCS[:2] + ["C,r,X,0,2,camp,,100", "D,r,Y,1,0,camp,,0"]
+    camps = {"C": [("2020-01-01", 40), ("2020-01-21", 140)], "D": [("2020-01-01", 0), ("2020-01-21", 3000)]}
+    res = run_flee(*build(tmp_path / "a", locs=locs, camps=camps, length=20), seed=5)
+    c = counts(res, "C")
+    assert c[0] == 40
+    rises = np.nonzero(np.diff(c) > 0)[0]
+    assert rises.size > 0 and np.all(c[rises] <= 0.95 * 75 + 2)
+    assert c.max() < 0.95 * 125 - 20  # well below what the undeducted capacity allows
+    # a camp whose day-0 count reaches its capacity is full (capacity 1), not unlimited
+    full = {"C": [("2020-01-01", 120), ("2020-01-21", 220)], "D": camps["D"]}
+    res = run_flee(*build(tmp_path / "b", locs=locs, camps=full, length=20), seed=5)
+    assert counts(res, "C").max() <= 120 and counts(res, "D")[-1] > 2000
+
+
 def test_paths_up_to_awareness_with_markers():
     #   0 - 1 - 2 - 3, and 0 - M(4) - 3 ; M is a marker
     net = Network.from_undirected(5, [(0, 1), (1, 2), (2, 3), (0, 4), (4, 3)], [1, 1, 1, 1, 1])

@@ -14,12 +14,6 @@ from conftest import FLEE_DIR
 from emigre.flee.run import result_ard, run_flee
 
 SEEDS = range(5)
-KNOWN_DEVIATIONS = {
-    # Flee's Mangaize stops filling at ~3,050 on day 125 while the same rules (capacity 3,435 x 1.25)
-    # let it fill to ~4,080 (0.95 x capacity); no rule in Flee's README or in Flee 3.1's code explains
-    # the lower plateau. See docs/flee.md.
-    "Mangaize": "Flee's reference plateau at ~3,050 is below 0.95 x scaled capacity (4,080)",
-}
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +48,7 @@ def _camp_cases():
     cases = []
     for c, s in camps.items():
         if s.max() >= 0.02 * peak:
-            marks = [pytest.mark.xfail(strict=True, reason=KNOWN_DEVIATIONS[c])] if c in KNOWN_DEVIATIONS else []
-            cases.append(pytest.param(c, marks=marks, id=c))
+            cases.append(pytest.param(c, id=c))
     return cases
 
 

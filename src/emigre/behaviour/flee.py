@@ -225,9 +225,7 @@ class FleeRuleset:
         # for keeping those tables exact during travel: the count above which a place's capacity
         # multiplier can differ from 1 (counts are integers: n <= x iff n <= floor(x)), and for each
         # place the places with a path ending there
-        limited = self.capacity >= 1.0
-        full = np.floor(np.where(limited, float(self.s.capacity_buffer) * self.capacity, 0.0))
-        self._full_from = np.where(limited, full, 2.0**62).astype(np.int64)
+        self._set_full_from()
         origin = np.repeat(np.arange(len(self.place_names)), np.diff(self.paths.ptr))
         pairs = np.unique(np.stack([self.paths.end.astype(np.int64), origin]), axis=1)
         self._rev_ptr = np.zeros(len(self.place_names) + 1, dtype=np.int64)
@@ -259,6 +257,22 @@ class FleeRuleset:
         self._closures_active: tuple[int, ...] | None = None  # none applied yet
         s = self.s
         self._path_den = (s.softening + self.paths.dist) ** s.distance_power
+
+    def _deduct_day0_from_capacity(self) -> None:
+        """A camp's day-0 residents (``insert_day0``) are deducted from its capacity before scaling:
+        cap = (capacity - day-0 count) x ``capacity_scaling``. Not in the suite's README; inferred from Flee's
+        reference results (docs/flee.md, "Capacity and the day-0 residents"). A camp whose day-0 count
+        reaches its capacity keeps a capacity of 1 (full), not 0 (which would mean unlimited)."""
+        for place, k in self.day0.items():
+            if self.capacity[place] >= 1.0 and k > 0:
+                base = self.scenario.locations[place].population // self.hasten
+                self.capacity[place] = max(base - k, 1) * self.s.capacity_scaling
+        self._set_full_from()
+
+    def _set_full_from(self) -> None:
+        limited = self.capacity >= 1.0
+        full = np.floor(np.where(limited, float(self.s.capacity_buffer) * self.capacity, 0.0))
+        self._full_from = np.where(limited, full, 2.0**62).astype(np.int64)
 
     def _build_spawning(self) -> None:
         sc, s, n = self.scenario, self.s, self.n_days
@@ -294,6 +308,7 @@ class FleeRuleset:
         if s.insert_day0:
             for c, name in zip(self.camp_index, self.camp_names, strict=True):
                 self.day0[int(c)] = int(located[name][0])
+            self._deduct_day0_from_capacity()
         decay = s.conflict_spawn_decay
         self._decay = np.asarray(decay if decay else [1.0], dtype=np.float64)
         self._decay_interval = max(1, int(s.conflict_spawn_decay_interval))
