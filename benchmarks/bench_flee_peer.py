@@ -1,6 +1,6 @@
 """Speed against the peer: emigre's Flee ruleset vs Flee 3.1 (from PyPI), same scenario, same machine, same run.
 
-    .venv/bin/python benchmarks/bench_flee_peer.py [--scenario DIR] [--hasten 1] [--seeds 3] [--flee-runs 1]
+    .venv/bin/python benchmarks/bench_flee_peer.py [--scenario DIR] [--hasten 1] [--seeds 11] [--flee-runs 1]
                                                   [--flee-python PATH] [--json FILE]
 
 Flee 3.1 runs in its own virtualenv (``.bench-venv/`` at the repository root, created with
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenario", default=str(suite / "scenarios" / "mali2012"))
     ap.add_argument("--settings", default=str(suite / "simsetting.yml"))
     ap.add_argument("--hasten", type=int, default=1)
-    ap.add_argument("--seeds", type=int, default=3, help="emigre runs (the first includes compilation)")
+    ap.add_argument("--seeds", type=int, default=11, help="emigre runs (the first includes compilation)")
     ap.add_argument("--flee-runs", type=int, default=1)
     ap.add_argument("--flee-python", default=None, help="interpreter with flee==3.1 (default .bench-venv)")
     ap.add_argument("--flee-days", type=int, default=None, help="limit Flee to the first N days (testing)")
