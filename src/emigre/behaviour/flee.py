@@ -261,12 +261,12 @@ class FleeRuleset:
     def _deduct_day0_from_capacity(self) -> None:
         """A camp's day-0 residents (``insert_day0``) are deducted from its capacity before scaling:
         cap = (capacity - day-0 count) x ``capacity_scaling``. Not in the suite's README; inferred from Flee's
-        reference results (docs/flee.md, "Capacity and the day-0 residents"). A camp whose day-0 count
-        reaches its capacity keeps a capacity of 1 (full), not 0 (which would mean unlimited)."""
+        reference results (docs/flee.md, "Capacity and the day-0 residents"). A camp left with less than 1 keeps a
+        capacity of 1 (full), not less (which would mean unlimited)."""
         for place, k in self.day0.items():
             if self.capacity[place] >= 1.0 and k > 0:
                 base = self.scenario.locations[place].population // self.hasten
-                self.capacity[place] = max(base - k, 1) * self.s.capacity_scaling
+                self.capacity[place] = max((base - k) * self.s.capacity_scaling, 1.0)
         self._set_full_from()
 
     def _set_full_from(self) -> None:
