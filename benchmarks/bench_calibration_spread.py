@@ -42,19 +42,15 @@ FIGURES = {
 }
 
 
-def predictive(posterior: Path, draws: int, sim_scale: float) -> dict[str, np.ndarray]:
-    """Per headline figure, the predictions of ``draws`` posterior draws (main-job order)."""
-    from emigre.calibrate.calibration import load_posterior
+def predictive(post, space, draws: int, sim_scale: float) -> dict[str, np.ndarray]:
+    """Per headline figure, the predictions of ``draws`` draws of the posterior frame ``post`` (main-job order)."""
     from emigre.calibrate.objective import Objective
-    from emigre.calibrate.space import default_space
-    from emigre.ensemble.main_job import DRAW_ORDER_SEED
+    from emigre.ensemble.main_job import draw_order
 
-    post = load_posterior(posterior)
-    space = default_space()
     obj = Objective.build(space, scale=sim_scale)
     ids = [i for i in FIGURES if i in obj.obs_ids]
     cols = [obj.obs_ids.index(i) for i in ids]
-    order = np.random.default_rng(DRAW_ORDER_SEED).permutation(len(post))[:draws]
+    order = draw_order(len(post))[:draws]
     out = np.empty((len(order), len(ids)))
     for r, j in enumerate(order):
         x = np.array([float(post.iloc[int(j)][n]) for n in space.names])
@@ -62,14 +58,10 @@ def predictive(posterior: Path, draws: int, sim_scale: float) -> dict[str, np.nd
     return {i: out[:, k] for k, i in enumerate(ids)}
 
 
-def parameter_intervals(posterior: Path) -> dict[str, tuple[float, float, float]]:
+def parameter_intervals(post, space) -> dict[str, tuple[float, float, float]]:
     """Per parameter: 5% and 95% quantiles in the unconstrained space, and the posterior sd over the prior's."""
-    from emigre.calibrate.calibration import load_posterior
     from emigre.calibrate.fit import prior_sd_u
-    from emigre.calibrate.space import default_space
 
-    post = load_posterior(posterior)
-    space = default_space()
     X = np.array([[float(post.iloc[i][n]) for n in space.names] for i in range(len(post))])
     U = space.to_u(X)
     lo, hi = np.quantile(U, [0.05, 0.95], axis=0)
@@ -117,11 +109,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{p}: no such posterior file", file=sys.stderr)
             return 2
 
+    from emigre.calibrate.calibration import load_posterior
+    from emigre.calibrate.space import default_space
+
+    space = default_space()
     preds, params = [], []
     for p in paths:
         t0 = time.perf_counter()
-        preds.append(predictive(p, args.draws, args.sim_scale))
-        params.append(parameter_intervals(p))
+        post = load_posterior(p)
+        preds.append(predictive(post, space, args.draws, args.sim_scale))
+        params.append(parameter_intervals(post, space))
         print(f"{p}: predictive of {args.draws} draws in {time.perf_counter() - t0:.0f} s", flush=True)
 
     print(f"\n{'figure':8s} {'':30s} " + "  ".join(f"{'run ' + str(k) + ' 5/50/95%':>32s}" for k in range(len(paths)))

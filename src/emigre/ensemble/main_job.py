@@ -27,6 +27,12 @@ SUMMARY_ROWS = (
 DRAW_ORDER_SEED = 20220224
 
 
+def draw_order(n: int) -> np.ndarray:
+    """The fixed random order in which runs take a posterior's ``n`` draws: the sampler's rows come grouped by
+    ancestor (systematic resampling), so the first rows are a narrow, unrepresentative corner of the posterior."""
+    return np.random.default_rng(DRAW_ORDER_SEED).permutation(n)
+
+
 def summary_bands(summaries: list[dict]) -> pd.DataFrame:
     """Median and 90% interval over the ensemble of each headline number."""
     rows = []
@@ -61,10 +67,7 @@ def posterior_draws(which: str = "default") -> tuple[list[dict[str, float]] | No
         label = str(path)
     if df is None or len(df) == 0:
         return None, "defaults of params.yaml (no posterior yet: run `emigre calibrate`)"
-    # run r takes draw order[r]: a fixed random order, because the sampler's rows come grouped by ancestor
-    # (systematic resampling), so the first rows are a narrow, unrepresentative corner of the posterior
-    order = np.random.default_rng(DRAW_ORDER_SEED).permutation(len(df))
-    draws = [posterior_params(df, int(i)) for i in order]
+    draws = [posterior_params(df, int(i)) for i in draw_order(len(df))]  # run r takes draw_order[r]
     return draws, f"{len(draws)} posterior draws from {label} (in a fixed random order)"
 
 
