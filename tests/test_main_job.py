@@ -90,3 +90,13 @@ def test_runs_take_the_posterior_draws_in_a_fixed_random_order():
     base = post["baseline_emigration_per_year"].to_numpy()
     first = np.median([d["baseline_emigration_per_year"] for d in draws[:20]])
     assert np.quantile(base, 0.2) <= first <= np.quantile(base, 0.8)
+
+
+def test_a_posterior_file_that_is_not_parquet_is_one_clear_line(tmp_path, capsys):
+    bad = tmp_path / "posterior.parquet"
+    bad.write_text("draw,baseline_emigration_per_year\n0,1\n")
+    out = tmp_path / "run"
+    rc = main(["run", "russia-2022", "--posterior", str(bad), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and str(bad) in err and "not a readable posterior sample" in err and "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())

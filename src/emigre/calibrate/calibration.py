@@ -300,7 +300,11 @@ def load_posterior(path: str | Path | None = None):
         p = p / "posterior.parquet"
     if not p.exists():
         raise EmigreError(f"{p}: posterior sample not found (run `emigre calibrate` first)")
-    return pd.read_parquet(p)
+    try:
+        return pd.read_parquet(p)
+    except Exception as exc:  # pyarrow's errors for a file that is not Parquet (truncated, text, binary junk)
+        raise EmigreError(f"{p}: not a readable posterior sample (expected the Parquet file `emigre calibrate` "
+                          f"writes): {exc}") from None
 
 
 _NOT_PARAMS = {"draw", "logpost", "loglik", "logprior"}
