@@ -32,8 +32,6 @@ from emigre.scenario.model import (
     TimelineEntry,
 )
 
-_SHARED_EVIDENCE = Path("/work/shared/evidence")  # development fallback when the evidence package is absent
-
 
 def _as_date(value: dt.date | str) -> dt.date:
     if isinstance(value, dt.datetime):
@@ -532,7 +530,7 @@ class World:
         evidence_dir = next(
             (
                 d
-                for d in (packaged_dir("evidence"), _SHARED_EVIDENCE)
+                for d in (packaged_dir("evidence"),)
                 if (d / "events.csv").exists() or list(d.rglob("events.csv"))
             ),
             None,
