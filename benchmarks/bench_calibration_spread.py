@@ -45,7 +45,7 @@ FIGURES = {
 def predictive(post, space, draws: int, sim_scale: float) -> dict[str, np.ndarray]:
     """Per headline figure, the predictions of ``draws`` draws of the posterior frame ``post`` (main-job order)."""
     from emigre.calibrate.objective import Objective
-    from emigre.ensemble.main_job import draw_order
+    from emigre.calibrate.posterior import draw_order
 
     obj = Objective.build(space, scale=sim_scale)
     ids = [i for i in FIGURES if i in obj.obs_ids]
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{p}: no such posterior file", file=sys.stderr)
             return 2
 
-    from emigre.calibrate.calibration import load_posterior
+    from emigre.calibrate.posterior import load_posterior
     from emigre.calibrate.space import default_space
 
     space = default_space()

@@ -76,7 +76,7 @@ def test_runs_take_the_posterior_draws_in_a_fixed_random_order():
     import numpy as np
 
     from emigre.calibrate import load_posterior, posterior_params
-    from emigre.ensemble.main_job import posterior_draws
+    from emigre.jobs.main_job import posterior_draws
 
     post = load_posterior()
     draws, label = posterior_draws("default")

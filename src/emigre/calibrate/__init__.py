@@ -18,13 +18,16 @@ from emigre.calibrate.calibration import (
     DEFAULT_OUT,
     CalibrationResult,
     calibrate,
+    split_budget,
+)
+from emigre.calibrate.objective import Evaluation, Objective, read_exclude, select_observations
+from emigre.calibrate.posterior import (
+    draw_order,
     load_posterior,
     packaged_posterior_path,
     posterior_params,
     posterior_theta,
-    split_budget,
 )
-from emigre.calibrate.objective import Evaluation, Objective, read_exclude, select_observations
 from emigre.calibrate.smc import tempered_smc
 from emigre.calibrate.space import CALIBRATED, ParameterSpace, Prior, default_space
 
@@ -39,6 +42,7 @@ __all__ = [
     "Prior",
     "calibrate",
     "default_space",
+    "draw_order",
     "load_posterior",
     "packaged_posterior_path",
     "posterior_params",

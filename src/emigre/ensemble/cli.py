@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from emigre.ensemble.run import parse_params, run_ensemble, write_single_run
+from emigre.ensemble.run import parse_params, write_single_run
 from emigre.errors import EmigreError
 
 _PARAM_HELP = "Override a scenario parameter, NAME=VALUE (repeatable); see `emigre scenario show`/params.yaml."
@@ -67,21 +67,14 @@ def run_cmd(
 ) -> None:
     """The main job: an ensemble of simulations (posterior draws x seeds), stored (Parquet shards + DuckDB),
     a self-contained DIR/report.html and a summary table."""
-    from emigre.ensemble.main_job import finish_main_job, posterior_draws
+    from emigre.jobs.main_job import run_main_job
 
-    params = parse_params(param)
-    draws, source = posterior_draws(posterior)
     err = Console(stderr=True)
-    err.print(f"parameters: {source}")
-    t0 = time.perf_counter()
     with _bar(err, "runs") as bar:
         task = bar.add_task(f"{scenario}: simulating", total=runs)
-        summaries = run_ensemble(
-            scenario, out, runs=runs, seed=seed, params=params, draws=draws, scale=scale,
-            workers=workers or None, progress=lambda done, total, s: bar.update(task, completed=done),
-        )
-    finish_main_job(scenario, out, summaries, params=params, console=Console(), started=t0, draws=draws,
-                    parameter_source=source)
+        run_main_job(scenario, out, runs=runs, seed=seed, params=parse_params(param), scale=scale,
+                     workers=workers or None, posterior=posterior, console=Console(), err=err,
+                     progress=lambda done, total, s: bar.update(task, completed=done))
 
 
 def register(app: typer.Typer) -> None:

@@ -20,17 +20,20 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from emigre.calibrate.posterior import (  # the one reader of the posterior; re-exported for this layer's callers
+    load_posterior,
+    log_weights,
+    model_param_names,
+    pick_rows,
+    posterior_params,
+    posterior_theta,
+)
 from emigre.errors import EmigreError
 from emigre.observe.params import OBS_PARAMS, default_theta, sample_prior
-
-#: columns of a posterior table that are neither model nor observation parameters
-META_COLUMNS = frozenset({"draw", "logpost", "loglik", "logprior", "weight", "log_weight", "stage", "seed",
-                          "run", "chain", "iteration", "accepted"})
 
 #: model parameters the stand-in posterior perturbs (the push intensities and the fates of those abroad)
 STAND_IN_PARAMS = (
@@ -47,65 +50,6 @@ STAND_IN_PARAMS = (
 
 
 # ---------------------------------------------------------------------------------------------- posterior
-def load_posterior(path: str | Path | None = None) -> pd.DataFrame | None:
-    """The calibration's posterior sample (``emigre.calibrate.load_posterior``), or None when there is none.
-
-    With ``path``, that file (an error if it does not exist)."""
-    try:
-        from emigre.calibrate import load_posterior as _calibrated
-    except ImportError:  # the calibration is not installed in this build
-        _calibrated = None
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise EmigreError(f"no posterior file {p}: make one with `emigre calibrate russia-2022`")
-        df = _calibrated(p) if _calibrated is not None else pd.read_parquet(p)
-    else:
-        df = _calibrated() if _calibrated is not None else None
-    if df is None:
-        return None
-    if not isinstance(df, pd.DataFrame) or df.empty:
-        raise EmigreError("the posterior sample is empty")
-    return df.reset_index(drop=True)
-
-
-def model_param_names(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if c not in META_COLUMNS and c not in OBS_PARAMS
-            and not c.startswith(("ll.", "pred.")) and pd.api.types.is_numeric_dtype(df[c])]
-
-
-def posterior_params(df: pd.DataFrame, i: int) -> dict[str, float]:
-    """The model parameters of draw (row) ``i``."""
-    try:
-        from emigre.calibrate import posterior_params as _pp
-
-        return dict(_pp(df, i))
-    except ImportError:
-        row = df.iloc[int(i)]
-        return {c: float(row[c]) for c in model_param_names(df)}
-
-
-def posterior_theta(df: pd.DataFrame, i: int) -> dict[str, float]:
-    """The observation parameters of draw (row) ``i`` (defaults for those the table lacks)."""
-    try:
-        from emigre.calibrate import posterior_theta as _pt
-
-        return dict(_pt(df, i))
-    except ImportError:
-        row = df.iloc[int(i)]
-        return {k: float(row[k]) if k in df.columns else p.default for k, p in OBS_PARAMS.items()}
-
-
-def log_weights(df: pd.DataFrame) -> np.ndarray:
-    """Log importance weights of the draws (0 = an equally weighted sample, the usual case)."""
-    if "log_weight" in df.columns:
-        return df["log_weight"].to_numpy(dtype=np.float64)
-    if "weight" in df.columns:
-        with np.errstate(divide="ignore"):
-            return np.log(df["weight"].to_numpy(dtype=np.float64))
-    return np.zeros(len(df))
-
-
 def stand_in_posterior(n: int = 16, *, seed: int = 0, spread: float = 0.2, scenario: str = "russia-2022"
                        ) -> pd.DataFrame:
     """A made-up posterior in the calibration's format, for tests and for leave-one-source-out while no
@@ -144,16 +88,6 @@ class Draws:
 
     def __len__(self) -> int:
         return len(self.params)
-
-
-def pick_rows(n_rows: int, n: int) -> np.ndarray:
-    """``n`` rows of a posterior of ``n_rows`` draws, evenly spaced (every row once when n >= n_rows, then
-    again: repeated rows get other seeds)."""
-    if n <= 0:
-        raise EmigreError(f"--draws must be >= 1, got {n}")
-    if n >= n_rows:
-        return np.arange(n) % n_rows
-    return np.unique(np.round(np.linspace(0, n_rows - 1, n)).astype(np.int64))
 
 
 def predictive_draws(n: int = 40, posterior: pd.DataFrame | None = None, *, seed: int = 0) -> Draws:

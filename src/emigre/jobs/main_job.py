@@ -1,9 +1,15 @@
-"""The end of the main job: runs table, DuckDB store, report and the printed summary."""
+"""The main job (``emigre run``): an ensemble of simulations over the posterior's draws, stored run by run,
+then the runs table, the DuckDB store, the report and the printed summary.
+
+It sits above every other floor because it combines them: the posterior (``calibrate``), the ensemble
+(``ensemble``), the store (``results``), the evidence and the report (``report``).
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +17,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from emigre.errors import EmigreError
+from emigre.calibrate.posterior import draw_order, ensemble_draws, load_posterior
 from emigre.fileio import atomic_write_text
 
 SUMMARY_ROWS = (
@@ -21,16 +27,6 @@ SUMMARY_ROWS = (
     ("returned_end", "returned to Russia by the end"),
     ("travellers", "simulated travellers (agents)"),
 )
-
-
-#: seed of the fixed random order in which the runs take the posterior's draws
-DRAW_ORDER_SEED = 20220224
-
-
-def draw_order(n: int) -> np.ndarray:
-    """The fixed random order in which runs take a posterior's ``n`` draws: the sampler's rows come grouped by
-    ancestor (systematic resampling), so the first rows are a narrow, unrepresentative corner of the posterior."""
-    return np.random.default_rng(DRAW_ORDER_SEED).permutation(n)
 
 
 def summary_bands(summaries: list[dict]) -> pd.DataFrame:
@@ -44,36 +40,53 @@ def summary_bands(summaries: list[dict]) -> pd.DataFrame:
 
 
 def posterior_draws(which: str = "default") -> tuple[list[dict[str, float]] | None, str]:
-    """The parameter sets of the ensemble: the model parameters of each posterior draw, and a description.
+    """The parameter sets of the ensemble: the model parameters of each posterior draw in
+    :func:`~emigre.calibrate.posterior.draw_order`, and a description.
 
     ``which``: 'default' (the packaged posterior when there is one, else the defaults of params.yaml),
     'none' (the defaults) or the path of a posterior.parquet written by ``emigre calibrate``."""
     if which == "none":
         return None, "defaults of params.yaml (no posterior)"
-    try:
-        from emigre.calibrate import load_posterior, posterior_params
-    except ImportError:  # calibration not installed in this build
-        if which != "default":
-            raise EmigreError("this build of emigre has no calibration module to read a posterior") from None
-        return None, "defaults of params.yaml (no posterior)"
     if which == "default":
         df = load_posterior()
+        if df is None:
+            return None, "defaults of params.yaml (no posterior yet: run `emigre calibrate`)"
         label = "the packaged posterior"
     else:
-        path = Path(which)
-        if not path.exists():
-            raise EmigreError(f"{path}: posterior file not found (write one with `emigre calibrate`)")
-        df = load_posterior(path)
-        label = str(path)
-    if df is None or len(df) == 0:
-        return None, "defaults of params.yaml (no posterior yet: run `emigre calibrate`)"
-    draws = [posterior_params(df, int(i)) for i in draw_order(len(df))]  # run r takes draw_order[r]
+        df = load_posterior(Path(which))
+        label = str(which)
+    draws = ensemble_draws(df)  # run r takes draw_order[r]
     return draws, f"{len(draws)} posterior draws from {label} (in a fixed random order)"
+
+
+def run_main_job(scenario: str = "russia-2022", out: str | Path = "out/russia-2022", *, runs: int = 20,
+                 seed: int = 0, params: dict[str, float] | None = None, scale: float = 1.0,
+                 workers: int | None = None, posterior: str = "default", console: Console | None = None,
+                 err: Console | None = None, progress: Callable[[int, int, dict], None] | None = None) -> Path:
+    """Run the main job end to end and return the report's path: ``runs`` simulations (run i: seed ``seed + i``,
+    posterior draw ``draw_order[i]`` with ``params`` over it) into ``out``, then store, report and summary.
+
+    ``console`` gets the summary table (default: none printed), ``err`` the parameter source line,
+    ``progress(done, total, summary)`` is called after each run."""
+    from emigre.ensemble.run import run_ensemble
+
+    params = dict(params or {})
+    out = Path(out)
+    draws, source = posterior_draws(posterior)
+    if err is not None:
+        err.print(f"parameters: {source}")
+    t0 = time.perf_counter()
+    summaries = run_ensemble(scenario, out, runs=runs, seed=seed, params=params, draws=draws, scale=scale,
+                             workers=workers, progress=progress)
+    return finish_main_job(scenario, out, summaries, params=params, console=console or Console(quiet=True),
+                           started=t0, draws=draws, parameter_source=source)
 
 
 def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: dict, console: Console,
                     started: float, draws: list[dict[str, float]] | None = None,
                     parameter_source: str = "defaults") -> Path:
+    """Write the runs table, summary.json, the DuckDB store and the report of a finished ensemble; print the
+    summary table on ``console``; return the report's path."""
     from emigre.evidence import load_evidence
     from emigre.report import write_report
     from emigre.results import ResultStore
@@ -109,3 +122,6 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     console.print(f"parameters: {parameter_source}")
     console.print(f"done in {time.perf_counter() - started:.1f} s")
     return report
+
+
+__all__ = ["draw_order", "finish_main_job", "posterior_draws", "run_main_job", "summary_bands"]
