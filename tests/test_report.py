@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from synthetic import synthetic_ensemble  # the test fixture in tests/synthetic.py
 
 from emigre.errors import EmigreError
 from emigre.evidence import load_evidence
@@ -15,7 +16,6 @@ from emigre.report.data import collect, world_info
 from emigre.report.evidence import LIKE_FOR_LIKE, compare
 from emigre.report.html import people
 from emigre.results import ResultStore
-from emigre.results.synthetic import synthetic_ensemble
 from emigre.scenario import load_scenario
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "track", "wbr"}

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from synthetic import synthetic_ensemble  # the test fixture in tests/synthetic.py
 
 from emigre.errors import EmigreError
 from emigre.results import ResultStore, RunSeries, band_table
-from emigre.results.synthetic import synthetic_ensemble
 
 QS = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95}
 

@@ -7,7 +7,7 @@
 >>> store.bands_many("present", places=["GEO", "KAZ"])
 
 The per-run schema and its vocabulary are in :mod:`emigre.results.schema`;
-:func:`emigre.results.synthetic.synthetic_ensemble` makes a made-up ensemble in that schema for tests.
+``tests/synthetic.py`` makes a made-up ensemble in that schema for the tests.
 """
 
 from emigre.results.schema import BREAKDOWNS, COUNTRY_MEASURES, LINK_MEASURES, NATIONAL, NATIONAL_MEASURES

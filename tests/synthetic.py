@@ -1,4 +1,4 @@
-"""A synthetic ensemble in the exact per-run output schema, for tests, demos and benchmarks.
+"""A synthetic ensemble in the exact per-run output schema: a fixture of the tests (not shipped with the package).
 
 It is NOT a model of the emigration: wave shapes, shares and capacities are made up to look like the
 output of a simulator (two large waves, returns after months, queues at land crossings when a wave
