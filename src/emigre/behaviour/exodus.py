@@ -449,6 +449,54 @@ class ExodusRuleset:
             ]
         )
 
+    # ------------------------------------------------------------------ kernel bundles
+    def _travellers(self) -> K.Travellers:
+        a = self.pop.arrays  # rebuilt per call: the arrays are reallocated when the population grows
+        return K.Travellers(**{f: a[f] for f in K.Travellers._fields if f != "head"}, head=self.head)
+
+    def _cells(self) -> K.Cells:
+        return K.Cells(
+            self.cell_origin_idx, self.cell_origin_place, self.cell_age, self.cell_sex, self.cell_edu, self.cell_it,
+            self.cell_reservist, self.reason_urgent, len(self.reasons),
+        )
+
+    def _world(self) -> K.World:
+        cw, pl = self.cw, self.paths
+        return K.World(
+            pl.origin_start, pl.links, pl.length, pl.entry, pl.dest, pl.next_place, pl.hours, pl.logcost,
+            pl.exit_link, pl.borders, cw.link_international, cw.link_hours, cw.link_mode, self.link_exit,
+            cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes, cw.entry_max_stay,
+            int(self.p["unknown_stay_limit_days"]), self.country_main_place, self.country_lat, self.country_lon,
+            self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries),
+        )
+
+    def _choice(self) -> K.Choice:
+        return K.Choice(
+            self.n_classes, self.class_index, self.class_origin, self.class_doc, self.class_special,
+            self.class_urgent, self.cum, self.class_ok, self.need, self.util,
+        )
+
+    def _queues(self) -> K.Queues:
+        return K.Queues(self.enq, self.served, self.remaining, self.cap_today, self.cap_n, self.ghost)
+
+    def _params(self) -> K.Params:
+        p = self.p
+        return K.Params(
+            p["patience_days"], int(p["give_up_days"]), self.land_refusal_share, self.land_refusal_on,
+            self.exit_ban_share, self.exit_ban_on, p["regularise_share"], p["visa_run_share"],
+            p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
+            p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
+            p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"],
+        )
+
+    def _outputs(self) -> K.Outputs:
+        return K.Outputs(
+            self.cnt, self.present_place, self.present_country, self.present_cr, self.abroad_by_now, self.arrivals,
+            self.dep_by, self.nat, self.link_out, self.link_in, self.wait_sum, self.visa_runs, self.regularised,
+            self.onward, self.log, self.nlog, self.cstat,
+        )
+
+    # ------------------------------------------------------------------ steps (continued)
     def decide(self, day: int) -> None:
         hz = self.prop * self.intensity[:, day][None, :]  # [cells, R] per person per day
         total = hz.sum(axis=1)
@@ -461,14 +509,9 @@ class ExodusRuleset:
         self.stock -= self.counts * self.scale
         n0 = self.pop.n
         self.pop.add(n_new)
-        a = self.pop.arrays
         K.create_travellers(
-            self.seed, day, self.counts, hz, self.cell_origin_place, self.cell_edu, self.fp_share,
-            self.p["schengen_visa_share"], self.p["special_grounds_share"], n0, a["key"], a["cell"], a["reason"],
-            a["doc"], a["special"], a["state"], a["place"], a["path"], a["step"], a["dest"], a["country"],
-            a["due"], a["decided"], a["tries"], a["qlink"], a["exit_link"], a["arrived"], a["limit_day"],
-            a["ret_day"], a["onw_day"], a["regular"], a["nevent"], self.head, a["nxt"], self.present_place,
-            self.cnt,
+            self.seed, day, self.counts, hz, self.fp_share, self.p["schengen_visa_share"],
+            self.p["special_grounds_share"], n0, self._travellers(), self._cells(), self._outputs(),
         )
 
     def capacity(self, day: int) -> None:
@@ -477,44 +520,17 @@ class ExodusRuleset:
                         self.enq, self.served, self.remaining, self.cap_today, self.cap_n, self.ghost)
 
     def choice(self, day: int) -> None:
-        cw, p, pl, a = self.cw, self.p, self.paths, self.pop.arrays
+        a = self.pop.arrays
         K.mark_choosers(day, self.head, a["nxt"], a["state"], a["path"], a["cell"], a["doc"], a["special"],
                         a["reason"], self.cell_origin_idx, self.reason_urgent, self.class_index, self.need)
         if not self.need.any():
             return
-        K.choice_tables(
-            day, self.n_classes, self.class_origin, self.class_doc, self.class_special, self.class_urgent,
-            pl.origin_start, pl.links, pl.length, pl.entry, pl.dest, pl.hours, pl.logcost, pl.exit_link,
-            pl.borders, cw.link_open, cw.link_restricted, cw.link_mode, cw.entry_admitted, cw.entry_modes,
-            cw.entry_max_stay, int(p["unknown_stay_limit_days"]), self.dest_static, self.net_base,
-            self.arrivals_cum, self.scale, self.enq, self.served, self.cap_today, p["choice_hours"],
-            p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
-            p["choice_extra_border"], p["choice_route_scale"], self.cum, self.class_ok, self.util, len(cw.countries),
-            self.need,
-        )
+        K.choice_tables(day, self._world(), self._choice(), self._queues(), self._params())
 
     def act(self, day: int) -> None:
-        cw, p, pl, a = self.cw, self.p, self.paths, self.pop.arrays
         K.act(
-            self.seed, day, self.n_days, self.head, a["nxt"], a["due"],
-            a["key"], a["cell"], a["reason"], a["doc"], a["special"], a["state"], a["place"], a["path"], a["step"],
-            a["dest"], a["country"], a["decided"], a["tries"], a["qlink"], a["ticket"], a["qsince"], a["exit_link"],
-            a["departed_day"], a["arrived"], a["limit_day"], a["ret_day"], a["onw_day"], a["regular"], a["nevent"],
-            self.cell_origin_idx, self.cell_origin_place, self.cell_age, self.cell_sex, self.cell_edu, self.cell_it,
-            self.cell_reservist, len(self.reasons), self.reason_urgent,
-            pl.links, pl.length, pl.entry, pl.dest, pl.next_place, cw.link_international, cw.link_hours, cw.link_mode,
-            self.link_exit, cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes,
-            cw.entry_max_stay, int(p["unknown_stay_limit_days"]), self.country_main_place, self.country_lat,
-            self.country_lon, self.dest_static, self.net_base, self.arrivals_cum, self.scale,
-            self.class_index, self.cum, self.class_ok, pl.origin_start,
-            self.enq, self.served, self.remaining, self.cap_n, self.ghost,
-            p["patience_days"], int(p["give_up_days"]), self.land_refusal_share, self.land_refusal_on,
-            self.exit_ban_share, self.exit_ban_on, p["regularise_share"], p["visa_run_share"],
-            p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
-            p["choice_log_cost"], p["choice_log_stay"], p["choice_network"], p["air_cost_rub_per_km"],
-            self.cnt, self.present_place, self.present_country, self.present_cr, self.abroad_by_now, self.arrivals,
-            self.dep_by, self.nat, self.link_out, self.link_in, self.wait_sum, self.visa_runs, self.regularised,
-            self.onward, self.log, self.nlog, self.cstat,
+            self.seed, day, self.n_days, self._travellers(), self._cells(), self._world(), self._choice(),
+            self._queues(), self._params(), self._outputs(),
         )
 
     def record(self, day: int) -> None:

@@ -10,11 +10,26 @@ runs of two scenarios share their random numbers.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
 from emigre.engine.rng import uniform
+from emigre.engine.streams import (
+    S_CHOICE,
+    S_COUNT,
+    S_DOC,
+    S_LIMIT,
+    S_ONWARD,
+    S_ONWARD_DEST,
+    S_PATIENCE,
+    S_REASON,
+    S_REFUSE,
+    S_RETURN,
+    S_SCHENGEN,
+    S_SPECIAL,
+)
 
 # traveller states
 LEAVING, TRANSIT, ABROAD, RETURNED, STAYED = 0, 1, 2, 3, 4
@@ -23,9 +38,6 @@ N_DEPARTURES, N_RETURNS, N_DEPARTED, N_ABROAD, N_TRANSIT, N_RETURNED, N_LEAVING,
 N_NAT = 9
 # running counters (``cnt``)
 C_LEAVING, C_TRANSIT, C_ABROAD, C_RETURNED, C_STAYED, C_DEPARTED, C_TRAVELLERS = range(7)
-# random streams
-S_COUNT, S_REASON, S_DOC, S_SCHENGEN, S_SPECIAL, S_PATIENCE, S_REFUSE = 1, 2, 3, 4, 5, 6, 7
-S_CHOICE, S_RETURN, S_ONWARD, S_LIMIT, S_ONWARD_DEST = 100, 200, 300, 400, 500
 # breakdown groups: reason (R), age (5), sex (2), education (2), it (2), document (3)
 N_AGE, N_SEX, N_EDU, N_IT, N_DOC = 5, 2, 2, 2, 3
 # stay-duration thresholds (days) of the statistical rules (e.g. 183 days, 12 months)
@@ -37,6 +49,52 @@ CS_EXITS = 2 * 3 + 1
 # event-log columns (tests): day, key-index, kind, link, country, document, special
 EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
 
+# Kernel arguments come in bundles (NamedTuples of arrays and scalars, as LASER sizes its components): Numba
+# unboxes them once per call and writes through their arrays in place. Field names are the kernels' local names.
+
+#: The travellers' arrays (one slot each) and the day buckets ``head`` (linked through ``nxt``).
+Travellers = namedtuple(
+    "Travellers",
+    "key cell reason doc special state place path step dest country due nxt decided tries qlink ticket qsince "
+    "exit_link departed_day arrived limit_day ret_day onw_day regular nevent head",
+)
+#: Per-cell tables of the population (origin, age, sex, education, IT, reservist) and per-reason urgency.
+Cells = namedtuple(
+    "Cells",
+    "cell_origin_idx cell_origin_place cell_age cell_sex cell_edu cell_it cell_reservist reason_urgent "
+    "n_reasons",
+)
+#: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations.
+World = namedtuple(
+    "World",
+    "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost path_exit "
+    "path_borders link_intl link_hours link_mode link_exit link_open link_restricted place_country "
+    "entry_admitted entry_modes entry_max_stay unknown_stay country_main_place country_lat country_lon "
+    "dest_static net_base arrivals_cum scale n_countries",
+)
+#: The choice classes (origin x document x special grounds x urgency) and today's tables.
+Choice = namedtuple(
+    "Choice",
+    "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util",
+)
+#: Per exit link: tickets issued and served, today's capacity, tickets of those who left.
+Queues = namedtuple(
+    "Queues",
+    "enq served remaining cap_today cap_n ghost",
+)
+#: The run's parameters as the kernels use them (rates per day, shares, choice coefficients).
+Params = namedtuple(
+    "Params",
+    "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
+    "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay b_net "
+    "b_border mu air_cost_per_km",
+)
+#: Running counters and the day x ... result arrays the kernels write.
+Outputs = namedtuple(
+    "Outputs",
+    "cnt present_place present_country present_cr abroad_by arrivals_c dep_by nat link_out link_in wait_sum "
+    "visa_runs regularised onward_c log nlog cstat",
+)
 
 @njit(cache=True)
 def _ndtri(p):
@@ -96,13 +154,15 @@ def traveller_key(cell, day, k):
 
 
 @njit(cache=True)
-def create_travellers(
-    seed, day, counts, reason_hazard, cell_origin_place, cell_edu, fp_share, sch_share, special_share,
-    n0, key, cell, reason, doc, special, state, place, path, step, dest, country, due, decided, tries,
-    qlink, exit_link, arrived, limit_day, ret_day, onw_day, regular, nevent, head, nxt, present_place, cnt,
-):
+def create_travellers(seed, day, counts, reason_hazard, fp_share, sch_share, special_share, n0, t, cl, out):
     """Create today's travellers in slots ``n0...`` (reason by competing hazards; document; special grounds
     for the 763-r land exit) and put them in today's bucket. Returns the new number of travellers."""
+    key, cell, reason, doc, special, state = t.key, t.cell, t.reason, t.doc, t.special, t.state
+    place, path, step, dest, country, decided = t.place, t.path, t.step, t.dest, t.country, t.decided
+    tries, qlink, exit_link, arrived, limit_day = t.tries, t.qlink, t.exit_link, t.arrived, t.limit_day
+    ret_day, onw_day, regular, nevent, head, nxt = t.ret_day, t.onw_day, t.regular, t.nevent, t.head, t.nxt
+    cell_origin_place, cell_edu = cl.cell_origin_place, cl.cell_edu
+    present_place, cnt = out.present_place, out.cnt
     n = n0
     n_reasons = reason_hazard.shape[1]
     for c in range(counts.shape[0]):
@@ -197,17 +257,24 @@ def mark_choosers(day, head, nxt, state, path, cell, doc, special, reason, cell_
 
 
 @njit(cache=True)
-def choice_tables(
-    day, n_classes, class_origin, class_doc, class_special, class_urgent, origin_path_start,
-    path_links, path_len, path_entry, path_dest, path_hours, path_logcost, path_exit, path_borders,
-    link_open, link_restricted, link_mode, entry_admitted, entry_modes, entry_max_stay, unknown_stay,
-    dest_static, net_base, arrivals_cum, scale, enq, served, cap_today,
-    b_hours, urgency, b_cost, b_stay, b_net, b_border, mu, cum, class_ok, util, n_countries, need,
-):
+def choice_tables(day, w, ch, q, prm):
     """Per class (origin x document x special grounds x urgency) and day: nested-logit probabilities over the
     feasible (destination, route) pairs of the class's origin, stored as cumulative sums in ``cum`` (each class
     owns the slice of its origin's paths). Destination utility: stay length, language, network pull; route
     utility: hours (queue wait included), log fare, extra borders."""
+    origin_path_start, path_links, path_len = w.origin_path_start, w.path_links, w.path_len
+    path_entry, path_dest, path_hours, path_logcost = w.path_entry, w.path_dest, w.path_hours, w.path_logcost
+    path_exit, path_borders, link_open = w.path_exit, w.path_borders, w.link_open
+    link_restricted, link_mode, entry_admitted = w.link_restricted, w.link_mode, w.entry_admitted
+    entry_modes, entry_max_stay, unknown_stay = w.entry_modes, w.entry_max_stay, w.unknown_stay
+    dest_static, net_base, arrivals_cum, scale = w.dest_static, w.net_base, w.arrivals_cum, w.scale
+    n_countries = w.n_countries
+    n_classes, class_origin, class_doc = ch.n_classes, ch.class_origin, ch.class_doc
+    class_special, class_urgent, cum, class_ok = ch.class_special, ch.class_urgent, ch.cum, ch.class_ok
+    util, need = ch.util, ch.need
+    enq, served, cap_today = q.enq, q.served, q.cap_today
+    b_hours, urgency, b_cost, b_stay, b_net = prm.b_hours, prm.urgency, prm.b_cost, prm.b_stay, prm.b_net
+    b_border, mu = prm.b_border, prm.mu
     wait_h = np.zeros(link_open.shape[1])
     for lk in range(link_open.shape[1]):
         q = enq[lk] - served[lk]
@@ -343,32 +410,19 @@ def _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reaso
 
 
 @njit(cache=True)
-def act(
-    seed, day, n_days, head, nxt, due,
-    # traveller arrays
-    key, cell, reason, doc, special, state, place, path, step, dest, country, decided, tries, qlink, ticket,
-    qsince, exit_link, departed_day, arrived, limit_day, ret_day, onw_day, regular, nevent,
-    # cell tables
-    cell_origin_idx, cell_origin_place, cell_age, cell_sex, cell_edu, cell_it, cell_reservist, n_reasons,
-    reason_urgent,
-    # world
-    path_links, path_len, path_entry, path_dest, path_next, link_intl, link_hours, link_mode, link_exit,
-    link_open, link_restricted, place_country, entry_admitted, entry_modes, entry_max_stay, unknown_stay,
-    country_main_place, country_lat, country_lon, dest_static, net_base, arrivals_cum, scale,
-    # choice
-    class_index, cum, class_ok, origin_path_start,
-    # queues
-    enq, served, remaining, cap_n, ghost,
-    # parameters
-    patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share, exit_ban_on,
-    regularise_share, visa_run_share, onward_share, onward_rate, return_rate, b_hours, b_cost, b_stay, b_net,
-    air_cost_per_km,
-    # running counters and day results
-    cnt, present_place, present_country, present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, link_in,
-    wait_sum, visa_runs, regularised, onward_c, log, nlog, cstat,
-):
+def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
     """Everything travellers due today do: choose a route, travel (queues and exit rules at the border),
     arrive, and, abroad, act at their stay limit, move on or return."""
+    head, nxt, due, key, cell, reason, doc = t.head, t.nxt, t.due, t.key, t.cell, t.reason, t.doc
+    special, state, path, step, dest, country = t.special, t.state, t.path, t.step, t.dest, t.country
+    tries, limit_day, ret_day, onw_day, regular = t.tries, t.limit_day, t.ret_day, t.onw_day, t.regular
+    nevent = t.nevent
+    cell_origin_idx, cell_it, reason_urgent = cl.cell_origin_idx, cl.cell_it, cl.reason_urgent
+    path_dest, entry_admitted, entry_max_stay = w.path_dest, w.entry_admitted, w.entry_max_stay
+    unknown_stay, origin_path_start = w.unknown_stay, w.origin_path_start
+    class_index, cum, class_ok = ch.class_index, ch.cum, ch.class_ok
+    regularise_share, visa_run_share, onward_share = prm.regularise_share, prm.visa_run_share, prm.onward_share
+    visa_runs, regularised, log, nlog, cstat = out.visa_runs, out.regularised, out.log, out.nlog, out.cstat
     gr = np.empty(6, dtype=np.int64)
     a = head[day]
     head[day] = -1
@@ -379,18 +433,13 @@ def act(
             if st == TRANSIT and path[a] == -2:
                 # end of an onward move
                 cstat[CS_ENTRIES, day, dest[a]] += 1
-                _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest,
-                        country, arrived, limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay,
-                        onward_rate, return_rate, reason_urgent, cnt, present_place, present_country,
-                        present_cr, abroad_by, arrivals_c, arrivals_cum, cell_age, cell_sex, cell_edu,
-                        cell_it, n_reasons, gr, log, nlog, special)
+                _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr)
                 a = nx
                 continue
             if st == LEAVING and path[a] == -1:
                 k = class_index[cell_origin_idx[cell[a]], doc[a], special[a], reason_urgent[reason[a]]]
                 if not class_ok[k]:
-                    _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place,
-                                      decided, tries, give_up_days, present_place, cnt)
+                    _retry_or_give_up(a, day, n_days, t, cl, prm, out)
                     a = nx
                     continue
                 o = cell_origin_idx[cell[a]]
@@ -399,29 +448,14 @@ def act(
                 path[a] = origin_path_start[o] + _sample(cum[k], n, u)
                 step[a] = 0
                 dest[a] = path_dest[path[a]]
-            _travel(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, special, state, place, path,
-                    step, dest, country, decided, tries, qlink, ticket, qsince, exit_link, departed_day,
-                    arrived, limit_day, ret_day, onw_day, nevent, cell_origin_place, cell_age, cell_sex,
-                    cell_edu, cell_it, cell_reservist, n_reasons, reason_urgent, path_links, path_len,
-                    path_entry, path_next, link_intl, link_hours, link_mode, link_exit, link_open,
-                    link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum,
-                    enq, served, remaining, cap_n, ghost, patience_days, give_up_days, land_refusal_share, land_refusal_on,
-                    exit_ban_share, exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country,
-                    present_cr, abroad_by, arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog, cstat)
+            _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr)
         elif st == ABROAD:
             c = country[a]
             ev = nevent[a]
             if ret_day[a] >= 0 and day >= ret_day[a]:
-                _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place,
-                             present_country, present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu,
-                             cell_it, n_reasons, gr, log, nlog, special, arrived, cstat)
+                _return_home(a, day, t, cl, out, gr)
             elif onw_day[a] >= 0 and day >= onw_day[a]:
-                if not _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path,
-                               dest, country, entry_admitted, entry_modes, country_main_place, country_lat,
-                               country_lon, dest_static, net_base, arrivals_cum, scale, b_hours, b_cost,
-                               b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km, cnt,
-                               present_place, present_country, present_cr, abroad_by, onward_c, cell_age,
-                               cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, cstat):
+                if not _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
                     onw_day[a] = -1
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
             elif limit_day[a] >= 0 and day >= limit_day[a]:
@@ -440,19 +474,10 @@ def act(
                     visa_runs[day, c] += 1
                     _log(log, nlog, day, a, EV_VISA_RUN, -1, c, doc[a], special[a])
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
-                elif uniform(seed, key[a], day, S_ONWARD + ev) < onward_share and _onward(
-                    a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path, dest,
-                    country, entry_admitted, entry_modes, country_main_place, country_lat, country_lon,
-                    dest_static, net_base, arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay,
-                    unknown_stay, air_cost_per_km, cnt, present_place, present_country, present_cr, abroad_by,
-                    onward_c, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, arrived, cstat,
-                ):
+                elif uniform(seed, key[a], day, S_ONWARD + ev) < onward_share and _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
                     pass
                 else:
-                    _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt,
-                                 present_place, present_country, present_cr, abroad_by, nat, link_in, cell_age,
-                                 cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special, arrived,
-                                 cstat)
+                    _return_home(a, day, t, cl, out, gr)
             else:
                 _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
         a = nx
@@ -471,10 +496,14 @@ def _next_event(a, ret_day, onw_day, limit_day):
 
 
 @njit(cache=True)
-def _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place, decided, tries,
-                      give_up_days, present_place, cnt):
+def _retry_or_give_up(a, day, n_days, t, cl, prm, out):
     """No feasible route today (or the traveller balked at a queue): try again tomorrow from home, or give
     up and stay in Russia after ``give_up_days``."""
+    head, nxt, due, state, place, cell, decided = t.head, t.nxt, t.due, t.state, t.place, t.cell, t.decided
+    tries = t.tries
+    cell_origin_place = cl.cell_origin_place
+    give_up_days = prm.give_up_days
+    present_place, cnt = out.present_place, out.cnt
     tries[a] += 1
     home = cell_origin_place[cell[a]]
     if place[a] != home:
@@ -491,16 +520,22 @@ def _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_o
 
 
 @njit(cache=True)
-def _travel(
-    a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, special, state, place, path, step, dest,
-    country, decided, tries, qlink, ticket, qsince, exit_link, departed_day, arrived, limit_day, ret_day,
-    onw_day, nevent, cell_origin_place, cell_age, cell_sex, cell_edu, cell_it, cell_reservist, n_reasons,
-    reason_urgent, path_links, path_len, path_entry, path_next, link_intl, link_hours, link_mode, link_exit,
-    link_open, link_restricted, entry_admitted, entry_modes, entry_max_stay, unknown_stay, arrivals_cum, enq,
-    served, remaining, cap_n, ghost, patience_days, give_up_days, land_refusal_share, land_refusal_on, exit_ban_share,
-    exit_ban_on, onward_rate, return_rate, cnt, present_place, present_country, present_cr, abroad_by,
-    arrivals_c, dep_by, nat, link_out, wait_sum, gr, log, nlog, cstat,
-):
+def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
+    head, nxt, due, key, cell, reason, doc = t.head, t.nxt, t.due, t.key, t.cell, t.reason, t.doc
+    special, state, place, path, step, dest = t.special, t.state, t.place, t.path, t.step, t.dest
+    country, tries, qlink, ticket, qsince = t.country, t.tries, t.qlink, t.ticket, t.qsince
+    exit_link, departed_day = t.exit_link, t.departed_day
+    cell_age, cell_sex, cell_edu, cell_it = cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it
+    cell_reservist, n_reasons = cl.cell_reservist, cl.n_reasons
+    path_links, path_len, path_entry, path_next = w.path_links, w.path_len, w.path_entry, w.path_next
+    link_intl, link_hours, link_mode, link_exit = w.link_intl, w.link_hours, w.link_mode, w.link_exit
+    link_open, link_restricted, entry_admitted = w.link_open, w.link_restricted, w.entry_admitted
+    entry_modes = w.entry_modes
+    enq, served, remaining, cap_n, ghost = q.enq, q.served, q.remaining, q.cap_n, q.ghost
+    patience_days, land_refusal_share = prm.patience_days, prm.land_refusal_share
+    land_refusal_on, exit_ban_share, exit_ban_on = prm.land_refusal_on, prm.exit_ban_share, prm.exit_ban_on
+    cnt, present_place, dep_by, nat, link_out = out.cnt, out.present_place, out.dep_by, out.nat, out.link_out
+    wait_sum, log, nlog, cstat = out.wait_sum, out.log, out.nlog, out.cstat
     hours = 0.0
     p = path[a]
     while step[a] < path_len[p]:
@@ -517,16 +552,11 @@ def _travel(
                 qlink[a] = -1
             if state[a] == LEAVING:
                 path[a] = -1
-                _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place,
-                                  decided, tries, give_up_days, present_place, cnt)
+                _retry_or_give_up(a, day, n_days, t, cl, prm, out)
             else:
                 # stranded on the way abroad: stay in the country reached
                 dest[a] = country[a]
-                _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest,
-                        country, arrived, limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay,
-                        onward_rate, return_rate, reason_urgent, cnt, present_place, present_country,
-                        present_cr, abroad_by, arrivals_c, arrivals_cum, cell_age, cell_sex, cell_edu, cell_it,
-                        n_reasons, gr, log, nlog, special)
+                _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr)
             return
         if link_exit[lk]:
             c_res = cell_reservist[cell[a]] == 1
@@ -560,8 +590,7 @@ def _travel(
                 patience = -math.log(1.0 - uniform(seed, key[a], 0, S_PATIENCE)) * patience_days
                 if exp_wait > patience and tries[a] < 3:
                     path[a] = -1
-                    _retry_or_give_up(a, day, n_days, head, nxt, due, state, place, cell, cell_origin_place,
-                                      decided, tries, give_up_days, present_place, cnt)
+                    _retry_or_give_up(a, day, n_days, t, cl, prm, out)
                     return
                 ticket[a] = enq[lk]
                 enq[lk] += 1
@@ -597,11 +626,7 @@ def _travel(
             country[a] = c
             _log(log, nlog, day, a, EV_ENTER, lk, c, doc[a], special[a])
             if c == dest[a]:
-                _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest,
-                        country, arrived, limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay,
-                        onward_rate, return_rate, reason_urgent, cnt, present_place, present_country,
-                        present_cr, abroad_by, arrivals_c, arrivals_cum, cell_age, cell_sex, cell_edu, cell_it,
-                        n_reasons, gr, log, nlog, special)
+                _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr)
                 return
         if hours >= 24.0:
             _schedule(a, day, day + int(hours // 24.0), n_days, head, nxt, due)
@@ -611,10 +636,16 @@ def _travel(
 
 
 @njit(cache=True)
-def _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, dest, country, arrived,
-            limit_day, ret_day, onw_day, nevent, entry_max_stay, unknown_stay, onward_rate, return_rate,
-            reason_urgent, cnt, present_place, present_country, present_cr, abroad_by, arrivals_c, arrivals_cum,
-            cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, log, nlog, special):
+def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
+    head, nxt, due, key, cell, reason, doc = t.head, t.nxt, t.due, t.key, t.cell, t.reason, t.doc
+    state, dest, country, arrived, limit_day = t.state, t.dest, t.country, t.arrived, t.limit_day
+    ret_day, onw_day, nevent = t.ret_day, t.onw_day, t.nevent
+    cell_age, cell_sex, cell_edu, cell_it = cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it
+    n_reasons = cl.n_reasons
+    entry_max_stay, unknown_stay, arrivals_cum = w.entry_max_stay, w.unknown_stay, w.arrivals_cum
+    onward_rate, return_rate = prm.onward_rate, prm.return_rate
+    cnt, present_country, present_cr, abroad_by = out.cnt, out.present_country, out.present_cr, out.abroad_by
+    arrivals_c = out.arrivals_c
     c = dest[a]
     country[a] = c
     state[a] = ABROAD
@@ -641,8 +672,12 @@ def _arrive(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
 
 
 @njit(cache=True)
-def _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age, cell_sex,
-                   cell_edu, cell_it, n_reasons, gr, day, arrived, cstat):
+def _leave_country(a, day, t, cl, out, gr):
+    cell, reason, doc, country, arrived = t.cell, t.reason, t.doc, t.country, t.arrived
+    cell_age, cell_sex, cell_edu, cell_it = cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it
+    n_reasons = cl.n_reasons
+    cnt, present_country, present_cr, abroad_by = out.cnt, out.present_country, out.present_cr, out.abroad_by
+    cstat = out.cstat
     c = country[a]
     # completed stay: count it under every duration threshold it reached (statistical-immigrant rules)
     dur = day - arrived[a]
@@ -661,11 +696,12 @@ def _leave_country(a, cell, reason, doc, country, cnt, present_country, present_
 
 
 @njit(cache=True)
-def _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cnt, present_place, present_country,
-                 present_cr, abroad_by, nat, link_in, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr, log,
-                 nlog, special, arrived, cstat):
-    _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
-                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, cstat)
+def _return_home(a, day, t, cl, out, gr):
+    doc, state, place, country, exit_link = t.doc, t.state, t.place, t.country, t.exit_link
+    special = t.special
+    cnt, present_place, nat, link_in, log = out.cnt, out.present_place, out.nat, out.link_in, out.log
+    nlog = out.nlog
+    _leave_country(a, day, t, cl, out, gr)
     present_place[place[a]] -= 1
     state[a] = RETURNED
     cnt[C_RETURNED] += 1
@@ -676,14 +712,19 @@ def _return_home(a, day, cell, reason, doc, state, place, country, exit_link, cn
 
 
 @njit(cache=True)
-def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state, place, path, dest, country,
-            entry_admitted, entry_modes, country_main_place, country_lat, country_lon, dest_static, net_base,
-            arrivals_cum, scale, b_hours, b_cost, b_stay, b_net, entry_max_stay, unknown_stay, air_cost_per_km,
-            cnt, present_place, present_country, present_cr, abroad_by, onward_c, cell_age, cell_sex, cell_edu,
-            cell_it, n_reasons, gr, arrived, cstat):
+def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     """Move on from the current country to another one that admits the traveller by air today (logit over
     destinations: the destination terms of the first choice plus flight time and fare). Returns False when
     no country qualifies."""
+    head, nxt, due, key, doc, state, place = t.head, t.nxt, t.due, t.key, t.doc, t.state, t.place
+    path, dest, country = t.path, t.dest, t.country
+    entry_admitted, entry_modes, country_main_place = w.entry_admitted, w.entry_modes, w.country_main_place
+    country_lat, country_lon, dest_static, net_base = w.country_lat, w.country_lon, w.dest_static, w.net_base
+    arrivals_cum, scale, entry_max_stay = w.arrivals_cum, w.scale, w.entry_max_stay
+    unknown_stay = w.unknown_stay
+    b_hours, b_cost, b_stay, b_net = prm.b_hours, prm.b_cost, prm.b_stay, prm.b_net
+    air_cost_per_km = prm.air_cost_per_km
+    cnt, present_place, onward_c = out.cnt, out.present_place, out.onward_c
     c0 = country[a]
     dc = doc[a]
     n_c = country_main_place.shape[0]
@@ -713,8 +754,7 @@ def _onward(a, day, seed, n_days, head, nxt, due, key, cell, reason, doc, state,
             target = c
             if u < acc:
                 break
-    _leave_country(a, cell, reason, doc, country, cnt, present_country, present_cr, abroad_by, cell_age,
-                   cell_sex, cell_edu, cell_it, n_reasons, gr, day, arrived, cstat)
+    _leave_country(a, day, t, cl, out, gr)
     onward_c[day, c0] += 1
     cnt[C_TRANSIT] += 1
     state[a] = TRANSIT

@@ -20,9 +20,9 @@ travellers buffer, so the list comes out in agent order whatever the thread coun
 (arrivals and the re-decisions they allow, with live counts) runs sequentially in agent order, the
 order Flee itself processes agents in.
 
-Draw streams (``emigre.engine.rng``, a pure function of seed, agent, day and stream): 1 = route draw
-of the decision phase, 2 + 2k / 3 + 2k = the k-th move / route draw after arriving somewhere the same
-day, ``STREAM_SPAWN`` the spawn location, ``STREAM_WAKE_STOP`` / ``STREAM_WAKE_FRESH`` the waits.
+Draw streams: declared in :mod:`emigre.engine.streams` (``STREAM_ROUTE`` the decision phase, ``STREAM_HOP``
++ 2k / + 2k + 1 the k-th move / route draw after arriving somewhere the same day, ``STREAM_SPAWN`` the spawn
+location, ``STREAM_WAKE_STOP`` / ``STREAM_WAKE_FRESH`` the waits).
 """
 
 from __future__ import annotations
@@ -33,13 +33,8 @@ import numpy as np
 from numba import njit, prange
 
 from emigre.engine.rng import GEOMETRIC_NEVER, day_key, geometric_scaled, uniform_keyed
+from emigre.engine.streams import STREAM_HOP, STREAM_ROUTE, STREAM_SPAWN, STREAM_WAKE_FRESH, STREAM_WAKE_STOP
 
-STREAM_ROUTE = 1
-STREAM_SPAWN = 1_000_003
-#: wait drawn by an agent that ends the day at a place (from the next day on)
-STREAM_WAKE_STOP = 1_000_005
-#: wait drawn from the day itself: a new agent, or one whose place's move chance changed that day
-STREAM_WAKE_FRESH = 1_000_007
 #: wake day of an agent on a link: active every day
 ON_LINK = -1
 #: agents per block of the wake-day index: ``wake_min[b]`` is at most the smallest wake day of agents
@@ -451,9 +446,9 @@ def travel(
                 # pure function of its keys, never reused) is only made when the chance is below 1
                 if p < 0 and not (force and is_town[here]):
                     mc = movechance[here]
-                    if mc < 1.0 and _draw(keys, seed, i, day, 2 + 2 * draw) >= mc:
+                    if mc < 1.0 and _draw(keys, seed, i, day, STREAM_HOP + 2 * draw) >= mc:
                         break
-                stream = 3 + 2 * draw
+                stream = STREAM_HOP + 1 + 2 * draw
                 draw += 1
                 # the next hop of the planned route, else of a new one (follow_route, in locals)
                 if p >= 0:
