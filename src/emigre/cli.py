@@ -28,6 +28,7 @@ def _register() -> None:
     from emigre.evidence.cli import app as evidence_app
     from emigre.flee.cli import app as flee_app
     from emigre.scenario.cli import app as scenario_app
+    from emigre.serve.cli import register as register_serve
 
     app.add_typer(evidence_app, name="evidence")
     app.add_typer(scenario_app, name="scenario")
@@ -35,6 +36,7 @@ def _register() -> None:
     register(app)
     register_estimate(app)
     app.command("calibrate")(calibrate_cmd)
+    register_serve(app)
 
 
 _register()

@@ -1,0 +1,215 @@
+"""The FastAPI application: the JSON API under ``/api`` and the dashboard (``emigre/web``) at ``/``.
+
+Errors are answered, never raised to the client as a 500: an :class:`EmigreError` (a bad argument, a missing
+or incomplete store) is a 400 (or 503 for the store) with ``{"detail": message}``; unknown ids are 404;
+requests with an oversized URL or body are refused before any work (414/413).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import Body, FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+
+from emigre import __version__
+from emigre.errors import EmigreError
+from emigre.serve.data import ServeData, StoreUnavailable
+from emigre.serve.jobs import MAX_RUNS, MAX_SCALE, MIN_SCALE, JobQueue, QueueFull
+
+MAX_URL = 2048
+MAX_BODY = 16 * 1024
+
+Text = Annotated[str | None, Query(max_length=80)]
+DateText = Annotated[str | None, Query(max_length=10, pattern=r"^\d{4}-\d{2}(-\d{2})?$")]
+
+
+class ClosureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    link: str = Field(max_length=80)
+    from_: str = Field(alias="from", max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    to: str | None = Field(default=None, max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ScenarioIn(BaseModel):
+    """A what-if: parameter values and/or dated link closures, ``runs`` pairs at ``scale`` persons per traveller."""
+
+    model_config = ConfigDict(extra="forbid")
+    params: dict[Annotated[str, Field(max_length=80)], float] = Field(default_factory=dict, max_length=100)
+    closures: list[ClosureIn] = Field(default_factory=list, max_length=10)
+    runs: int = Field(default=4, ge=1, le=MAX_RUNS)
+    scale: float = Field(default=200.0, ge=MIN_SCALE, le=MAX_SCALE)
+
+
+def web_dir() -> Path:
+    return Path(str(resources.files("emigre") / "web"))
+
+
+def create_app(store: str | Path = "out/russia-2022", *, cluster: str | None = None,
+               max_queued: int | None = None) -> FastAPI:
+    data = ServeData(store)
+    jobs = JobQueue(data, cluster=cluster, **({"max_queued": max_queued} if max_queued else {}))
+    app = FastAPI(title="emigre", version=__version__,
+                  description="Estimates of emigration from Russia after 24 February 2022 (median, 50% and 90% "
+                              "intervals over an ensemble of simulations), the evidence behind them, the scenario "
+                              "world, and paired what-if runs. All figures are model estimates and may be revised.")
+    app.state.data = data
+    app.state.jobs = jobs
+
+    @app.middleware("http")
+    async def limits(request: Request, call_next):
+        if len(str(request.url)) > MAX_URL:
+            return JSONResponse({"detail": f"URL longer than {MAX_URL} characters"}, status_code=414)
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
+            return JSONResponse({"detail": f"request body larger than {MAX_BODY} bytes"}, status_code=413)
+        if ".." in request.url.path or "\\" in request.url.path or "%2e%2e" in str(request.url).lower():
+            return JSONResponse({"detail": "path traversal refused"}, status_code=400)
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.exception_handler(QueueFull)
+    async def _queue_full(request: Request, exc: QueueFull):
+        return JSONResponse({"detail": str(exc)}, status_code=429)
+
+    @app.exception_handler(EmigreError)
+    async def _emigre_error(request: Request, exc: EmigreError):
+        status = 503 if isinstance(exc, StoreUnavailable) else 400
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(LookupError)
+    async def _not_found(request: Request, exc: LookupError):
+        return JSONResponse({"detail": str(exc.args[0] if exc.args else exc)}, status_code=404)
+
+    @app.exception_handler(ValueError)
+    async def _bad_value(request: Request, exc: ValueError):
+        return JSONResponse({"detail": f"bad value: {exc}"}, status_code=400)
+
+    # ------------------------------------------------------------------ API
+    @app.get("/api/health")
+    def health() -> dict:
+        """Liveness: ``{"status": "ok"}``."""
+        return {"status": "ok"}
+
+    @app.get("/api/meta")
+    def meta() -> dict:
+        """The served ensemble (runs, period, countries), the quantities and measures with their definitions,
+        the breakdowns and the pushes (waves)."""
+        return data.meta()
+
+    @app.get("/api/params")
+    def params() -> list[dict]:
+        """The scenario's parameters: value (default), unit, doc and valid range where declared."""
+        return data.params()
+
+    @app.get("/api/evidence")
+    def evidence(kind: Text = None, destination: Text = None) -> list[dict]:
+        """Sourced figures (with citation) and, where the report compares them, the model's band."""
+        return data.evidence_rows(kind, destination)
+
+    @app.get("/api/evidence/{record_id}")
+    def evidence_one(record_id: Annotated[str, PathParam(max_length=80)]) -> dict:
+        """One evidence record (observation, event or survey share)."""
+        return data.evidence_record(record_id)
+
+    @app.get("/api/scenario/{name}/day/{date}")
+    def scenario_day(name: Annotated[str, PathParam(max_length=40)],
+                     date: Annotated[str, PathParam(max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")]) -> dict:
+        """What was open on a day (the same JSON as ``emigre scenario show --json``)."""
+        return data.scenario_day(name, date)
+
+    @app.get("/api/scenario/{name}/routes")
+    def scenario_routes(
+        name: Annotated[str, PathParam(max_length=40)],
+        from_: Annotated[str, Query(alias="from", max_length=80)] = "RUS:Moscow",
+        to: Annotated[str, Query(max_length=3, min_length=3)] = "GEO",
+        date: Annotated[str, Query(max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")] = "2022-09-25",
+        document: Literal["internal_passport", "foreign_passport", "schengen_visa"] = "foreign_passport",
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    ) -> dict:
+        """Feasible routes on a day (the same JSON as ``emigre scenario routes --json``)."""
+        return data.scenario_routes(name, from_, to, date, document, limit)
+
+    @app.get("/api/estimate")
+    def estimate(
+        quantity: Annotated[str, Query(max_length=20)] = "departed",
+        at: DateText = None,
+        from_: Annotated[str | None, Query(alias="from", max_length=10, pattern=r"^\d{4}-\d{2}(-\d{2})?$")] = None,
+        to: DateText = None,
+        destination: Annotated[str | None, Query(max_length=3)] = None,
+        by: Annotated[str | None, Query(max_length=60)] = None,
+    ) -> list[dict]:
+        """Median, 50% and 90% intervals over the runs (the same JSON as ``emigre estimate --json``)."""
+        return data.estimate(quantity, at, from_, to, destination or None, by or None)
+
+    @app.get("/api/series")
+    def series(
+        measure: Annotated[str, Query(max_length=40)] = "departures",
+        place: Annotated[str, Query(max_length=80)] = "ALL",
+        group: Annotated[str, Query(max_length=60)] = "",
+        step: Literal["day", "week"] = "day",
+    ) -> dict:
+        """Median with 50% and 90% bands over the runs of one measure at one place (and group), per day or
+        per week (flows summed over the week in each run; stocks read on the week's last day)."""
+        return data.series(measure, place, group, step)
+
+    @app.get("/api/map")
+    def map_(date: DateText = None,
+             from_: Annotated[str | None, Query(alias="from", max_length=10,
+                                                pattern=r"^\d{4}-\d{2}(-\d{2})?$")] = None) -> dict:
+        """People present per country on ``date`` and crossings per exit link in [from, date] (flow map)."""
+        return data.map(date, from_)
+
+    @app.get("/api/download/{table}.{fmt}")
+    def download(
+        table: Literal["series", "evidence", "destinations"],
+        fmt: Literal["csv", "parquet"],
+        measure: Annotated[str | None, Query(max_length=40)] = None,
+        place: Annotated[str, Query(max_length=80)] = "ALL",
+        group: Annotated[str, Query(max_length=60)] = "",
+    ):
+        """CSV (citation on its first line) or Parquet (citation in the metadata) of a series or a table."""
+        body, media = data.download(table, fmt, measure, place, group)
+        name = f"emigre-{table}" + (f"-{measure}-{place}" if table == "series" else "") + f".{fmt}"
+        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+    @app.post("/api/scenarios", status_code=202)
+    def submit(body: Annotated[ScenarioIn, Body()]) -> dict:
+        """Queue a what-if; poll ``GET /api/scenarios/{id}``."""
+        closures = [{"link": c.link, "from": c.from_, "to": c.to} for c in body.closures]
+        job = jobs.submit(body.params, body.runs, body.scale, closures)
+        return {"id": job.id, "status": job.status}
+
+    @app.get("/api/scenarios/{job_id}")
+    def job_status(job_id: Annotated[str, PathParam(max_length=32)]) -> dict:
+        """Status, progress (0..1) and, when done, the paired result."""
+        job = jobs.get(job_id)
+        if job is None:
+            raise LookupError(f"no what-if job {job_id[:40]!r} (finished jobs are kept for an hour)")
+        return job.to_json()
+
+    # ------------------------------------------------------------------ dashboard
+    web = web_dir()
+
+    @app.get("/", include_in_schema=False)
+    def index():
+        return FileResponse(web / "index.html", media_type="text/html")
+
+    @app.get("/basemap.geojson", include_in_schema=False)
+    def basemap():
+        path = Path(str(resources.files("emigre") / "data" / "basemap" / "ne_110m_countries.geojson"))
+        return FileResponse(path, media_type="application/geo+json")
+
+    app.mount("/static", StaticFiles(directory=web), name="static")
+    app.router.on_shutdown.append(jobs.close)
+    return app
+
+
+__all__ = ["create_app", "web_dir"]
