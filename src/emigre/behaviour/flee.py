@@ -502,26 +502,19 @@ class FleeRuleset:
         K.prepare_choices(P.ptr, P.end, self.path_open, self.path_w0, weight_power, self.count, self.capacity,
                           buffer, self._cum, self._ptotal, self._plast)
         select_decide = K.select_decide if wide else K.select_decide_serial
-        select_decide(
-            self.seed, day, n, CHUNK, self._counts, self._travellers, pa["wake"], self._wake_min,
-            self._wait_scale, pa["loc"], pa["link"], pa["on_link"], pa["route"], pa["route_pos"],
-            self.count, self.link_count, self.link_open, self.net.src,
-            P.ptr, P.end, P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, weight_power,
-            self.capacity, buffer, self.is_camp, self._cum, self._ptotal, self._plast, self._scratch2,
-            self._dplace, self._dlink, pa["recent"], pa["recent_day"], pa["arrived"], self.net.length_km,
-            float(s.max_move_speed), float(s.max_walk_speed), bool(s.start_on_foot),
+        ag = K.Agents(pa["wake"], self._wake_min, pa["loc"], pa["link"], pa["on_link"], pa["recent"],
+                      pa["recent_day"], pa["route"], pa["route_pos"], pa["arrived"])
+        net = K.Network(
+            self.count, self.link_count, self.link_open, self.net.src, self.net.dst, self.net.length_km, P.ptr, P.end,
+            P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, self.capacity, self.is_camp, self.is_town,
+            self.movechance, self._wait_scale,
         )
-        K.travel(
-            self.seed, day, nchunks, CHUNK, self._travellers, self._counts, pa["wake"], self._wake_min,
-            self._wait_scale, pa["loc"], pa["link"], pa["on_link"], pa["recent"], pa["recent_day"],
-            pa["route"], pa["route_pos"], pa["arrived"],
-            self.count, self.link_count, self.link_open, self.net.src, self.net.dst, self.net.length_km,
-            P.ptr, P.end, P.nlinks, P.link_ptr, P.links, self.path_open, self.path_w0, weight_power,
-            self.capacity, buffer, self.is_camp, self.is_town, self.movechance,
-            float(s.max_move_speed), float(s.max_walk_speed), bool(s.start_on_foot),
-            bool(s.avoid_short_stints), self.scratch,
-            self._cum, self._ptotal, self._plast, self._full_from, self._rev_ptr, self._rev, self._stale,
-        )
+        rules = K.Rules(weight_power, buffer, float(s.max_move_speed), float(s.max_walk_speed), bool(s.start_on_foot),
+                        bool(s.avoid_short_stints))
+        tab = K.Tables(self._cum, self._ptotal, self._plast, self._full_from, self._rev_ptr, self._rev, self._stale)
+        work = K.DayWork(self._travellers, self._counts, self._dplace, self._dlink)
+        select_decide(self.seed, day, n, CHUNK, ag, net, rules, tab, work, self._scratch2)
+        K.travel(self.seed, day, nchunks, CHUNK, ag, net, rules, tab, work, self.scratch)
 
     def step_record(self, day: int) -> None:
         self.place_count[day] = self.count

@@ -28,6 +28,7 @@ location, ``STREAM_WAKE_STOP`` / ``STREAM_WAKE_FRESH`` the waits).
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
@@ -43,6 +44,36 @@ BLOCK_SHIFT = 4
 BLOCK = 1 << BLOCK_SHIFT
 #: streams 0 .. 2*N_KEYED-1 are drawn through per-day keys (a day rarely sees more re-decisions)
 N_KEYED = 8
+
+# Kernel arguments come in bundles (namedtuples of arrays and scalars): Numba unboxes them once per call and
+# writes through their arrays in place. Field names are the kernels' local names.
+
+#: The agents' arrays (one slot each) and the wake-day bound per block.
+Agents = namedtuple(
+    "Agents",
+    "wake wake_min loc agent_link on_link recent recent_day route route_pos arrived",
+)
+#: Places, links and paths with their live counts, open flags and rules.
+Network = namedtuple(
+    "Network",
+    "count link_count link_open link_src link_dst link_len path_ptr path_end path_len plink_ptr plink "
+    "path_open path_w0 capacity is_camp is_town movechance wait_scale",
+)
+#: The movement settings of the run.
+Rules = namedtuple(
+    "Rules",
+    "weight_power buffer max_speed walk_speed start_on_foot avoid_short_stints",
+)
+#: Route-choice tables per place and their staleness bookkeeping.
+Tables = namedtuple(
+    "Tables",
+    "cum total last full_from rev_ptr rev stale",
+)
+#: The day's travellers list per chunk and the chunks' count deltas.
+DayWork = namedtuple(
+    "DayWork",
+    "travellers counts dplace dlink",
+)
 
 
 @njit(cache=True)
@@ -243,18 +274,24 @@ def stays_on_link(i, lk, day, on_link, recent, recent_day, arrived, link_len, ma
 
 
 @njit(cache=True)
-def _select_decide_range(
-    c, s, e, key, stop_key, day, wake, wake_min, wait_scale, loc, agent_link, on_link, route, route_pos,
-    count, link_open, link_src, path_ptr, path_end, path_len, plink_ptr, plink, path_open, path_w0,
-    weight_power, capacity, buffer, is_camp, cum, total, last, scratch, dplace, dlink, travellers,
-    recent, recent_day, arrived, link_len, max_speed, walk_speed, start_on_foot,
-):
+def _select_decide_range(c, s, e, key, stop_key, day, ag, net, rules, tab, work, scratch):
     """Agents ``s..e-1`` (``s`` a multiple of BLOCK), in id order: every agent whose wake day has come
     moves (takes the next hop of its plan or chooses a route). Agents on a link (already, or now) that
     do not reach its end today advance here (:func:`stays_on_link`); those that do are written to
     ``travellers[s:]`` for the travel phase (returns how many). Blocks whose wake bound is after today
     are skipped; a scanned block's bound becomes exact again. Decisions read the counts as they stand
     (route choice through :func:`prepare_choices`' tables); departures go to this chunk's deltas."""
+    wake, wake_min, loc, agent_link, on_link = ag.wake, ag.wake_min, ag.loc, ag.agent_link, ag.on_link
+    route, route_pos, recent, recent_day = ag.route, ag.route_pos, ag.recent, ag.recent_day
+    arrived = ag.arrived
+    wait_scale, count, link_open, link_src = net.wait_scale, net.count, net.link_open, net.link_src
+    path_ptr, path_end, path_len, plink_ptr = net.path_ptr, net.path_end, net.path_len, net.plink_ptr
+    plink, path_open, path_w0, capacity = net.plink, net.path_open, net.path_w0, net.capacity
+    is_camp, link_len = net.is_camp, net.link_len
+    weight_power, buffer, max_speed = rules.weight_power, rules.buffer, rules.max_speed
+    walk_speed, start_on_foot = rules.walk_speed, rules.start_on_foot
+    cum, total, last = tab.cum, tab.total, tab.last
+    dplace, dlink, travellers = work.dplace, work.dlink, work.travellers
     dplace[c, :] = 0
     dlink[c, :] = 0
     k = s
@@ -309,51 +346,35 @@ def _select_decide_range(
 
 
 @njit(cache=True, parallel=True)
-def select_decide(
-    seed, day, n, chunk, counts, travellers, wake, wake_min, wait_scale, loc, agent_link, on_link, route,
-    route_pos, count, link_count, link_open, link_src,
-    path_ptr, path_end, path_len, plink_ptr, plink, path_open, path_w0, weight_power,
-    capacity, buffer, is_camp, cum, total, last, scratch, dplace, dlink,
-    recent, recent_day, arrived, link_len, max_speed, walk_speed, start_on_foot,
-):
+def select_decide(seed, day, n, chunk, ag, net, rules, tab, work, scratch):
     """The decision phase, chunks of agents in parallel (:func:`_select_decide_range`): chunk ``c``'s
     travellers that arrive somewhere today, in id order, go to
     ``travellers[c*chunk : c*chunk + counts[c]]``, so the list comes out in agent order whatever the
     thread count. Departures are added once every chunk has decided. (Flee lowers a place's count as
     each agent leaves; during this phase counts only fall, so the difference is confined to agents
     leaving a nearly full camp.)"""
+    count, link_count = net.count, net.link_count
+    counts, dplace, dlink = work.counts, work.dplace, work.dlink
     key = day_key(seed, day, STREAM_ROUTE)
     stop_key = day_key(seed, day, STREAM_WAKE_STOP)
     nchunks = (n + chunk - 1) // chunk
     for c in prange(nchunks):
-        counts[c] = _select_decide_range(
-            c, c * chunk, min(n, (c + 1) * chunk), key, stop_key, day, wake, wake_min, wait_scale, loc,
-            agent_link, on_link, route, route_pos, count, link_open, link_src, path_ptr, path_end, path_len,
-            plink_ptr, plink, path_open, path_w0, weight_power, capacity, buffer, is_camp, cum, total, last,
-            scratch[c], dplace, dlink, travellers, recent, recent_day, arrived, link_len, max_speed,
-            walk_speed, start_on_foot)
+        counts[c] = _select_decide_range(c, c * chunk, min(n, (c + 1) * chunk), key, stop_key, day, ag, net,
+                                         rules, tab, work, scratch[c])
     _add_deltas(nchunks, count, link_count, dplace, dlink)
 
 
 @njit(cache=True)
-def select_decide_serial(
-    seed, day, n, chunk, counts, travellers, wake, wake_min, wait_scale, loc, agent_link, on_link, route,
-    route_pos, count, link_count, link_open, link_src,
-    path_ptr, path_end, path_len, plink_ptr, plink, path_open, path_w0, weight_power,
-    capacity, buffer, is_camp, cum, total, last, scratch, dplace, dlink,
-    recent, recent_day, arrived, link_len, max_speed, walk_speed, start_on_foot,
-):
+def select_decide_serial(seed, day, n, chunk, ag, net, rules, tab, work, scratch):
     """:func:`select_decide` on one thread (same output): for populations too small to share."""
+    count, link_count = net.count, net.link_count
+    counts, dplace, dlink = work.counts, work.dplace, work.dlink
     key = day_key(seed, day, STREAM_ROUTE)
     stop_key = day_key(seed, day, STREAM_WAKE_STOP)
     nchunks = (n + chunk - 1) // chunk
     for c in range(nchunks):
-        counts[c] = _select_decide_range(
-            c, c * chunk, min(n, (c + 1) * chunk), key, stop_key, day, wake, wake_min, wait_scale, loc,
-            agent_link, on_link, route, route_pos, count, link_open, link_src, path_ptr, path_end, path_len,
-            plink_ptr, plink, path_open, path_w0, weight_power, capacity, buffer, is_camp, cum, total, last,
-            scratch[c], dplace, dlink, travellers, recent, recent_day, arrived, link_len, max_speed,
-            walk_speed, start_on_foot)
+        counts[c] = _select_decide_range(c, c * chunk, min(n, (c + 1) * chunk), key, stop_key, day, ag, net,
+                                         rules, tab, work, scratch[c])
     _add_deltas(nchunks, count, link_count, dplace, dlink)
 
 
@@ -367,15 +388,7 @@ def _add_deltas(nchunks, count, link_count, dplace, dlink):
 
 
 @njit(cache=True)
-def travel(
-    seed, day, nchunks, chunk, travellers, counts, wake, wake_min, wait_scale,
-    loc, agent_link, on_link, recent, recent_day, route, route_pos, arrived,
-    count, link_count, link_open, link_src, link_dst, link_len,
-    path_ptr, path_end, path_len, plink_ptr, plink, path_open, path_w0, weight_power,
-    capacity, buffer, is_camp, is_town, movechance,
-    max_speed, walk_speed, start_on_foot, avoid_short_stints, scratch,
-    cum, total, last, full_from, rev_ptr, rev, stale,
-):
+def travel(seed, day, nchunks, chunk, ag, net, rules, tab, work, scratch):
     """Every agent that reaches the end of its link today travels, in agent order (as Flee does):
     arrivals change the live counts that later re-decisions the same day see (agents that only advance
     along a link did so in the decision phase: that changes nothing shared). An agent's state is kept
@@ -383,6 +396,20 @@ def travel(
     :func:`prepare_choices`' tables, made again for a place when a count change could have moved a
     capacity multiplier of its paths (``stale``), so that they always give what :func:`choose_path`
     would with the live counts. An agent that ends the day at a place draws its wake day there."""
+    wake, wake_min, loc, agent_link, on_link = ag.wake, ag.wake_min, ag.loc, ag.agent_link, ag.on_link
+    recent, recent_day, route, route_pos = ag.recent, ag.recent_day, ag.route, ag.route_pos
+    arrived = ag.arrived
+    wait_scale, count, link_count, link_open = net.wait_scale, net.count, net.link_count, net.link_open
+    link_src, link_dst, link_len, path_ptr = net.link_src, net.link_dst, net.link_len, net.path_ptr
+    path_end, path_len, plink_ptr, plink = net.path_end, net.path_len, net.plink_ptr, net.plink
+    path_open, path_w0, capacity, is_camp = net.path_open, net.path_w0, net.capacity, net.is_camp
+    is_town, movechance = net.is_town, net.movechance
+    weight_power, buffer, max_speed = rules.weight_power, rules.buffer, rules.max_speed
+    walk_speed, start_on_foot = rules.walk_speed, rules.start_on_foot
+    avoid_short_stints = rules.avoid_short_stints
+    cum, total, last, full_from, rev_ptr = tab.cum, tab.total, tab.last, tab.full_from, tab.rev_ptr
+    rev, stale = tab.rev, tab.stale
+    travellers, counts = work.travellers, work.counts
     prepare_choices(path_ptr, path_end, path_open, path_w0, weight_power, count, capacity, buffer,
                     cum, total, last)
     stale[:] = 0
