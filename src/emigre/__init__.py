@@ -1,3 +1,88 @@
-"""emigre: reconstruct, explain and forecast emigration waves with a fast agent-based simulator."""
+"""emigre: reconstruct, explain and forecast emigration waves with a fast agent-based simulator.
+
+The public face for notebooks and scripts follows the data flow::
+
+    from emigre import load_evidence, load_scenario, simulate, run, calibrate, estimate
+
+Each name imports its floor only when used, so ``import emigre`` stays fast (no Numba, no pandas). ``calibrate``
+and ``estimate`` are the packages :mod:`emigre.calibrate` and :mod:`emigre.estimate`, which can be called as
+their namesake functions (a package and a function cannot both be ``emigre.calibrate``: Python's import sets
+the attribute to the package). The floors are described in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "calibrate", "estimate", "load_evidence", "load_scenario", "run", "simulate"]
+
+
+def load_evidence():
+    """The packaged evidence base: sourced observations, events, survey shares and visa history, validated.
+
+    >>> from emigre import load_evidence
+    >>> ev = load_evidence()
+    >>> ev.get("OBS014").value, ev.get("OBS014").citation
+
+    Returns an :class:`emigre.evidence.Evidence`."""
+    from emigre.evidence import load_evidence as _load
+
+    return _load()
+
+
+def load_scenario(name="russia-2022", **options):
+    """The compiled world of a packaged scenario (by name) or of a scenario directory.
+
+    >>> from emigre import load_scenario
+    >>> world = load_scenario("russia-2022", params={"push_mobilization_intensity": 0})
+    >>> world.name, len(world.places)
+
+    ``options``: ``params`` (parameter overrides), ``strict``; see :func:`emigre.scenario.load_scenario`."""
+    from emigre.scenario import load_scenario as _load
+
+    return _load(name, **options)
+
+
+def simulate(scenario="russia-2022", **options):
+    """One simulation of the exodus ruleset: a pure function of (scenario, parameters, seed).
+
+    >>> from emigre import simulate
+    >>> result = simulate("russia-2022", seed=1, scale=20, end="2022-12-31")
+    >>> result.summary()["departed_2022"], result.to_frame().head()
+
+    ``options``: ``seed``, ``params`` (what-ifs), ``scale`` (persons per traveller), ``end``; see
+    :func:`emigre.behaviour.exodus.simulate`."""
+    from emigre.behaviour.exodus import simulate as _simulate
+
+    return _simulate(scenario, **options)
+
+
+def run(scenario="russia-2022", out="out/russia-2022", **options):
+    """The main job, as ``emigre run``: an ensemble over the posterior's draws, stored, with a report.
+
+    >>> from emigre import run
+    >>> report = run("russia-2022", "out/russia-2022", runs=20, scale=10, workers=2)
+    >>> report  # out/russia-2022/report.html; the DuckDB store and the shards beside it
+
+    ``options``: ``runs``, ``seed``, ``params``, ``scale``, ``workers``, ``posterior`` ('default', 'none' or a
+    posterior.parquet); see :func:`emigre.jobs.main_job.run_main_job`. Returns the report's path."""
+    from emigre.jobs.main_job import run_main_job
+
+    return run_main_job(scenario, out, **options)
+
+
+#: the public names that are packages, callable as their namesake function (see :mod:`emigre.callable`)
+_CALLABLE_PACKAGES = ("calibrate", "estimate")
+
+
+def __getattr__(name: str):
+    # PEP 562: ``emigre.calibrate``/``emigre.estimate`` before anything imported them
+    if name in _CALLABLE_PACKAGES:
+        return importlib.import_module(f"emigre.{name}")
+    raise AttributeError(f"module 'emigre' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,10 +1,12 @@
 """Calibration: the model and observation parameters inferred from the evidence, with their uncertainty.
 
-    from emigre.calibrate import calibrate, load_posterior, posterior_params, posterior_theta
+>>> from emigre import calibrate          # the package, callable as emigre.calibrate.calibrate
+>>> res = calibrate("russia-2022", budget=3600, workers=2, out="out/calibrate-russia-2022")
+>>> res.posterior                           # one row per posterior draw (also out/.../posterior.parquet)
 
-    res = calibrate("russia-2022", budget=3600, workers=2, out="out/calibrate-russia-2022")
-    post = load_posterior("out/calibrate-russia-2022")      # one row per posterior draw
-    simulate("russia-2022", seed=1, params=posterior_params(post, 0), scale=20)
+Then ``emigre.simulate("russia-2022", seed=1, params=posterior_params(res.posterior, 0), scale=20)`` runs a
+draw (:func:`posterior_params`, :func:`load_posterior` and the other readers are in
+:mod:`emigre.calibrate.posterior`).
 
 Two stages: a fit (Optuna TPE -> MAP) and a posterior sample (likelihood-tempered SMC), every evaluation
 committed to a SQLite journal so a killed run resumes without losing or repeating simulations.
@@ -30,6 +32,7 @@ from emigre.calibrate.posterior import (
 )
 from emigre.calibrate.smc import tempered_smc
 from emigre.calibrate.space import CALIBRATED, ParameterSpace, Prior, default_space
+from emigre.callable import make_callable
 
 __all__ = [
     "CALIBRATED",
@@ -52,3 +55,5 @@ __all__ = [
     "split_budget",
     "tempered_smc",
 ]
+
+make_callable(__name__)  # `from emigre import calibrate; calibrate(...)` (see emigre.callable)

@@ -7,13 +7,14 @@
 - :func:`leave_one_source_out`: the same check on the public evidence, one source at a time, by
   Pareto-smoothed importance re-weighting of the posterior.
 
->>> from emigre.estimate import estimate
+>>> from emigre import estimate          # the package, callable as emigre.estimate.estimate
 >>> [e] = estimate("abroad", "out/russia-2022", at="2022-12-31")
 >>> round(e.median), round(e.lo90), round(e.hi90)
 
 See docs/estimate.md.
 """
 
+from emigre.callable import make_callable
 from emigre.estimate.loso import LosoResult, leave_one_source_out, psis, source_key
 from emigre.estimate.posterior import load_posterior, predictive_draws, simulate_draws, stand_in_posterior
 from emigre.estimate.quantities import QUANTITIES, Estimate, describe_runs, estimate, open_store, quantiles
@@ -38,3 +39,5 @@ __all__ = [
     "stand_in_posterior",
     "validate",
 ]
+
+make_callable(__name__)  # `from emigre import estimate; estimate(...)` (see emigre.callable)
