@@ -74,3 +74,48 @@ def test_plan_runs_named_steps_in_order_and_times_them():
     assert all(v >= 0 for v in plan.seconds.values())
     with pytest.raises(ValueError):
         Plan([Step("a", print), Step("a", print)])
+
+
+def test_plan_insert_adds_a_named_step_where_asked():
+    seen = []
+    plan = Plan([Step("a", lambda d: seen.append(("a", d))), Step("b", lambda d: seen.append(("b", d)))])
+    plan.insert(lambda d: seen.append(("x", d)), "x", after="a")
+    plan.insert(lambda d: seen.append(("z", d)), "z")
+    plan.run_day(3)
+    assert seen == [("a", 3), ("x", 3), ("b", 3), ("z", 3)]
+    assert plan.names == ["a", "x", "b", "z"] and set(plan.seconds) == {"a", "x", "b", "z"}
+    with pytest.raises(ValueError):
+        plan.insert(print, "a")
+    with pytest.raises(ValueError):
+        plan.insert(print, "y", after="nope")
+
+
+def test_run_days_runs_extra_steps_and_progress_through_the_plan():
+    from emigre.engine.simulation import run_days
+
+    class Toy:
+        name, n_days = "toy", 4
+
+        def __init__(self):
+            self.total = 0
+
+        def plan(self):
+            return Plan([Step("add", lambda d: setattr(self, "total", self.total + d))])
+
+    seen, done = [], []
+    plan, _ = run_days(Toy(), lambda k, n: done.append((k, n)), [("probe", lambda rs, d: seen.append((rs.total, d)))])
+    assert plan.names == ["add", "probe", "progress"]
+    assert seen == [(0, 0), (1, 1), (3, 2), (6, 3)]  # the probe sees the day's own step done
+    assert done == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_random_streams_are_declared_once_without_overlap():
+    from emigre.engine import streams
+
+    for ruleset in ("exodus", "flee"):
+        own = sorted((s for s in streams.STREAMS if s.ruleset == ruleset), key=lambda s: s.first)
+        assert all(a.first + a.width <= b.first for a, b in zip(own, own[1:], strict=False))
+    assert streams.S_CHOICE == 100 and streams.STREAM_WAKE_FRESH == 1_000_007  # ids the golden outputs depend on
+    bad = streams.STREAMS + (streams.Stream("flee", "clash", 5),)
+    with pytest.raises(AssertionError, match="overlap"):
+        streams._check(bad)

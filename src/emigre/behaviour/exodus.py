@@ -14,9 +14,12 @@ The day plan:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from emigre.baselines import fsb_departures
 from emigre.behaviour import exodus_kernels as K
 from emigre.engine.plan import Plan, Step
 from emigre.engine.population import Population
+from emigre.engine.simulation import ExtraStep, run_days
 from emigre.errors import EmigreError, InputError
 from emigre.fileio import read_csv_rows_numbered
 from emigre.scenario import World, load_scenario
@@ -192,7 +196,7 @@ class ExodusRuleset:
     name = "exodus"
 
     def __init__(self, world: World, *, seed: int = 0, scale: float = 1.0, end: str | dt.date | None = None,
-                 log_events: int = 0) -> None:
+                 log_events: int = 0, route_cache: dict | None = None) -> None:
         if not scale > 0:
             raise EmigreError(f"scale must be a positive number of persons per traveller, got {scale}")
         self.world = world
@@ -203,7 +207,7 @@ class ExodusRuleset:
         self.p = {k: v.value for k, v in world.params.items()}
         self._setup_cells()
         self._setup_pushes()
-        self.paths = enumerate_paths(world, self.cw)
+        self.paths = cached_paths(world, self.cw, route_cache)
         self._setup_links_and_countries()
         self._setup_choice()
         self._setup_state(log_events)
@@ -576,26 +580,48 @@ def simulate(
     end: str | dt.date | None = None,
     progress=None,
     log_events: int = 0,
+    steps: Sequence[ExtraStep] = (),
+    route_cache: dict | None = None,
+    params_cache: dict | None = None,
 ) -> ExodusResult:
     """Run the exodus ruleset once. ``params`` override scenario parameters (what-ifs); ``scale`` persons per
-    traveller (1 = one agent per person)."""
-    from emigre.engine.simulation import run_days
+    traveller (1 = one agent per person).
 
+    The one way to run it: ``progress(days done, days in all)`` and ``steps`` (``(label, fn(ruleset, day))``,
+    e.g. a calibration's guard or a test's probe) are steps added to the day plan; ``route_cache`` and
+    ``params_cache`` (dicts the caller keeps) reuse the route search and the parsed params.yaml between runs."""
     if isinstance(scenario, World):
         if params:
-            scenario = load_scenario(scenario.directory, params=params)
+            scenario = load_scenario(scenario.directory, params=params, params_cache=params_cache)
         world = scenario
     else:
-        world = load_scenario(scenario, params=params)
+        world = load_scenario(scenario, params=params, params_cache=params_cache)
     t0 = time.perf_counter()
-    rs = ExodusRuleset(world, seed=seed, scale=scale, end=end, log_events=log_events)
-    plan, _ = run_days(rs, progress)
+    rs = ExodusRuleset(world, seed=seed, scale=scale, end=end, log_events=log_events, route_cache=route_cache)
+    plan, _ = run_days(rs, progress, steps)
     if rs.log.shape[0] and rs.nlog[0] > rs.log.shape[0]:
         raise EmigreError(f"event log overflow: {int(rs.nlog[0])} events for {rs.log.shape[0]} rows")
     return rs.result(time.perf_counter() - t0, plan.seconds)
 
 
 # ---------------------------------------------------------------------- paths
+def cached_paths(world: World, cw, cache: dict | None) -> Paths:
+    """:func:`enumerate_paths` through ``cache`` (a dict the caller keeps, e.g. a calibration's worker), keyed on
+    the content of the network arrays the search reads, so a cached result is the uncached one; each caller gets
+    its own copy of the arrays (the ruleset writes ``logcost``)."""
+    if cache is None:
+        return enumerate_paths(world, cw)
+    h = hashlib.sha1()
+    for a in (cw.link_from, cw.link_to, cw.link_hours, cw.place_country, cw.origin_place):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(repr(list(cw.countries)).encode())
+    k = h.hexdigest()
+    got = cache.get(k)
+    if got is None:
+        got = cache[k] = enumerate_paths(world, cw)
+    return dataclasses.replace(got, **{f: np.array(getattr(got, f), copy=True) for f in got.__dataclass_fields__})
+
+
 def enumerate_paths(world: World, cw) -> Paths:
     """Every simple path of at most MAX_HOPS links from each origin that never re-enters Russia and ends on
     entering a country not entered before; per (origin, destination) the ROUTES_PER_DESTINATION fastest

@@ -18,9 +18,9 @@ import hashlib
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -179,49 +179,12 @@ def simulation_noise(obs, sigma: float, floor: float, scale: float, n_seeds: int
     return math.sqrt(sigma * sigma + extra), max(floor, float(scale))
 
 
-# ---------------------------------------------------------------------- set-up caches
-_PATHS: dict[str, object] = {}
-_PARAMS: dict[tuple, tuple] = {}
-
-
-@contextmanager
-def setup_cache():
-    """Within the block, a simulation reuses (1) the routes enumerated for the same compiled network and (2)
-    the parsed params.yaml of an unchanged file: two thirds of a run's time at scale 20 that no calibrated
-    parameter changes. The cache keys on the content (network arrays; file path, size and mtime), so the
-    results are identical to uncached runs (tests check it)."""
-    import emigre.behaviour.exodus as ex
-    import emigre.scenario.load as ld
-
-    orig_paths, orig_params = ex.enumerate_paths, ld._load_params
-
-    def paths(world, cw):
-        h = hashlib.sha1()
-        for a in (cw.link_from, cw.link_to, cw.link_hours, cw.place_country, cw.origin_place):
-            h.update(np.ascontiguousarray(a).tobytes())
-        h.update(repr(list(cw.countries)).encode())
-        k = h.hexdigest()
-        got = _PATHS.get(k)
-        if got is None:
-            got = _PATHS[k] = orig_paths(world, cw)
-        return replace(got, **{f: np.array(getattr(got, f), copy=True) for f in got.__dataclass_fields__})
-
-    def load_params(path, problems):
-        st = Path(path).stat()
-        k = (str(path), st.st_size, st.st_mtime_ns)
-        got = _PARAMS.get(k)
-        if got is None:
-            got = orig_params(path, problems)
-            if problems.items:
-                return got
-            _PARAMS[k] = got
-        return dict(got[0]), dict(got[1])
-
-    ex.enumerate_paths, ld._load_params = paths, load_params
-    try:
-        yield
-    finally:
-        ex.enumerate_paths, ld._load_params = orig_paths, orig_params
+# ---------------------------------------------------------------------- expected failures
+#: what a draw may raise and still be scored -inf (the parameter set is rejected, deterministically; the
+#: evaluation's note names the exception): the model's own refusals (:class:`GridlockError` and every other
+#: :class:`EmigreError`, e.g. a parameter value the scenario rejects) and numerical failures (``ArithmeticError``:
+#: overflow, division by zero). Anything else is a programming error and propagates.
+EXPECTED_FAILURES = (EmigreError, ArithmeticError)
 
 
 # ---------------------------------------------------------------------- the objective
@@ -247,6 +210,9 @@ class Objective:
             self.sigma.append(sigma)
             self.floor.append(floor)
         self.fingerprint = spec.fingerprint()
+        self._caches = {"route_cache": {}, "params_cache": {}}
+        #: draws scored -inf by an expected failure, by exception type
+        self.failures: Counter[str] = Counter()
 
     @classmethod
     def build(
@@ -275,12 +241,16 @@ class Objective:
         return eval_key(self.fingerprint, x)
 
     def simulate(self, x) -> list:
-        """The simulation results of ``x`` (one per seed); :class:`GridlockError` past the waiting cap."""
+        """The simulation results of ``x`` (one per seed); :class:`GridlockError` past the waiting cap.
+
+        With ``spec.fast`` the runs reuse this objective's caches of the route search and of the parsed
+        params.yaml (two thirds of a run's time at scale 20 that no calibrated parameter changes; keyed on
+        content, so the results are those of uncached runs)."""
         params, _ = self.space.split(x)
         s = self.spec
-        with setup_cache() if s.fast else _null():
-            return [_simulate_capped(s.scenario, seed, params, s.scale, s.end, s.max_waiting_days)
-                    for seed in s.sim_seeds]
+        caches = self._caches if s.fast else {}
+        return [_simulate_capped(s.scenario, seed, params, s.scale, s.end, s.max_waiting_days, **caches)
+                for seed in s.sim_seeds]
 
     def predict(self, results, x) -> np.ndarray:
         from emigre.observe import predict_all
@@ -315,17 +285,13 @@ class Objective:
             return Evaluation(lp, -math.inf, np.full(n, -np.inf), np.full(n, np.nan), 0.0, "outside the prior")
         try:
             pred = self.predict(self.simulate(x), x)
-        except Exception as exc:  # a parameter set the simulator rejects scores -inf, deterministically
+        except EXPECTED_FAILURES as exc:  # a parameter set the model rejects scores -inf, deterministically
+            self.failures[type(exc).__name__] += 1
             return Evaluation(lp, -math.inf, np.full(n, -np.inf), np.full(n, np.nan),
                               time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
         ll = self.loglik_of(pred)
         total = float(ll.sum())
         return Evaluation(lp, total if math.isfinite(total) else -math.inf, ll, pred, time.perf_counter() - t0)
-
-
-@contextmanager
-def _null():
-    yield
 
 
 #: people deciding to leave (a sixth of the adults of the origin cities' catchment) past which a run is stopped
@@ -337,33 +303,30 @@ class GridlockError(EmigreError):
     """The run's would-be leavers spent more person-days waiting than the cap (see ``max_waiting_days``)."""
 
 
-def _simulate_capped(scenario: str, seed: int, params: dict, scale: float, end, cap: float | None):
+def _simulate_capped(
+    scenario: str, seed: int, params: dict, scale: float, end, cap: float | None, *,
+    route_cache: dict | None = None, params_cache: dict | None = None,
+):
     """``emigre.behaviour.exodus.simulate``, stopped once the person-days spent in the ``leaving`` state
     (decided, not yet across the border: travelling, queueing, balking and retrying) exceed ``cap``.
 
     The count is a deterministic function of the run (not of the wall clock), so a stopped run is the same on
-    every machine and every replay."""
-    import time as _time
+    every machine and every replay. The guard is a step of the run's day plan."""
+    from emigre.behaviour.exodus import ExodusResult, simulate
 
-    from emigre.behaviour.exodus import ExodusResult, ExodusRuleset
-    from emigre.engine.simulation import run_days
-    from emigre.scenario import load_scenario
-
-    world = load_scenario(scenario, params=params)
-    t0 = _time.perf_counter()
-    rs = ExodusRuleset(world, seed=seed, scale=scale, end=end)
     col = ExodusResult.NAT.index("leaving")
     waited = [0.0]
 
-    def guard(done: int, total: int) -> None:
-        waited[0] += float(rs.nat[done - 1, col]) * scale
+    def guard(rs, day: int) -> None:
+        done = day + 1
+        waited[0] += float(rs.nat[day, col]) * scale
         if cap is not None and waited[0] > cap:
             raise GridlockError(f"more than {cap:.3g} person-days waiting to leave by day {done}")
         if cap is not None and rs.pop.n * scale > MAX_TRAVELLERS:
             raise GridlockError(f"more than {MAX_TRAVELLERS:.3g} people decided to leave by day {done}")
 
-    plan, _ = run_days(rs, guard)
-    return rs.result(_time.perf_counter() - t0, plan.seconds)
+    return simulate(scenario, seed=seed, params=params, scale=scale, end=end, steps=[("gridlock_guard", guard)],
+                    route_cache=route_cache, params_cache=params_cache)
 
 
 # ---------------------------------------------------------------------- worker side

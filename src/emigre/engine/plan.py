@@ -33,6 +33,23 @@ class Plan:
     def names(self) -> list[str]:
         return [s.name for s in self.steps]
 
+    def insert(self, run: Callable[[int], None], label: str, *, after: str | None = None, doc: str = "") -> Step:
+        """Add a step named ``label`` after the step ``after`` (default: at the end of the day), as Starsim's
+        ``Loop.insert``: a progress bar, a guard or a test's probe plugs into the one plan instead of a copy of
+        the day loop. Returns the step."""
+        if label in self.seconds:
+            raise ValueError(f"duplicate step name in plan: {label}")
+        step = Step(label, run, doc)
+        if after is None:
+            self.steps.append(step)
+        else:
+            names = self.names
+            if after not in names:
+                raise ValueError(f"no step {after!r} in plan: {names}")
+            self.steps.insert(names.index(after) + 1, step)
+        self.seconds[label] = 0.0
+        return step
+
     def run_day(self, day: int) -> None:
         for step in self.steps:
             t0 = time.perf_counter()

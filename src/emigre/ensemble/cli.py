@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import typer
@@ -32,20 +31,17 @@ def simulate_cmd(
     end: str = typer.Option(None, "--end", help="Last day to simulate, YYYY-MM-DD (default: the scenario's)."),
 ) -> None:
     """Run the exodus ruleset once: DIR/daily.parquet (date, place, measure, group, value) and DIR/summary.json."""
-    from emigre.behaviour.exodus import ExodusRuleset
-    from emigre.engine.simulation import run_days
+    from emigre.behaviour.exodus import simulate
     from emigre.scenario import load_scenario
 
     if not scale > 0:
         raise EmigreError(f"--scale must be > 0, got {scale}")
     world = load_scenario(scenario, params=parse_params(param))
     err = Console(stderr=True)
-    t0 = time.perf_counter()
-    rs = ExodusRuleset(world, seed=seed, scale=scale, end=end)
     with _bar(err, "days") as bar:
-        task = bar.add_task(f"{world.name} seed {seed}", total=rs.n_days)
-        plan, _ = run_days(rs, lambda done, total: bar.update(task, completed=done))
-    result = rs.result(time.perf_counter() - t0, plan.seconds)
+        task = bar.add_task(f"{world.name} seed {seed}", total=None)
+        result = simulate(world, seed=seed, scale=scale, end=end,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
     summary = write_single_run(result, out)
     typer.echo(json.dumps(summary, indent=2))
     typer.echo(f"wrote {out / 'daily.parquet'} and {out / 'summary.json'}", err=True)

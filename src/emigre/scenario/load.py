@@ -369,11 +369,30 @@ def _load_params(path: Path, problems: Problems) -> tuple[dict, dict[str, Param]
     return doc["scenario"], params
 
 
-def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | None = None):
+def _load_params_cached(path: Path, problems: Problems, cache: dict | None) -> tuple[dict, dict[str, Param]]:
+    """:func:`_load_params` through ``cache`` (keyed on the file's path, size and mtime; a file with problems is
+    not kept): a calibration parses an unchanged params.yaml once per process, not once per draw."""
+    if cache is None:
+        return _load_params(path, problems)
+    st = Path(path).stat()
+    k = (str(path), st.st_size, st.st_mtime_ns)
+    got = cache.get(k)
+    if got is None:
+        got = _load_params(path, problems)
+        if problems.items:
+            return got
+        cache[k] = got
+    return dict(got[0]), dict(got[1])
+
+
+def load_dir(
+    directory: Path, problems: Problems, overrides: dict[str, float] | None = None, params_cache: dict | None = None
+):
     """Parse every file of ``directory``; referential problems are added to ``problems``.
 
     ``overrides`` replace parameter values before any row that cites ``param:NAME`` is resolved, so a
-    what-if (``--param NAME=VALUE``) reaches timeline factors and stay limits as well as the behaviour."""
+    what-if (``--param NAME=VALUE``) reaches timeline factors and stay limits as well as the behaviour.
+    ``params_cache`` (a dict the caller keeps) reuses the parsed params.yaml between loads."""
     from emigre.scenario.world import World
 
     for f in FILES:
@@ -381,7 +400,7 @@ def load_dir(directory: Path, problems: Problems, overrides: dict[str, float] | 
             raise InputError(
                 directory / f, "scenario file not found", expected=f"the files {', '.join(FILES)}"
             )
-    scenario, params = _load_params(directory / "params.yaml", problems)
+    scenario, params = _load_params_cached(directory / "params.yaml", problems, params_cache)
     for name, value in (overrides or {}).items():
         if name not in params:
             close = difflib.get_close_matches(name, list(params), n=3)
@@ -873,16 +892,21 @@ def _select(selector: str, links, places, countries, groups, path: Path, line: i
 
 
 def load_scenario(
-    name: str | Path = "russia-2022", *, strict: bool = True, params: dict[str, float] | None = None
+    name: str | Path = "russia-2022",
+    *,
+    strict: bool = True,
+    params: dict[str, float] | None = None,
+    params_cache: dict | None = None,
 ):
-    """Load a packaged scenario by name or a scenario directory; ``params`` override parameter values.
+    """Load a packaged scenario by name or a scenario directory; ``params`` override parameter values
+    (``params_cache``: see :func:`load_dir`).
 
     With ``strict`` (the default) the first problem is raised as an :class:`InputError`; otherwise the world
     is built from the valid rows and the problems are reported by :meth:`World.check`.
     """
     directory = resolve_dir(name)
     problems = Problems()
-    world = load_dir(directory, problems, params)
+    world = load_dir(directory, problems, params, params_cache)
     if strict and problems.items:
         first = problems.items[0]
         if len(problems.items) > 1:
