@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="also write the figures to this file")
     args = ap.parse_args(argv)
 
-    from emigre.flee.run import load, result_ard, run_flee
+    from emigre.jobs.flee_run import load, result_ard, run_flee
 
     scenario = Path(args.scenario)
     name = scenario.name

@@ -38,7 +38,7 @@ from _common import (  # noqa: E402
 
 
 def run_scenario(name: str, suite: Path, settings: Path, hasten: int, seeds: list[int]) -> dict:
-    from emigre.flee.run import load, result_ard, run_flee
+    from emigre.jobs.flee_run import load, result_ard, run_flee
 
     sc, st = load(suite / "scenarios" / name, settings)
     ards: list[float] = []

@@ -14,7 +14,7 @@ from emigre.behaviour.flee import enumerate_paths
 from emigre.engine.network import Network
 from emigre.flee.output import ard, out_csv_text
 from emigre.flee.reader import read_scenario, read_settings
-from emigre.flee.run import run_flee
+from emigre.jobs.flee_run import run_flee
 
 LOCS = [
     "A,r,X,0,0,conflict_zone,0,5000",

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import FLEE_DIR
 
-from emigre.flee.run import result_ard, run_flee
+from emigre.jobs.flee_run import result_ard, run_flee
 
 SEEDS = range(5)
 

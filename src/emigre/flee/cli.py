@@ -13,7 +13,7 @@ from rich.table import Table
 
 from emigre.errors import EmigreError
 from emigre.flee.output import write_out_csv
-from emigre.flee.run import load, result_ard, run_flee
+from emigre.jobs.flee_run import load, result_ard, run_flee
 
 app = typer.Typer(help="Run Flee-format refugee scenarios on the emigre engine.", no_args_is_help=True)
 

@@ -6,11 +6,14 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from emigre.behaviour.flee import FleeResult
 from emigre.fileio import atomic_write_text
+
+if TYPE_CHECKING:  # the writer reads a result's fields; the format floor does not import the ruleset
+    from emigre.behaviour.flee import FleeResult
 
 
 def ard(camp_sim: np.ndarray, camp_data: np.ndarray) -> float:

@@ -1,4 +1,8 @@
-"""Python API: run a Flee-format scenario on the emigre engine."""
+"""A Flee run: a Flee-format scenario read, simulated under Flee 3's rules on the emigre engine, and its ARD.
+
+A job, because it combines the Flee formats (``emigre.flee``), the Flee ruleset (``emigre.behaviour.flee``)
+and the engine; ``emigre flee run`` and ``emigre flee validate`` call it.
+"""
 
 from __future__ import annotations
 
@@ -45,4 +49,5 @@ def run_flee(
 
 
 def result_ard(result: FleeResult) -> float:
+    """The averaged relative difference of the run's camp populations against the UNHCR data."""
     return ard(result.camp_sim, result.camp_data)
