@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from emigre.calibrate.calibration import DEFAULT_BUDGET, DEFAULT_OUT
-from emigre.errors import EmigreError
 
 
 def calibrate_cmd(
@@ -20,9 +20,6 @@ def calibrate_cmd(
         "on an idle 2-core machine, so the default takes about 21 minutes (longer on a shared machine).",
     ),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
-    cluster: str = typer.Option(
-        None, "--cluster", help="Run the evaluations on a Dask cluster: tcp://HOST:PORT (a running `dask "
-        "scheduler`) or local:N (N local Dask workers); default $EMIGRE_CLUSTER, else local processes."),
     resume: bool = typer.Option(
         False, "--resume", help="Continue a killed calibration in --out: finished evaluations come from its journal."
     ),
@@ -42,12 +39,18 @@ def calibrate_cmd(
 
     from emigre.calibrate.calibration import calibrate
     from emigre.calibrate.objective import read_exclude
+    from emigre.fileio import check_output_dir
+    from emigre.limits import MAX_BUDGET, MAX_PARTICLES, MAX_WORKERS, check_int, check_scale, check_seed
 
-    if not scale > 0:
-        raise EmigreError(f"--scale must be > 0, got {scale}")
+    check_int("--budget", budget, 1, MAX_BUDGET)
+    check_int("--particles", particles, 10, MAX_PARTICLES)
+    check_int("--workers", workers, 0, MAX_WORKERS)
+    check_seed(seed)
+    check_scale(scale, parallel=workers or (os.cpu_count() or 1))
+    check_output_dir(out)  # before any evaluation
     held = read_exclude(exclude) if exclude is not None else []
     err = Console(stderr=True)
-    res = calibrate(scenario, budget=budget, workers=workers, cluster=cluster, resume=resume, out=out, seed=seed, exclude=held,
+    res = calibrate(scenario, budget=budget, workers=workers, resume=resume, out=out, seed=seed, exclude=held,
                     scale=scale, particles=particles, progress=True)
     f = res.fit
     ev = f["evaluations"]

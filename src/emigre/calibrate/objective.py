@@ -141,18 +141,21 @@ def read_exclude(path: str | Path) -> list[str]:
     except EmigreError:
         pass
     import csv
+    import io
+
+    from emigre.fileio import read_text
 
     ids = []
-    with p.open(newline="", encoding="utf-8") as fh:
-        for i, row in enumerate(csv.reader(fh)):
-            if not row or not row[0].strip() or row[0].strip().startswith("#"):
-                continue
-            v = row[0].strip()
-            if i == 0 and v.lower() == "id":
-                continue
-            if not v.startswith("OBS"):
-                raise EmigreError(f"{p}: line {i + 1}, column 1: expected an observation id (OBSnnn), got {v!r}")
-            ids.append(v)
+    # read with emigre's checks: special files, loops and oversized files are refused by name
+    for i, row in enumerate(csv.reader(io.StringIO(read_text(p, what="exclude file")))):
+        if not row or not row[0].strip() or row[0].strip().startswith("#"):
+            continue
+        v = row[0].strip()
+        if i == 0 and v.lower() == "id":
+            continue
+        if not v.startswith("OBS"):
+            raise EmigreError(f"{p}: line {i + 1}, column 1: expected an observation id (OBSnnn), got {v!r}")
+        ids.append(v)
     return ids
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -10,7 +11,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from emigre.ensemble.run import parse_params, write_single_run
-from emigre.errors import EmigreError
 
 _PARAM_HELP = "Override a scenario parameter, NAME=VALUE (repeatable); see `emigre scenario show`/params.yaml."
 
@@ -32,11 +32,15 @@ def simulate_cmd(
 ) -> None:
     """Run the exodus ruleset once: DIR/daily.parquet (date, place, measure, group, value) and DIR/summary.json."""
     from emigre.behaviour.exodus import simulate
+    from emigre.fileio import check_output_dir
+    from emigre.limits import check_end, check_scale, check_seed
     from emigre.scenario import load_scenario
 
-    if not scale > 0:
-        raise EmigreError(f"--scale must be > 0, got {scale}")
+    check_seed(seed)
+    check_scale(scale)
+    check_output_dir(out)  # before the simulation, not after it
     world = load_scenario(scenario, params=parse_params(param))
+    check_end(end, world)
     err = Console(stderr=True)
     with _bar(err, "days") as bar:
         task = bar.add_task(f"{world.name} seed {seed}", total=None)
@@ -55,12 +59,6 @@ def run_cmd(
     param: list[str] = typer.Option(None, "--param", help=_PARAM_HELP),
     scale: float = typer.Option(1.0, "--scale", help="Persons per simulated traveller."),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
-    cluster: str = typer.Option(
-        None, "--cluster", help="Run on a Dask cluster: tcp://HOST:PORT (a running `dask scheduler`) or local:N "
-        "(N local Dask workers); default $EMIGRE_CLUSTER, else --workers local processes."),
-    resume: bool = typer.Option(
-        False, "--resume", help="Continue a killed run into the same --out with the same arguments: the runs it "
-        "finished are kept (same bytes as an uninterrupted run)."),
     posterior: str = typer.Option(
         "default", "--posterior",
         help="Posterior sample (posterior.parquet of `emigre calibrate`): run i uses draw i. 'default' = the "
@@ -70,13 +68,17 @@ def run_cmd(
     """The main job: an ensemble of simulations (posterior draws x seeds), stored (Parquet shards + DuckDB),
     a self-contained DIR/report.html and a summary table."""
     from emigre.jobs.main_job import run_main_job
+    from emigre.limits import MAX_RUNS, MAX_WORKERS, check_int, check_scale, check_seed
 
+    check_int("--runs", runs, 1, MAX_RUNS)
+    check_int("--workers", workers, 0, MAX_WORKERS)
+    check_seed(seed, runs=runs)
+    check_scale(scale, parallel=min(runs, workers or (os.cpu_count() or 1)))
     err = Console(stderr=True)
     with _bar(err, "runs") as bar:
         task = bar.add_task(f"{scenario}: simulating", total=runs)
         run_main_job(scenario, out, runs=runs, seed=seed, params=parse_params(param), scale=scale,
                      workers=workers or None, posterior=posterior, console=Console(), err=err,
-                     cluster=cluster, resume=resume,
                      progress=lambda done, total, s: bar.update(task, completed=done))
 
 

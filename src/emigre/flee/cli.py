@@ -32,6 +32,22 @@ def _check_positive(name: str, value: int | None, minimum: int) -> None:
         raise EmigreError(f"{name} must be >= {minimum}, got {value}")
 
 
+def _check_hasten(scenario, settings, hasten: int | None) -> None:
+    """--hasten must leave at least one agent: the refugee total of the data, divided by it, reaches 1."""
+    import numpy as np
+
+    from emigre.flee.series import camp_daily_values
+
+    h = hasten if hasten is not None else settings.hasten
+    series = camp_daily_values(scenario, hasten=h, include_unlocated=True)
+    if series and float(np.max(np.sum(list(series.values()), axis=0))) >= 1:
+        return
+    people = camp_daily_values(scenario, hasten=1, include_unlocated=True)
+    top = int(np.max(np.sum(list(people.values()), axis=0))) if people else 0
+    raise EmigreError(f"--hasten {h} leaves no agents in {scenario.name}: its largest refugee total is {top:,} "
+                      f"people, so --hasten must be at most about {max(top, 1):,}")
+
+
 @app.command("run")
 def run_cmd(
     scenario_dir: Path = typer.Argument(..., help="Scenario directory (input_csv/ and source_data/)."),
@@ -41,9 +57,14 @@ def run_cmd(
     out: Path = typer.Option(Path("out.csv"), "--out", help="Where to write out.csv (Flee's layout)."),
 ) -> None:
     """Simulate one scenario and write out.csv; prints the ARD against the UNHCR data."""
-    _check_positive("--seed", seed, 0)
+    from emigre.fileio import check_output_file
+    from emigre.limits import check_seed
+
+    check_seed(seed)
     _check_positive("--hasten", hasten, 1)
+    check_output_file(out)  # before the simulation, not after it
     scenario, s = load(scenario_dir, settings)
+    _check_hasten(scenario, s, hasten)
     err = Console(stderr=True)
     with _progress(err) as bar:
         task = bar.add_task(f"{scenario.name} seed {seed}", total=scenario.length)
@@ -67,9 +88,13 @@ def validate_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
 ) -> None:
     """Run each scenario with several seeds; report mean and sd of ARD, agent-steps and speed."""
-    _check_positive("--seeds", seeds, 1)
+    from emigre.limits import MAX_RUNS, check_int
+
+    check_int("--seeds", seeds, 1, MAX_RUNS)
     _check_positive("--hasten", hasten, 1)
     loaded = [load(d, settings) for d in scenario_dirs]  # validate every input before running anything
+    for scenario, s in loaded:
+        _check_hasten(scenario, s, hasten)
     err = Console(stderr=True)
     rows = []
     with _progress(err) as bar:

@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from emigre.errors import InputError
-from emigre.fileio import read_csv_rows_numbered, read_text
+from emigre.fileio import check_input_file, read_csv_rows_numbered, read_text
 from emigre.flee.model import (
     CLOSURE_TYPES,
     FleeClosure,
@@ -138,9 +138,22 @@ def _resolve_dirs(directory: Path) -> tuple[Path, Path]:
     return (inputs if inputs.is_dir() else directory), (sources if sources.is_dir() else directory)
 
 
+def _present(p: Path, what: str | None = None) -> bool:
+    """Whether an optional file is there. Anything at the path that is not a readable regular file (a directory,
+    a symlink loop, /dev/zero, a FIFO) is an error, not an absent file: skipping it would change the results."""
+    try:
+        p.lstat()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass
+    check_input_file(p, what=what or p.name)
+    return True
+
+
 def _required(folder: Path, name: str) -> Path:
     p = folder / name
-    if not p.is_file():
+    if not _present(p):
         raise InputError(p, "required scenario file not found", expected=f"a file {name} in {folder}")
     return p
 
@@ -299,7 +312,7 @@ def read_routes(path: Path, locations: dict[str, FleeLocation]) -> tuple[list[Fl
 
 # ------------------------------------------------------------------------------------------- closures
 def read_closures(path: Path, locations: dict[str, FleeLocation]) -> list[FleeClosure]:
-    if not path.is_file():
+    if not _present(path):
         return []
     cols = CLOSURE_COLUMNS
     countries = {loc.country for loc in locations.values()}
@@ -564,7 +577,7 @@ def read_data_layout(
             if not file:
                 continue
             fp = folder / file
-            if not fp.is_file():
+            if not _present(fp):
                 raise InputError(
                     path,
                     f"series file '{file}' not found in {folder}",
@@ -603,7 +616,7 @@ def read_registration_corrections(
     path: Path, locations: dict[str, FleeLocation], camps: dict[str, list[Series]]
 ) -> dict[str, list[dt.date]]:
     out: dict[str, list[dt.date]] = {}
-    if not path.is_file():
+    if not _present(path):
         return out
     for line, row in _data_rows(_rows(path, allow_empty=True)):
         name = row[0]
@@ -629,7 +642,7 @@ def read_scenario(directory: str | Path) -> FleeScenario:
     directory = Path(directory)
     inputs, sources = _resolve_dirs(directory)
     period = inputs / "sim_period.csv"
-    if not period.is_file() and (inputs / "conflict_period.csv").is_file():
+    if not _present(period) and _present(inputs / "conflict_period.csv"):
         period = inputs / "conflict_period.csv"  # Flee 3.1's name for the same file
     start, length = read_sim_period(_required(inputs, period.name))
     locations = read_locations(_required(inputs, "locations.csv"))
@@ -637,7 +650,7 @@ def read_scenario(directory: str | Path) -> FleeScenario:
     routes, warnings = read_routes(_required(inputs, "routes.csv"), by_name)
     closures = read_closures(inputs / "closures.csv", by_name)
     conflicts = inputs / "conflicts.csv"
-    if conflicts.is_file():
+    if _present(conflicts):
         names, table = read_conflicts(conflicts, by_name, length)
     else:
         names, table = _conflicts_from_locations(locations, length)
@@ -831,7 +844,7 @@ def find_settings(scenario_dir: str | Path, explicit: str | Path | None = None) 
     else in its grandparent (the suite keeps one simsetting.yml beside ``scenarios/``)."""
     if explicit is not None:
         p = Path(explicit)
-        if not p.is_file():
+        if not _present(p, "settings file"):
             raise InputError(p, "settings file not found", expected="an existing simsetting.yml")
         return p
     d = Path(scenario_dir)

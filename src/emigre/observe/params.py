@@ -114,6 +114,24 @@ OBS_PARAMS: dict[str, ObsParam] = {
 }
 
 
+#: Valid range (inclusive) of each observation parameter for a value given by a posterior file or the API:
+#: wider than the prior (lognormal: median x e^(+-6 sigma) or from 0), inside what the operator can use
+#: (a share below 1 where the count divides by 1 - share).
+OBS_RANGES: dict[str, tuple[float, float]] = {
+    "travel_level_2022": (0.0, 5.0),
+    "travel_level_2023": (0.0, 5.0),
+    "travel_level_eu": (0.0, 10.0),
+    "ordinary_restricted_share": (0.0, 1.0),
+    "ordinary_male_share": (0.0, 1.0),
+    "ordinary_trip_days": (1.0, 365.0),
+    "permit_lag_days": (0.0, 730.0),
+    "permits_background_share": (0.0, 0.95),
+    "asylum_propensity_eu": (0.0, 100.0),
+    "asylum_propensity_usa": (0.0, 100.0),
+    "persons_per_vehicle": (1.0, 12.0),
+}
+assert set(OBS_RANGES) == set(OBS_PARAMS), "every observation parameter declares its valid range"
+
 def default_theta() -> dict[str, float]:
     return {k: p.default for k, p in OBS_PARAMS.items()}
 

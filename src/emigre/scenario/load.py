@@ -36,6 +36,7 @@ from emigre.scenario.model import (
     TimelineEntry,
     admits,
 )
+from emigre.scenario.ranges import check_value, model_ranges, parse_range, range_from_prior
 
 FILES = (
     "params.yaml",
@@ -359,6 +360,16 @@ def _load_params(path: Path, problems: Problems) -> tuple[dict, dict[str, Param]
                 got=prior,
             )
             continue
+        declared = spec.get("range")
+        if declared is not None and parse_range(declared) is None:
+            problems.add(path, f"parameter {name!r} has an invalid range", line=line, column="range",
+                         expected="[low, high] with finite low <= high", got=declared)
+            continue
+        low, high = parse_range(declared) or range_from_prior(prior, float(value), str(spec.get("unit", "")))
+        if not low <= value <= high:
+            problems.add(path, f"parameter {name!r} value is outside its range [{low:g}, {high:g}]", line=line,
+                         column="value", expected=f"a number in [{low:g}, {high:g}]", got=value)
+            continue
         params[str(name)] = Param(
             name=str(name),
             value=float(value),
@@ -412,6 +423,7 @@ def load_dir(
             raise EmigreError(f"parameter {name} must be a number, got {value!r}") from None
         if not math.isfinite(v):
             raise EmigreError(f"parameter {name} must be a finite number, got {value!r}")
+        check_value(name, v, model_ranges(directory)[name])  # the valid range params.yaml declares
         params[name] = params[name].model_copy(update={"value": v})
     rd = _Reader(problems, params)
     start = end = None
