@@ -29,6 +29,7 @@ def store(tmp_path_factory) -> ResultStore:
     summaries = run_ensemble("russia-2022", d, runs=3, scale=50, workers=1)
     s = ResultStore(d)
     s.write_runs_table(pd.DataFrame(summaries))
+    s.write_manifest()  # a complete store (open_store refuses one without a manifest)
     return s
 
 

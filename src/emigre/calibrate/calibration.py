@@ -115,6 +115,7 @@ def calibrate(
     *,
     budget: int = DEFAULT_BUDGET,
     workers: int = 0,
+    cluster: str | None = None,
     resume: bool = False,
     out: str | Path | None = DEFAULT_OUT,
     seed: int = 0,
@@ -158,7 +159,7 @@ def calibrate(
     workers = int(workers) if workers else (os.cpu_count() or 1)
     rep = _Reporter(int(budget), progress is True)
     cb = progress if callable(progress) else None
-    evaluator = Evaluator(objective, journal, workers=workers, progress=lambda i: rep.evals(i, evaluator))
+    evaluator = Evaluator(objective, journal, workers=workers, cluster=cluster, progress=lambda i: rep.evals(i, evaluator))
     rng = np.random.default_rng(seed)
     try:
         tpe_n = fit_n - int(round(fit_n * POLISH_SHARE))

@@ -20,6 +20,9 @@ def calibrate_cmd(
         "on an idle 2-core machine, so the default takes about 21 minutes (longer on a shared machine).",
     ),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
+    cluster: str = typer.Option(
+        None, "--cluster", help="Run the evaluations on a Dask cluster: tcp://HOST:PORT (a running `dask "
+        "scheduler`) or local:N (N local Dask workers); default $EMIGRE_CLUSTER, else local processes."),
     resume: bool = typer.Option(
         False, "--resume", help="Continue a killed calibration in --out: finished evaluations come from its journal."
     ),
@@ -50,7 +53,7 @@ def calibrate_cmd(
     check_output_dir(out)  # before any evaluation
     held = read_exclude(exclude) if exclude is not None else []
     err = Console(stderr=True)
-    res = calibrate(scenario, budget=budget, workers=workers, resume=resume, out=out, seed=seed, exclude=held,
+    res = calibrate(scenario, budget=budget, workers=workers, cluster=cluster, resume=resume, out=out, seed=seed, exclude=held,
                     scale=scale, particles=particles, progress=True)
     f = res.fit
     ev = f["evaluations"]

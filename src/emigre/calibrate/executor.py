@@ -1,36 +1,23 @@
-"""Evaluating batches of parameter vectors: from the journal when already done, else on worker processes.
+"""Evaluating batches of parameter vectors: from the journal when already done, else on the executor.
 
-Local worker processes (``ProcessPoolExecutor``, spawn context: no state forked from the parent) each keep one
-:class:`~emigre.calibrate.objective.Objective`; every completed evaluation is committed to the journal before
-the batch returns. The batch is returned in input order whatever order the workers finish in, so the
-algorithm above sees the same thing with 1 worker or 16.
+The tasks go to :mod:`emigre.ensemble.executor` (local worker processes, or a Dask cluster with ``cluster``);
+each worker process keeps one :class:`~emigre.calibrate.objective.Objective`. Every completed evaluation is
+committed to the journal as it arrives, once per key, so a worker lost mid-batch (its tasks run again
+elsewhere) or a killed client (``--resume`` reads the journal) never counts an evaluation twice. The batch is
+returned in input order whatever order the workers finish in, so the algorithm above sees the same thing with
+1 worker, 16, or a cluster.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 import numpy as np
 
 from emigre.calibrate.journal import Journal
 from emigre.calibrate.objective import Evaluation, Objective, evaluate_in_worker
-
-
-def _die_with_parent() -> None:
-    """Worker initializer: on Linux, have the kernel kill this worker when the parent dies (kill -9), so an
-    interrupted calibration leaves no orphan simulations running."""
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
+from emigre.ensemble.executor import Executor, open_executor
 
 
 class Evaluator:
@@ -38,7 +25,7 @@ class Evaluator:
     budget counts), ``run`` (simulated in this session) and ``reused`` (taken from the journal)."""
 
     def __init__(self, objective: Objective, journal: Journal | None = None, *, workers: int = 1,
-                 progress: Callable[[dict], None] | None = None) -> None:
+                 cluster: str | None = None, progress: Callable[[dict], None] | None = None) -> None:
         self.objective = objective
         self.journal = journal
         self.workers = max(1, int(workers or os.cpu_count() or 1))
@@ -49,18 +36,18 @@ class Evaluator:
         self.best_logpost = -np.inf
         self._memo: dict[str, Evaluation] = {}
         self.cpu_log: list[Evaluation] = []  # evaluations run in this session (for their CPU seconds)
-        self._pool: ProcessPoolExecutor | None = None
+        self._opener = open_executor(self.workers, cluster)  # checks the cluster spec now, connects on use
+        self._executor: Executor | None = None
 
-    def _get_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
-                                             initializer=_die_with_parent)
-        return self._pool
+    def _get_executor(self) -> Executor:
+        if self._executor is None:
+            self._executor = self._opener.__enter__()
+        return self._executor
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._executor is not None:
+            self._opener.__exit__(None, None, None)
+            self._executor = None
 
     def __enter__(self) -> Evaluator:
         return self
@@ -123,17 +110,13 @@ class Evaluator:
         if self.progress:
             self.progress({"stage": stage, "done": done, "of": len(X), "run": self.run, "reused": self.reused,
                            "best_logpost": self.best_logpost})
-        if todo and (self.workers == 1 or len(todo) == 1):
+        if todo and self._opener.spec is None and (self.workers == 1 or len(todo) == 1):
             for k, idx in todo.items():
                 finish(k, obj(X[idx[0]]))
         elif todo:
-            pool = self._get_pool()
-            futs = {pool.submit(evaluate_in_worker, obj.spec, obj.fingerprint, X[idx[0]]): k for k, idx in todo.items()}
-            pending = set(futs)
-            while pending:
-                fin, pending = wait(pending, return_when=FIRST_COMPLETED)
-                # commit in submission order within what finished together: same journal whatever the timing
-                for f in sorted(fin, key=lambda f: keys.index(futs[f])):
-                    finish(futs[f], f.result())
+            order = list(todo)
+            tasks = [(obj.spec, obj.fingerprint, X[todo[k][0]]) for k in order]
+            for j, ev in self._get_executor().imap(evaluate_in_worker, tasks):
+                finish(order[j], ev)
         self.requested += len(X)
         return out  # type: ignore[return-value]

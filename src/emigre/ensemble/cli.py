@@ -59,6 +59,12 @@ def run_cmd(
     param: list[str] = typer.Option(None, "--param", help=_PARAM_HELP),
     scale: float = typer.Option(1.0, "--scale", help="Persons per simulated traveller."),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
+    cluster: str = typer.Option(
+        None, "--cluster", help="Run on a Dask cluster: tcp://HOST:PORT (a running `dask scheduler`) or local:N "
+        "(N local Dask workers); default $EMIGRE_CLUSTER, else --workers local processes."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue a killed run into the same --out with the same arguments: the runs it "
+        "finished are kept (same bytes as an uninterrupted run)."),
     posterior: str = typer.Option(
         "default", "--posterior",
         help="Posterior sample (posterior.parquet of `emigre calibrate`): run i uses draw i. 'default' = the "
@@ -79,6 +85,7 @@ def run_cmd(
         task = bar.add_task(f"{scenario}: simulating", total=runs)
         run_main_job(scenario, out, runs=runs, seed=seed, params=parse_params(param), scale=scale,
                      workers=workers or None, posterior=posterior, console=Console(), err=err,
+                     cluster=cluster, resume=resume,
                      progress=lambda done, total, s: bar.update(task, completed=done))
 
 

@@ -1,19 +1,21 @@
 """Running the exodus ruleset once (``emigre simulate``) or as an ensemble (``emigre run``).
 
-Every run is a pure function of (scenario, parameters, seed), so runs can go to any worker process in any
-order and the stored ensemble is the same. Results are written run by run (atomic shards), so an interrupted
-ensemble loses at most the runs in flight.
+Every run is a pure function of (scenario, parameters, seed), so runs can go to any worker (local process or
+Dask worker, :mod:`emigre.ensemble.executor`) in any order and the stored ensemble is the same. Results are
+written run by run (atomic shards, each with its summary) into a staging directory beside the previous store
+(:class:`emigre.results.store.StoreWriter`), so an interrupted ensemble loses at most the runs in flight,
+``--resume`` continues it with the same bytes, and the previous store is replaced only when the new one is
+complete; its manifest is written last.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from emigre.errors import EmigreError
@@ -67,14 +69,51 @@ class RunSpec:
     params: dict[str, float]
 
 
+#: per-run summaries beside the shards in a staging store (read back by --resume; not part of the store)
+SUMMARIES = "summaries"
+#: the arguments of a staged run (a --resume must match them)
+PLAN = "plan.json"
+
+
+def _summary_path(store_dir: Path, run: int) -> Path:
+    return Path(store_dir) / SUMMARIES / f"run-{int(run):04d}.json"
+
+
 def _one(scenario: str, spec: RunSpec, scale: float, store_dir: str) -> dict:
-    """Worker: simulate one run and write its shard into the store; returns its summary."""
+    """Worker: simulate one run, write its shard then its summary (the summary marks the run done)."""
     from emigre.behaviour.exodus import simulate
     from emigre.results import ResultStore
 
     result = simulate(scenario, seed=spec.seed, params=spec.params, scale=scale)
     ResultStore(Path(store_dir)).write_run(spec.run, result.to_frame())
-    return result.summary() | {"run": spec.run, "draw": spec.draw}
+    summary = result.summary() | {"run": spec.run, "draw": spec.draw}
+    atomic_write_text(_summary_path(Path(store_dir), spec.run), json.dumps(summary) + "\n")
+    return summary
+
+
+def run_specs(runs: int, seed: int, params: dict[str, float] | None, draws: list[dict[str, float]] | None
+              ) -> list[RunSpec]:
+    """Run i: seed ``seed + i``, parameter set ``draws[i % len(draws)]`` overridden by ``params``."""
+    draws = draws or [{}]
+    return [RunSpec(i, seed + i, i % len(draws), {**draws[i % len(draws)], **(params or {})}) for i in range(runs)]
+
+
+def _done_runs(store_dir: Path, specs: list[RunSpec]) -> dict[int, dict]:
+    """Summaries of the runs already complete in ``store_dir`` (shard and summary both present)."""
+    from emigre.results import ResultStore
+
+    store = ResultStore(store_dir)
+    out = {}
+    for s in specs:
+        sp = _summary_path(store_dir, s.run)
+        if store.shard_path(s.run).is_file() and sp.is_file():
+            try:
+                summary = json.loads(sp.read_text())
+            except ValueError:  # cannot happen with atomic writes; recompute rather than trust it
+                continue
+            if summary.get("seed") == s.seed and summary.get("run") == s.run:
+                out[s.run] = summary
+    return out
 
 
 def run_ensemble(
@@ -87,43 +126,117 @@ def run_ensemble(
     draws: list[dict[str, float]] | None = None,
     scale: float = 1.0,
     workers: int | None = None,
+    cluster: str | None = None,
+    resume: bool = False,
     progress: Callable[[int, int, dict], None] | None = None,
 ) -> list[dict]:
     """Run ``runs`` simulations (seed ``seed + i``; parameter set ``draws[i % len(draws)]`` over ``params``)
-    on ``workers`` processes; shards go to ``DIR/runs/run-NNNN.parquet``. Returns the run summaries in run
-    order."""
+    on the executor (``workers`` local processes, or the Dask ``cluster``); shards go to
+    ``DIR/runs/run-NNNN.parquet``. ``resume`` keeps the runs already complete in ``DIR``. Returns the run
+    summaries in run order."""
     if runs < 1:
         raise EmigreError(f"--runs must be >= 1, got {runs}")
     if not scale > 0:
         raise EmigreError(f"--scale must be > 0, got {scale}")
+    from emigre.ensemble.executor import run_many
     from emigre.scenario import load_scenario
 
     load_scenario(scenario, params=params)  # fail early on a bad scenario or parameter name
-    draws = draws or [{}]
-    specs = [RunSpec(i, seed + i, i % len(draws), {**draws[i % len(draws)], **(params or {})}) for i in range(runs)]
+    specs = run_specs(runs, seed, params, draws)
     from emigre.results import ResultStore
 
+    out_dir = Path(out_dir)
     store = ResultStore(out_dir)
-    for old in store.shard_paths():
-        old.unlink()
-    workers = max(1, min(workers or os.cpu_count() or 1, runs))
-    out: dict[int, dict] = {}
-    t0 = time.perf_counter()
-    if workers == 1:
-        for s in specs:
-            out[s.run] = _one(scenario, s, scale, str(out_dir))
-            if progress:
-                progress(len(out), runs, out[s.run])
+    if resume:
+        out = _done_runs(out_dir, specs)
     else:
-        import multiprocessing as mp
+        for old in store.shard_paths():
+            old.unlink()
+        out = {}
+    todo = [s for s in specs if s.run not in out]
+    if progress and out:
+        progress(len(out), runs, {})
+    workers = max(1, min(workers or os.cpu_count() or 1, max(1, len(todo))))
 
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futs = [pool.submit(_one, scenario, s, scale, str(out_dir)) for s in specs]
-            for f in as_completed(futs):
-                summary = f.result()
-                out[summary["run"]] = summary
-                if progress:
-                    progress(len(out), runs, summary)
-    _ = time.perf_counter() - t0
+    def arrived(_i: int, summary: dict) -> None:
+        out[summary["run"]] = summary
+        if progress:
+            progress(len(out), runs, summary)
+
+    run_many(_one, [(scenario, s, scale, str(out_dir)) for s in todo], workers=workers, cluster=cluster,
+             on_result=arrived)
     return [out[i] for i in range(runs)]
+
+
+def _plan(scenario: str, runs: int, seed: int, scale: float, params: dict, specs: list[RunSpec],
+          parameter_source: str) -> dict:
+    digest = hashlib.sha256(json.dumps([asdict(s) for s in specs], sort_keys=True).encode()).hexdigest()
+    return {"scenario": scenario, "runs": runs, "seed": seed, "scale": scale, "params": params,
+            "parameters": parameter_source, "specs_sha256": digest}
+
+
+def run_into_store(
+    scenario: str,
+    out: Path,
+    *,
+    runs: int,
+    seed: int,
+    params: dict[str, float],
+    draws: list[dict[str, float]] | None,
+    parameter_source: str,
+    scale: float,
+    finish: Callable[[Path, list[dict]], Path],
+    workers: int | None = None,
+    cluster: str | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int, dict], None] | None = None,
+) -> Path:
+    """The store lifecycle of the main job: check and lock ``out``, run the ensemble into its staging directory
+    (continuing a staged one with ``resume``), let ``finish(stage, summaries)`` build the store and report
+    there (it returns the report's path), then replace the previous store and write the manifest. Returns the
+    report's final path."""
+    import datetime as dt
+
+    from emigre import __version__
+    from emigre.ensemble.executor import parse_cluster
+    from emigre.results.store import StoreWriter
+
+    if runs < 1:
+        raise EmigreError(f"--runs must be >= 1, got {runs}")
+    if not scale > 0 or not math.isfinite(scale):
+        raise EmigreError(f"--scale must be a finite number > 0, got {scale}")
+    parse_cluster(cluster)  # a bad --cluster fails before any work
+    params = dict(params or {})
+    specs = run_specs(runs, seed, params, draws)
+    plan = _plan(scenario, runs, seed, scale, params, specs, parameter_source)
+    with StoreWriter(out) as w:
+        if resume:
+            if not (w.stage / PLAN).is_file():
+                raise EmigreError(f"--resume: no interrupted run in {out} (no {w.stage.name}/{PLAN}); "
+                                  "run without --resume")
+            try:
+                staged = json.loads((w.stage / PLAN).read_text())
+            except ValueError:
+                staged = {}
+            diff = sorted(k for k in plan if staged.get(k) != plan[k])
+            if len(diff) > 1:  # the digest of the run specs differs whenever an argument does
+                diff.remove("specs_sha256")
+            diff = ["parameter draws" if k == "specs_sha256" else k for k in diff]
+            if diff:
+                raise EmigreError(f"--resume: the interrupted run in {out} had other arguments "
+                                  f"({', '.join(diff)} differ); give the same ones, or run without --resume")
+        else:
+            w.fresh_stage()
+            atomic_write_text(w.stage / PLAN, json.dumps(plan, indent=2) + "\n")
+        summaries = run_ensemble(scenario, w.stage, runs=runs, seed=seed, params=params, draws=draws,
+                                 scale=scale, workers=workers, cluster=cluster, resume=resume, progress=progress)
+        report = finish(w.stage, summaries)
+        manifest = {
+            "format": 1, "package": "emigre", "version": __version__, "command": "run",
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "arguments": {k: plan[k] for k in ("scenario", "runs", "seed", "scale", "params", "parameters")},
+            "specs_sha256": plan["specs_sha256"],
+            "runs": [{"run": s.run, "seed": s.seed, "draw": s.draw} for s in specs],
+        }
+        w.commit(manifest, keep=(PLAN, SUMMARIES))
+    return Path(out) / Path(report).name

@@ -91,6 +91,8 @@ def validate_cmd(
     draws: int = typer.Option(40, "--draws", min=1, help="Posterior draws (1 seed each)."),
     scale: float = typer.Option(10.0, "--scale", help="Persons per simulated traveller."),
     workers: int = typer.Option(1, "--workers", min=0, help="Worker processes (1 = in this process; 0 = one per CPU)."),
+    cluster: str = typer.Option(None, "--cluster", help="Simulate on a Dask cluster: tcp://HOST:PORT or local:N "
+                                "(default $EMIGRE_CLUSTER, else --workers local processes)."),
     posterior: Path = typer.Option(None, "--posterior", help="Posterior file (default: the calibration's)."),
 ) -> None:
     """Check the posterior predictive against figures held out of the calibration: observed value, median,
@@ -105,7 +107,7 @@ def validate_cmd(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("posterior predictive", total=draws)
-        v = validate(observations, draws=draws, scale=scale, workers=workers, posterior=posterior,
+        v = validate(observations, draws=draws, scale=scale, workers=workers, cluster=cluster, posterior=posterior,
                      progress=lambda done, total: bar.update(task, completed=done, total=total))
     for n in v.notes:
         err.print(f"note: {n}", markup=False, highlight=False)

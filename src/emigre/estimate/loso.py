@@ -180,6 +180,7 @@ def leave_one_source_out(
     draws: int = 40,
     scale: float = 10.0,
     workers: int = 1,
+    cluster: str | None = None,
     scenario: str = "russia-2022",
     simulate: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -225,7 +226,7 @@ def leave_one_source_out(
         note = d.note
         n_draws, sim_scale = len(d), scale
         results = simulate_draws(d.params, seeds=range(len(d)), scale=scale, scenario=scenario, workers=workers,
-                                 progress=progress)
+                                 cluster=cluster, progress=progress)
         stack = ResultStack(results, ctx)
         for obs in observations:
             why = usable(obs, ctx, stack.end)

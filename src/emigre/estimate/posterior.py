@@ -144,10 +144,12 @@ def simulate_draws(
     scale: float = 10.0,
     scenario: str = "russia-2022",
     workers: int = 1,
+    cluster: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list:
     """One simulation per parameter set (seed ``seeds[k]``, default k), from the cache where it has been run
-    before in this process; ``workers`` > 1 runs the missing ones on worker processes."""
+    before in this process; the missing ones run on :mod:`emigre.ensemble.executor` (``workers`` local
+    processes, 1 = in this process; or the Dask ``cluster``, default ``$EMIGRE_CLUSTER``)."""
     if not scale > 0:
         raise EmigreError(f"--scale must be > 0, got {scale}")
     seeds = list(range(len(params))) if seeds is None else list(seeds)
@@ -157,25 +159,13 @@ def simulate_draws(
     if progress:
         progress(done, len(keys))
     spec = {k: (params[keys.index(k)], seeds[keys.index(k)]) for k in todo}
-    workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo))) if todo else 1
-    got: dict[tuple, object] = {}
-    if workers == 1:
-        for k in todo:
-            got[k] = _simulate_one(scenario, spec[k][0], spec[k][1], scale)
-            done += 1
-            if progress:
-                progress(done, len(keys))
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    from emigre.ensemble.executor import run_many
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futs = {pool.submit(_simulate_one, scenario, spec[k][0], spec[k][1], scale): k for k in todo}
-            for fut in as_completed(futs):
-                got[futs[fut]] = fut.result()
-                done += 1
-                if progress:
-                    progress(done, len(keys))
+    workers = max(1, min(int(workers or os.cpu_count() or 1), len(todo))) if todo else 1
+    results = run_many(_simulate_one, [(scenario, spec[k][0], spec[k][1], scale) for k in todo], workers=workers,
+                       cluster=cluster,
+                       progress=(lambda d, _n: progress(done + d, len(keys))) if progress else None)
+    got: dict[tuple, object] = dict(zip(todo, results, strict=True))
     out = [got[k] if k in got else _CACHE[k] for k in keys]
     for k in keys:  # most recently used last
         if k in _CACHE:

@@ -133,6 +133,7 @@ def validate(
     draws: int = 40,
     scale: float = 10.0,
     workers: int = 1,
+    cluster: str | None = None,
     posterior: pd.DataFrame | str | Path | None = None,
     scenario: str = "russia-2022",
     progress: Callable[[int, int], None] | None = None,
@@ -157,7 +158,7 @@ def validate(
                          "posterior); their coverage says little about new figures")
     need = any(usable(o, ctx) is None for o in observations)
     results = (simulate_draws(d.params, seeds=range(len(d)), scale=scale, scenario=scenario, workers=workers,
-                              progress=progress) if need else [])
+                              cluster=cluster, progress=progress) if need else [])
     rows, skipped = predictive_rows(observations, results, d, ctx)
     return Validation(rows, skipped, notes, draws=len(d), scale=scale)
 

@@ -62,29 +62,34 @@ def posterior_draws(which: str = "default") -> tuple[list[dict[str, float]] | No
 def run_main_job(scenario: str = "russia-2022", out: str | Path = "out/russia-2022", *, runs: int = 20,
                  seed: int = 0, params: dict[str, float] | None = None, scale: float = 1.0,
                  workers: int | None = None, posterior: str = "default", console: Console | None = None,
-                 err: Console | None = None, progress: Callable[[int, int, dict], None] | None = None) -> Path:
+                 err: Console | None = None, progress: Callable[[int, int, dict], None] | None = None,
+                 cluster: str | None = None, resume: bool = False) -> Path:
     """Run the main job end to end and return the report's path: ``runs`` simulations (run i: seed ``seed + i``,
     posterior draw ``draw_order[i]`` with ``params`` over it) into ``out``, then store, report and summary.
 
     ``console`` gets the summary table (default: none printed), ``err`` the parameter source line,
     ``progress(done, total, summary)`` is called after each run."""
-    from emigre.ensemble.run import run_ensemble
+    from emigre.ensemble.run import run_into_store
+    from emigre.results.store import check_out_dir
 
     params = dict(params or {})
-    out = Path(out)
+    out = check_out_dir(out)  # before any work
     draws, source = posterior_draws(posterior)
     if err is not None:
         err.print(f"parameters: {source}")
     t0 = time.perf_counter()
-    summaries = run_ensemble(scenario, out, runs=runs, seed=seed, params=params, draws=draws, scale=scale,
-                             workers=workers, progress=progress)
-    return finish_main_job(scenario, out, summaries, params=params, console=console or Console(quiet=True),
-                           started=t0, draws=draws, parameter_source=source)
+    # written beside the previous store, which is replaced (manifest last) only when all is done
+    return run_into_store(
+        scenario, out, runs=runs, seed=seed, params=params, draws=draws, parameter_source=source, scale=scale,
+        workers=workers, cluster=cluster, resume=resume, progress=progress,
+        finish=lambda stage, summaries: finish_main_job(
+            scenario, stage, summaries, params=params, console=console or Console(quiet=True), started=t0,
+            draws=draws, parameter_source=source, where=out))
 
 
 def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: dict, console: Console,
                     started: float, draws: list[dict[str, float]] | None = None,
-                    parameter_source: str = "defaults") -> Path:
+                    parameter_source: str = "defaults", where: Path | None = None) -> Path:
     """Write the runs table, summary.json, the DuckDB store and the report of a finished ensemble; print the
     summary table on ``console``; return the report's path."""
     from emigre.evidence import load_evidence
@@ -118,7 +123,8 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     for r in bands.itertuples():
         table.add_row(r.label, f"{r.median:,.0f}", f"{r.lo90:,.0f} - {r.hi90:,.0f}")
     console.print(table)
-    console.print(f"store: {db}\nshards: {store.runs_dir}\nreport: {report}")
+    shown = Path(where) if where is not None else out  # where the store will be (built in a staging directory)
+    console.print(f"store: {shown / db.name}\nshards: {shown / 'runs'}\nreport: {shown / report.name}")
     console.print(f"parameters: {parameter_source}")
     console.print(f"done in {time.perf_counter() - started:.1f} s")
     return report

@@ -5,9 +5,15 @@ Layout of a store directory::
     DIR/runs/run-0000.parquet   one run, long format: run, date, place, measure, group, value
     DIR/runs.parquet            one row per run: run, seed, draw and the parameter values
     DIR/results.duckdb          tables ``daily`` (all shards) and ``runs`` (built by :meth:`build_duckdb`)
+    DIR/manifest.json           written last by the job that made the store: arguments, seeds, the runs
+                                expected and the size of each shard (:meth:`ResultStore.verify` checks it)
 
 Every file is written to a temporary name beside its target and moved into place with ``os.replace``, so a
 reader never sees half a shard, and a failed write leaves nothing behind.
+
+Shards are read from an explicit list of files through a pyarrow dataset, never through a DuckDB
+``read_parquet`` path: DuckDB expands ``*``, ``?`` and ``[`` in a path, so a store directory named ``a*`` would
+read its siblings' shards.
 
 Reads go through an in-memory DuckDB connection whose view ``daily`` reads the shards present when it is
 opened (so bands can be taken while an ensemble is still being written; :meth:`ResultStore.close` or a
@@ -19,6 +25,7 @@ write picks up new shards), and the same code serves an in-memory DataFrame
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import warnings
@@ -41,6 +48,9 @@ QUANTILES: dict[str, float] = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0
 BAND_COLUMNS = ("median", "q05", "q25", "q75", "q95")
 
 _SHARD = re.compile(r"^run-(\d{4,})\.parquet$")
+#: the store's manifest (written last: a store without one is incomplete)
+MANIFEST = "manifest.json"
+_GLOB = re.compile(r"[*?\[\]{}]")
 _ROW_GROUP = 131_072  # small enough for DuckDB to skip row groups by (measure, place) statistics
 
 _ARROW_SCHEMA = pa.schema(
@@ -273,6 +283,13 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _shard_dataset(paths: Sequence[Path]):
+    """A pyarrow dataset over exactly these files (no glob expansion, unlike DuckDB's read_parquet)."""
+    import pyarrow.dataset as ds
+
+    return ds.dataset([str(p) for p in paths], format="parquet", schema=_ARROW_SCHEMA)
+
+
 class ResultStore:
     """The outputs of an ensemble: write one run at a time, then ask for bands over runs.
 
@@ -380,6 +397,13 @@ class ResultStore:
             raise EmigreError(f"no runs in {self.runs_dir}: write runs before building the DuckDB file")
         target = self.duckdb_path
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        scratch = None
+        if re.search(r"[?#%*\[\]{}]", str(target.resolve())):
+            # DuckDB reads ? and # in a database path as URL syntax: build it under a plain name, then move it
+            import tempfile
+
+            scratch = Path(tempfile.mkdtemp(prefix="emigre-duckdb-"))
+            final_tmp, tmp = tmp, scratch / "results.duckdb"
         for p in (tmp, tmp.with_name(tmp.name + ".wal")):
             p.unlink(missing_ok=True)
         try:
@@ -387,22 +411,48 @@ class ResultStore:
             try:
                 files = "[" + ", ".join(_sql_str(str(p)) for p in shards) + "]"
                 if materialize:
+                    con.register("shards", _shard_dataset(shards))
                     con.execute(
-                        f"CREATE TABLE daily AS SELECT * FROM read_parquet({files}) "
-                        'ORDER BY measure, place, "group", run, date'
+                        'CREATE TABLE daily AS SELECT * FROM shards ORDER BY measure, place, "group", run, date'
                     )
-                    con.execute(f"CREATE TABLE runs AS {self._runs_sql()}")
+                    self._register_runs(con)
+                    con.execute("CREATE TABLE runs AS SELECT * FROM runs_view")
+                    con.unregister("shards")
+                    con.execute("DROP VIEW runs_view")
+                    con.unregister("runs_table")
                 else:
+                    if _GLOB.search(str(self.directory.resolve())):
+                        raise EmigreError(
+                            f"{self.directory}: a store path with * ? [ ] {{ }} cannot back DuckDB views "
+                            "(DuckDB would expand it); build with materialize=True")
                     con.execute(f"CREATE VIEW daily AS SELECT * FROM read_parquet({files})")
                     con.execute(f"CREATE VIEW runs AS {self._runs_sql()}")
                 con.execute("CHECKPOINT")
             finally:
                 con.close()
+            if scratch is not None:
+                import shutil
+
+                shutil.copyfile(tmp, final_tmp)
+                tmp.unlink()
+                tmp = final_tmp
             os.replace(tmp, target)
         finally:
             for p in (tmp, tmp.with_name(tmp.name + ".wal")):
                 p.unlink(missing_ok=True)
+            if scratch is not None:
+                import shutil
+
+                shutil.rmtree(scratch, ignore_errors=True)
         return target
+
+    def _register_runs(self, con) -> None:
+        """View ``runs_view``: the runs table read by pyarrow (or the run ids of the shards)."""
+        if self.runs_table_path.exists():
+            con.register("runs_table", pq.read_table(self.runs_table_path))
+            con.execute("CREATE VIEW runs_view AS SELECT * FROM runs_table ORDER BY run")
+        else:
+            con.execute("CREATE VIEW runs_view AS SELECT DISTINCT run FROM daily ORDER BY run")
 
     def _runs_sql(self) -> str:
         if self.runs_table_path.exists():
@@ -437,14 +487,84 @@ class ResultStore:
                 raise EmigreError(
                     f"the result store {self.directory} is empty: no run-NNNN.parquet in {self.runs_dir}"
                 )
-            files = "[" + ", ".join(_sql_str(str(p)) for p in shards) + "]"
-            con.execute(f"CREATE VIEW daily AS SELECT * FROM read_parquet({files})")
-            con.execute(f"CREATE VIEW runs AS {self._runs_sql()}")
+            con.register("daily", _shard_dataset(shards))
+            self._register_runs(con)
+            con.execute("CREATE VIEW runs AS SELECT * FROM runs_view")
         self._con = con
         return con
 
     def close(self) -> None:
         self._reset()
+
+    # ------------------------------------------------------------------ completeness
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / MANIFEST
+
+    def manifest(self) -> dict | None:
+        """The manifest written by the job that made this store, or None when there is none."""
+        if self._frame is not None or not self.manifest_path.is_file():
+            return None
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise EmigreError(f"{self.manifest_path}: unreadable store manifest ({exc})") from None
+
+    def write_manifest(self, info: dict | None = None, runs: list[dict] | None = None) -> dict:
+        """Write ``manifest.json``: ``info`` (arguments, versions) and one entry per run (``runs``, default the
+        runs table or the shards present) with its shard's size; ``runs_expected``/``runs_present``. Call it
+        last, once every file of the store is in place."""
+        self._writable()
+        from emigre import __version__
+        from emigre.fileio import atomic_write_text
+
+        if runs is None:
+            if self.runs_table_path.is_file():
+                cols = [c for c in ("run", "seed", "draw") if c in pq.read_schema(self.runs_table_path).names]
+                t = pq.read_table(self.runs_table_path, columns=cols).to_pandas()
+                runs = [{c: int(r[c]) for c in cols} for _, r in t.iterrows()]
+            else:
+                runs = [{"run": r} for r in self.run_ids()]
+        sizes = {int(_SHARD.match(p.name).group(1)): p.stat().st_size for p in self.shard_paths()}
+        entries = [dict(r) | {"bytes": sizes.get(int(r["run"]))} for r in runs]
+        manifest = {"format": 1, "package": "emigre", "version": __version__} | (info or {}) | {
+            "runs": entries, "runs_expected": len(entries),
+            "runs_present": sum(r["bytes"] is not None for r in entries)}
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
+        return manifest
+
+    def verify(self) -> dict:
+        """Check that the store is complete and of one run: its manifest exists and names exactly the shards
+        present, each of the recorded size. Returns the manifest; raises :class:`EmigreError` saying what is
+        missing or foreign."""
+        if self._frame is not None:
+            return {}
+        d = self.directory
+        man = self.manifest()
+        if man is None:
+            partial = (d / ".partial").is_dir()
+            raise EmigreError(
+                f"{d}: incomplete store (no {MANIFEST}; the job that writes it last did not finish"
+                + (", an interrupted run is in .partial: continue it with `emigre run --resume`" if partial
+                   else "") + f"); {len(self.shard_paths())} shard(s) present")
+        expected = {int(r["run"]): r for r in man.get("runs", [])}
+        present = {int(_SHARD.match(p.name).group(1)): p for p in self.shard_paths()}
+        missing = sorted(set(expected) - set(present))
+        extra = sorted(set(present) - set(expected))
+        if missing:
+            raise EmigreError(f"{d}: incomplete store: {len(missing)} of {len(expected)} runs missing "
+                              f"(run {', '.join(map(str, missing[:10]))}{' ...' if len(missing) > 10 else ''})")
+        if extra:
+            raise EmigreError(f"{d}: mixed store: shards of runs {', '.join(map(str, extra[:10]))} are not in "
+                              f"its {MANIFEST} (left by another run)")
+        for r, p in present.items():
+            size = expected[r].get("bytes")
+            if size is not None and p.stat().st_size != int(size):
+                raise EmigreError(f"{d}: mixed store: {p.name} is {p.stat().st_size} bytes, its {MANIFEST} says "
+                                  f"{size} (written by another run)")
+        if not self.runs_table_path.is_file():
+            raise EmigreError(f"{d}: incomplete store: {self.runs_table_path.name} is missing")
+        return man
 
     def query(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
         """Run SQL over the views ``daily`` and ``runs`` and return a DataFrame."""
@@ -640,3 +760,110 @@ class ResultStore:
         """Per-run sum of a daily flow over [start, end], indexed by run."""
         s = self.series(measure, place, group)
         return pd.Series(s.total(start, end), index=pd.Index(s.runs, name="run"), name=measure)
+
+
+# ---------------------------------------------------------------------------------------------- writing a store
+#: where a job writes the new store before it replaces the old one (inside the output directory)
+STAGING = ".partial"
+_SPECIAL_FS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
+def check_out_dir(path: str | Path, option: str = "--out") -> Path:
+    """Refuse an output directory that cannot be one, before any work: an existing non-directory, a path
+    inside /proc, /sys or /dev, or one whose nearest existing parent is not a writable directory."""
+    p = Path(path)
+    try:
+        resolved = p.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise EmigreError(f"{option} {p}: cannot resolve the path ({exc})") from None
+    for special in _SPECIAL_FS:
+        if resolved == special or special in resolved.parents:
+            raise EmigreError(f"{option} {p}: inside {special}, a special file system; choose a normal directory")
+    if p.exists() and not p.is_dir():
+        raise EmigreError(f"{option} {p}: exists and is not a directory")
+    probe = resolved
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise EmigreError(f"{option} {p}: {probe} is a file, not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise EmigreError(f"{option} {p}: {probe} is not writable")
+    return p
+
+
+class StoreWriter:
+    """The lifecycle of a store being (re)written: ``with StoreWriter(out) as w:`` checks ``out``, creates it,
+    takes an exclusive lock (``fcntl.flock`` on the directory itself: it dies with the process, so a killed
+    job leaves no stale lock), and offers ``w.stage`` - a directory beside the old store where the new one is
+    written. :meth:`commit` then moves the new files over the old ones and writes the manifest last; until then
+    the previous store stays whole and readable. A job that fails or is killed leaves ``w.stage`` in place,
+    for ``--resume``."""
+
+    def __init__(self, directory: str | Path, *, option: str = "--out") -> None:
+        self.directory = check_out_dir(directory, option)
+        self.stage = self.directory / STAGING
+        self._fd: int | None = None
+        self._created = False
+
+    def __enter__(self) -> StoreWriter:
+        import fcntl
+
+        try:
+            self._created = not self.directory.exists()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise EmigreError(f"{self.directory}: cannot create the output directory ({exc.strerror})") from None
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            self._fd = None
+            raise EmigreError(f"{self.directory}: another emigre job is writing to this directory; wait for it "
+                              "to finish or choose another --out") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the lock
+            self._fd = None
+        if exc[0] is not None and self._created:
+            # nothing of ours worth keeping in a directory we created and that holds no shard
+            if not any(self.stage.glob("runs/run-*.parquet")):
+                import shutil
+
+                shutil.rmtree(self.directory, ignore_errors=True)
+
+    def fresh_stage(self) -> Path:
+        """An empty staging directory (a leftover one is discarded)."""
+        import shutil
+
+        if self.stage.exists():
+            shutil.rmtree(self.stage)
+        self.stage.mkdir()
+        return self.stage
+
+    def commit(self, manifest: dict, *, keep: Iterable[str] = ()) -> dict:
+        """Replace the store in ``directory`` by what ``stage`` holds (except the names in ``keep``, which are
+        left in the stage and discarded), then write the manifest, completed with each shard's size."""
+        import shutil
+
+        d = self.directory
+        (d / MANIFEST).unlink(missing_ok=True)  # from here until the end the store reads as incomplete
+        for item in sorted(self.stage.iterdir()):
+            if item.name in keep:
+                continue
+            target = d / item.name
+            old = d / f".old-{item.name}"
+            if target.is_dir() and not target.is_symlink():
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(target, old)
+                os.replace(item, target)
+                shutil.rmtree(old)
+            else:
+                os.replace(item, target)
+        info = {k: v for k, v in manifest.items() if k != "runs"}
+        manifest = ResultStore(d).write_manifest(info, manifest.get("runs"))
+        shutil.rmtree(self.stage, ignore_errors=True)
+        return manifest

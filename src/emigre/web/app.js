@@ -127,15 +127,15 @@ function fanLayers(x, title) {
 }
 
 function nowRule() {
-  return { data: { values: [{}] }, mark: { type: "rule", color: COLORS.date, strokeDash: [4, 3] },
+  return { data: { values: [{}] }, mark: { type: "rule", aria: false, color: COLORS.date, strokeDash: [4, 3] },
     encoding: { x: { datum: { expr: "toDate(now)" }, type: "temporal" } } };
 }
 
 function eventRules() {
   const ev = (meta.events || []).filter((e) => e.start).map((e) => ({ date: e.start, name: e.name }));
   return [
-    { data: { values: ev }, mark: { type: "rule", color: "#999", strokeWidth: 1 }, encoding: { x: { field: "date", type: "temporal" }, tooltip: [{ field: "name", title: "push" }, { field: "date", type: "temporal" }] } },
-    { data: { values: ev }, mark: { type: "text", align: "left", dx: 3, dy: -4, fontSize: 11, color: "#444", baseline: "top" },
+    { data: { values: ev }, mark: { type: "rule", aria: false, color: "#999", strokeWidth: 1 }, encoding: { x: { field: "date", type: "temporal" }, tooltip: [{ field: "name", title: "push" }, { field: "date", type: "temporal" }] } },
+    { data: { values: ev }, mark: { type: "text", aria: false, align: "left", dx: 3, dy: -4, fontSize: 11, color: "#444", baseline: "top" },
       encoding: { x: { field: "date", type: "temporal" }, y: { value: 0 }, text: { field: "name" } } },
   ];
 }
@@ -174,17 +174,8 @@ async function mainChart() {
   } else {
     const s = await api(`/api/series?measure=${state.metric}&step=${step}`);
     layers = [{ data: { values: s.rows }, layer: fanLayers(x, `${title.toLowerCase()} (persons)`) }];
-    const kinds = EVIDENCE_KINDS[state.metric] || [];
-    const ev = evidence.filter((e) => kinds.includes(e.kind) && e.destination === "ALL").map((e) => ({
-      id: e.id, date: e.period_end, value: e.quantity ?? ((e.low + e.high) / 2), low: e.low ?? e.quantity, high: e.high ?? e.quantity,
-      bound: e.bound, publisher: e.publisher }));
-    if (ev.length) {
-      layers.push({ data: { values: ev }, mark: { type: "rule", color: COLORS.evidence, strokeWidth: 2 }, encoding: { x: { field: "date", type: "temporal" }, y: { field: "low", type: "quantitative" }, y2: { field: "high" } } });
-      layers.push({ data: { values: ev }, params: [{ name: "pick", select: { type: "point", fields: ["id"], on: "click" } }],
-        mark: { type: "point", shape: "diamond", filled: true, size: 70, color: COLORS.evidence, cursor: "pointer" },
-        encoding: { x: { field: "date", type: "temporal" }, y: { field: "value", type: "quantitative" },
-          tooltip: [{ field: "id" }, { field: "publisher" }, { field: "value", title: "figure", format: ",.0f" }, { field: "bound" }, { field: "date", type: "temporal", title: "period ends" }] } });
-    }
+    const ev = evidenceMarks(EVIDENCE_KINDS[state.metric] || [], "ALL");
+    if (ev.length) layers.push(...markLayers(ev, x));
     const last = s.rows[s.rows.length - 1] || {};
     desc = `${title}: median and 50% and 90% bands over ${meta.runs} runs, per week, ${meta.start} to ${meta.end}; ` +
       `at the end the median is ${fmt(last.median)} (90% interval ${span(last.q05, last.q95)}).` +
@@ -199,6 +190,21 @@ async function mainChart() {
   downloads();
 }
 
+function evidenceMarks(kinds, place) {  // M6: each sourced figure as a point (value), a bar (range) or a bound
+  return evidence.filter((e) => kinds.includes(e.kind) && e.destination === place && e.period_end >= meta.start && e.period_end <= meta.end)
+    .map((e) => ({ id: e.id, date: e.period_end, value: e.quantity ?? ((e.low + e.high) / 2), low: e.low ?? e.quantity,
+      high: e.high ?? e.quantity, bound: e.bound || "point", publisher: e.publisher }));
+}
+
+function markLayers(ev, x) {
+  return [
+    { data: { values: ev }, mark: { type: "rule", aria: false, color: COLORS.evidence, strokeWidth: 2 }, encoding: { x, y: { field: "low", type: "quantitative" }, y2: { field: "high" } } },
+    { data: { values: ev }, mark: { type: "point", shape: "diamond", filled: true, size: 70, color: COLORS.evidence, cursor: "pointer" },
+      encoding: { x, y: { field: "value", type: "quantitative" },
+        tooltip: [{ field: "id", title: "source" }, { field: "publisher" }, { field: "value", title: "figure", format: ",.0f" }, { field: "bound" }, { field: "date", type: "temporal", title: "period ends" }] } },
+  ];
+}
+
 const DIMENSION = (d) => ({ reason: "By reason", age: "By age", education: "By education" }[d] || d);
 
 async function countryChart() {
@@ -208,8 +214,15 @@ async function countryChart() {
   const last = s.rows[s.rows.length - 1] || {};
   const desc = `People present in ${name} (stock): weekly median with 50% and 90% bands over ${meta.runs} runs; at the end ${fmt(last.median)} (90% interval ${span(last.q05, last.q95)}).`;
   $("country-desc").textContent = desc;
-  await embed("country-fan", { height: 220, title: { text: `People present in ${name}`, fontSize: 13 },
-    layer: [{ data: { values: s.rows }, layer: fanLayers({ field: "date", type: "temporal", title: null }, "people present") }, nowRule()] }, desc);
+  const x = { field: "date", type: "temporal", title: null };
+  const layers = [{ data: { values: s.rows }, layer: fanLayers(x, "people present") }];
+  const ev = evidenceMarks(["stock_in_destination"], state.country);
+  if (ev.length) layers.push(...markLayers(ev, x));
+  layers.push(nowRule());
+  const fullDesc = desc + (ev.length ? ` ${ev.length} published figures for ${name} are drawn as orange diamonds.` : "");
+  $("country-desc").textContent = fullDesc;
+  const view = await embed("country-fan", { height: 220, title: { text: `People present in ${name}`, fontSize: 13 }, layer: layers }, fullDesc);
+  view.addEventListener("click", (e, item) => { if (item && item.datum && item.datum.id) showSource(item.datum.id); });
 }
 
 function downloads() {
@@ -374,7 +387,8 @@ async function setupWhatIf() {
     try {
       const r = await fetch("/api/scenarios", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       const j = await r.json();
-      if (!r.ok) throw new Error(typeof j.detail === "string" ? j.detail : JSON.stringify(j.detail));
+      if (!r.ok) throw new Error(typeof j.detail === "string" ? j.detail
+        : (j.detail || []).map((d) => `${(d.loc || []).slice(1).join(".")}: ${d.msg}`).join("; "));
       await poll(j.id);
     } catch (err) {
       $("wi-status").textContent = "Refused: " + err.message;
@@ -406,7 +420,7 @@ async function showWhatIf(res) {
   const desc = `Paired difference (what-if minus baseline) of people who left, weekly, median with 50% and 90% bands over ${res.runs} pairs. ${res.summary}`;
   $("wi-desc").textContent = desc;
   await embed("wi-chart", { height: 220, layer: [{ data: { values: data }, layer: fanLayers({ field: "date", type: "temporal", title: null }, "difference in people who left") },
-    { data: { values: [{ y: 0 }] }, mark: { type: "rule", color: "#333" }, encoding: { y: { field: "y", type: "quantitative" } } }] }, desc);
+    { data: { values: [{ y: 0 }] }, mark: { type: "rule", aria: false, color: "#333" }, encoding: { y: { field: "y", type: "quantitative" } } }] }, desc);
 }
 
 /* ---------------------------------------------------------------- start */
