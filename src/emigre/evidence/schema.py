@@ -74,6 +74,15 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _NUM_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+#: A figure of people has at most 10 digits (the world has 8 billion); a longer one is a typo or junk.
+MAX_FIGURE_DIGITS = 10
+#: Kinds whose figures are balances and may be negative (entries minus exits, net migration); every other
+#: kind counts people, trips or documents and must be >= 0.
+SIGNED_KINDS = ("net_arrivals", "other")
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= 24 else f"{value[:12]}...{value[-6:]} ({len(value)} characters)"
 _URL_RE = re.compile(r"^https?://\S+$")
 
 
@@ -178,6 +187,9 @@ class _Row:
             raise self.fail(
                 column, f"{column} is not an integer", expected="an integer without separators", got=value
             )
+        if len(value.lstrip("+-").lstrip("0")) > MAX_FIGURE_DIGITS:
+            raise self.fail(column, f"{column} has {len(value)} digits, more than any count of people",
+                            expected=f"at most {MAX_FIGURE_DIGITS} digits", got=_short(value))
         return int(value)
 
     def number(self, column: str) -> float | None:
@@ -188,6 +200,9 @@ class _Row:
             raise self.fail(
                 column, f"{column} is not a number", expected="a number like 33 or 48.5", got=value
             )
+        if len(value.lstrip("+-").split(".")[0].lstrip("0")) > MAX_FIGURE_DIGITS:
+            raise self.fail(column, f"{column} is too large", expected=f"at most {MAX_FIGURE_DIGITS} digits "
+                            "before the point", got=_short(value))
         return float(value)
 
     def date(
@@ -295,6 +310,11 @@ def parse_observation(row: _Row) -> Observation:
                 got=quantity,
             )
     kind = row.choice("kind", codes.OBSERVATION_KINDS)
+    if kind not in SIGNED_KINDS:
+        for col, v in (("quantity", quantity), ("low", low), ("high", high)):
+            if v is not None and v < 0:
+                raise row.fail(col, f"negative {col} for a {kind} figure, which counts people",
+                               expected="a count >= 0", got=v)
     origin, origin_iso3 = _origin(row)
     destination = row.area("destination")
     start = row.date("period_start")
