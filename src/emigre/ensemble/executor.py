@@ -12,8 +12,9 @@ Failure handling:
 - a local worker that dies (killed, out of memory) breaks the whole ``ProcessPoolExecutor``; the tasks not yet
   returned are submitted again to a fresh pool (at most :data:`POOL_RESTARTS` times). A task's result is taken
   once, by its index, so nothing is counted twice;
-- on Dask, the scheduler moves the tasks of a lost worker to the others (``retries`` covers tasks that raised
-  because of it); results are again taken once per index;
+- on Dask, the scheduler moves the tasks of a lost worker to the others (up to its ``allowed-failures`` per
+  task); a task that raises is not retried (an error in the inputs would only repeat); results are again
+  taken once per index;
 - the parent's death ends the local workers: each worker asks the kernel for SIGKILL when its parent dies
   (``PR_SET_PDEATHSIG``) and, as a fallback where that is unavailable, a thread polls ``os.getppid()``. Workers
   ignore SIGINT so a Ctrl-C is handled once, by the parent, which then terminates them.
@@ -41,8 +42,6 @@ from emigre.errors import EmigreError
 CLUSTER_ENV = "EMIGRE_CLUSTER"
 #: how many times a broken local pool is replaced within one batch before the batch fails
 POOL_RESTARTS = 3
-#: Dask retries of a task that raised (e.g. lost with its worker)
-DASK_RETRIES = 3
 _TCP = re.compile(r"^tcp://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(\d{1,5})$")
 _LOCAL = re.compile(r"^local:(\d+)$")
 
@@ -219,7 +218,7 @@ class DaskExecutor:
 
         batch = uuid.uuid4().hex[:12]
         name = getattr(fn, "__name__", "task")
-        futs = {self.client.submit(fn, *a, key=f"{name}-{batch}-{i}", pure=False, retries=DASK_RETRIES): i
+        futs = {self.client.submit(fn, *a, key=f"{name}-{batch}-{i}", pure=False): i
                 for i, a in enumerate(args)}
         seen: set[int] = set()
         try:

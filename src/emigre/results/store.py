@@ -544,9 +544,10 @@ class ResultStore:
         if man is None:
             partial = (d / ".partial").is_dir()
             raise EmigreError(
-                f"{d}: incomplete store (no {MANIFEST}; the job that writes it last did not finish"
-                + (", an interrupted run is in .partial: continue it with `emigre run --resume`" if partial
-                   else "") + f"); {len(self.shard_paths())} shard(s) present")
+                f"{d}: incomplete store (no {MANIFEST}: the job that writes it last did not finish, or an "
+                "older emigre wrote it"
+                + ("; an interrupted run is in .partial: continue it with `emigre run --resume`" if partial
+                   else "; run `emigre run` again") + f"); {len(self.shard_paths())} shard(s) present")
         expected = {int(r["run"]): r for r in man.get("runs", [])}
         present = {int(_SHARD.match(p.name).group(1)): p for p in self.shard_paths()}
         missing = sorted(set(expected) - set(present))
