@@ -116,9 +116,10 @@ def test_present_returned_arrivals(store):
     assert set(totals["place"]) > {"GEO", "KAZ", "ARM"}
     per_run = sum(store.total("arrivals", p, end="2022-06-30").to_numpy() for p in set(totals["place"]))
     check_quantiles(all_arr, per_run)
-    # a scenario destination nobody reached is zero, not an error
-    [none] = estimate("present", store, destination=_unreached(store))
-    assert none.median == 0 and none.hi90 == 0
+    # a scenario destination nobody reached has no series: an error naming the places the store has, not a 0
+    # that would read as a finding (issue 15)
+    with pytest.raises(EmigreError, match="no traveller of its runs reached it.*the store has: .*GEO"):
+        estimate("present", store, destination=_unreached(store))
 
 
 def _unreached(store) -> str:

@@ -47,8 +47,11 @@ def load_posterior(path: str | Path | None = None):
         p = Path(path)
         if p.is_dir():
             p = p / "posterior.parquet"
-        if not p.exists():
+        if not p.exists() and not p.is_symlink():
             raise EmigreError(f"{p}: posterior sample not found (run `emigre calibrate` first)")
+        from emigre.fileio import check_input_file
+
+        check_input_file(p, what="posterior sample")  # a FIFO or /dev/zero would block or fill memory
     try:
         df = pd.read_parquet(p)
     except Exception as exc:  # pyarrow's errors for a file that is not Parquet (truncated, text, binary junk)

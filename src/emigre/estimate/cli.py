@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import typer
@@ -101,7 +102,11 @@ def validate_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from emigre.estimate.validation import load_holdout, validate
+    from emigre.limits import MAX_DRAWS, MAX_WORKERS, check_int, check_scale
 
+    check_int("--draws", draws, 1, MAX_DRAWS)
+    check_int("--workers", workers, 0, MAX_WORKERS)
+    check_scale(scale, parallel=workers or (os.cpu_count() or 1))
     observations = load_holdout(holdout)  # a bad file fails before any simulation
     err = _console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

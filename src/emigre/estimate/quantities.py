@@ -229,8 +229,11 @@ def _check_destination(dest: str, store: ResultStore, scenario: str) -> str:
     if d == "RUS":
         raise EmigreError("--destination RUS is the country people leave: give a destination abroad")
     have = _destinations(store)
-    if d in have or d in _scenario_countries(scenario):
-        return d  # a destination of the scenario that nobody reached in these runs gives zeros
+    if d in have:
+        return d
+    if d in _scenario_countries(scenario):  # a 0 here would read as a finding; say why there is no series
+        raise EmigreError(f"the store {store.directory} has no results for {d}: no traveller of its runs reached "
+                          f"it (a rare destination at a large --scale); the store has: {', '.join(have)}")
     close = difflib.get_close_matches(d, have, n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise EmigreError(f"unknown destination {dest!r}{hint}; the store has: {', '.join(have)}")
