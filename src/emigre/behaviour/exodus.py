@@ -27,16 +27,15 @@ import numpy as np
 
 from emigre.baselines import fsb_departures
 from emigre.behaviour import exodus_kernels as K
+from emigre.behaviour.measures import AGES, NAT, SEXES, STAY_THRESHOLDS, group_names, reasons_of
 from emigre.engine.plan import Plan, Step
 from emigre.engine.population import Population
 from emigre.engine.simulation import ExtraStep, run_days
 from emigre.errors import EmigreError, InputError
 from emigre.fileio import read_csv_rows_numbered
 from emigre.scenario import World, load_scenario
-from emigre.scenario.model import DOCUMENTS, HOME, MODES
+from emigre.scenario.model import HOME, MODES
 
-AGES = ("18-24", "25-34", "35-44", "45-54", "55+")
-SEXES = ("male", "female")
 _AGE_PARAM = ("propensity_age_18_24", "propensity_age_25_34", "propensity_age_35_44", "propensity_age_45_54",
               "propensity_age_55_plus")
 MAX_HOPS = 5
@@ -109,10 +108,9 @@ class ExodusResult:
     #: border runs, see ``visa_runs``) and every exit from it (transit, onward move, return)
     entries: np.ndarray | None = None
     exits: np.ndarray | None = None
-    stay_thresholds: tuple[int, ...] = tuple(int(t) for t in K.STAY_THRESHOLDS)
+    stay_thresholds: tuple[int, ...] = STAY_THRESHOLDS
 
-    NAT = ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum", "leaving",
-           "travellers_cum", "stayed_cum")
+    NAT = NAT
 
     def national(self, measure: str) -> np.ndarray:
         return self.nat[:, self.NAT.index(measure)] * self.scale
@@ -267,7 +265,7 @@ class ExodusRuleset:
     def _setup_pushes(self) -> None:
         cw, p = self.cw, self.p
         days = np.arange(self.n_days)
-        self.reasons = ["baseline"]
+        self.reasons = reasons_of(self.world)  # the baseline, then every push event (not the exit restrictions)
         intens = [np.ones(self.n_days)]
         targets = ["all"]
         self.land_refusal_on = np.zeros(self.n_days, dtype=np.bool_)
@@ -295,7 +293,6 @@ class ExodusRuleset:
             value = p[pe.intensity]
             decay = p[pe.decay_days] if pe.decay_days else math.inf
             curve = np.where(active, value * np.exp(-np.maximum(days - start, 0) / decay), 0.0)
-            self.reasons.append(pe.name)
             intens.append(curve)
             targets.append(pe.targets)
         self.intensity = np.array(intens)  # [R, days]
@@ -305,13 +302,7 @@ class ExodusRuleset:
         self.prop = np.stack(
             [self.prop_conscription if t in _URGENT_TARGETS else self.prop_general for t in targets], axis=1
         ) * self.h0
-        self.groups = (
-            [f"reason={r}" for r in self.reasons]
-            + [f"age={a}" for a in AGES]
-            + [f"sex={s}" for s in SEXES]
-            + ["education=higher", "education=other", "it=yes", "it=no"]
-            + [f"document={d}" for d in DOCUMENTS]
-        )
+        self.groups = group_names(self.reasons)
 
     def _setup_links_and_countries(self) -> None:
         cw, p, w = self.cw, self.p, self.world

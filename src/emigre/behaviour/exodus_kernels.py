@@ -15,6 +15,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
+from emigre.behaviour.measures import NAT
+from emigre.behaviour.measures import STAY_THRESHOLDS as _STAYS
 from emigre.engine.rng import uniform
 from emigre.engine.streams import (
     S_CHOICE,
@@ -33,19 +35,22 @@ from emigre.engine.streams import (
 
 # traveller states
 LEAVING, TRANSIT, ABROAD, RETURNED, STAYED = 0, 1, 2, 3, 4
-# national measures (columns of ``nat``)
-N_DEPARTURES, N_RETURNS, N_DEPARTED, N_ABROAD, N_TRANSIT, N_RETURNED, N_LEAVING, N_TRAVELLERS, N_STAYED = range(9)
-N_NAT = 9
+# national measures (columns of ``nat``, in the order of the vocabulary, behaviour/measures.py)
+N_DEPARTURES, N_RETURNS, N_DEPARTED, N_ABROAD, N_TRANSIT, N_RETURNED, N_LEAVING, N_TRAVELLERS, N_STAYED = (
+    NAT.index(m) for m in ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum",
+                           "leaving", "travellers_cum", "stayed_cum")
+)
+N_NAT = len(NAT)
 # running counters (``cnt``)
 C_LEAVING, C_TRANSIT, C_ABROAD, C_RETURNED, C_STAYED, C_DEPARTED, C_TRAVELLERS = range(7)
 # breakdown groups: reason (R), age (5), sex (2), education (2), it (2), document (3)
 N_AGE, N_SEX, N_EDU, N_IT, N_DOC = 5, 2, 2, 2, 3
 # stay-duration thresholds (days) of the statistical rules (e.g. 183 days, 12 months)
-STAY_THRESHOLDS = np.array([90, 183, 365], dtype=np.int64)
+STAY_THRESHOLDS = np.array(_STAYS, dtype=np.int64)
 # rows of ``cstat`` [row, day, country]: 0..K-1 stays by arrival day lasting >= STAY_THRESHOLDS[k]; K..2K-1 the
 # same by the day the stay ended; 2K entries of emigrants into the country; 2K+1 exits from it
-CS_ENTRIES = 2 * 3
-CS_EXITS = 2 * 3 + 1
+CS_ENTRIES = 2 * len(_STAYS)
+CS_EXITS = 2 * len(_STAYS) + 1
 # event-log columns (tests): day, key-index, kind, link, country, document, special
 EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
 

@@ -17,16 +17,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from emigre.behaviour.measures import NAT, STAY_THRESHOLDS
 from emigre.errors import EmigreError
 from emigre.evidence.records import Observation
 from emigre.observe.context import ObservationContext
 from emigre.observe.params import resolve_theta
 from emigre.observe.readings import Reading, read_observation
 
-_NAT = ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum", "leaving",
-        "travellers_cum", "stayed_cum")
-N_DEP, N_RET, N_DEPCUM, N_ABROAD, N_TRANSIT, N_RETCUM = (_NAT.index(k) for k in _NAT[:6])
-STAY_THRESHOLDS = (90, 183, 365)
+# columns of a result's ``nat`` array, from the one vocabulary (behaviour/measures.py)
+N_DEP, N_RET, N_DEPCUM, N_ABROAD, N_TRANSIT, N_RETCUM = (
+    NAT.index(k) for k in ("departures", "returns", "departed_cum", "abroad", "in_transit", "returned_cum")
+)
 _CENSOR_REFERENCE_DAYS = 90  # cohorts used to estimate censored stay shares (see _stays)
 
 

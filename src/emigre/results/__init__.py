@@ -10,7 +10,7 @@ The per-run schema and its vocabulary are in :mod:`emigre.results.schema`;
 ``tests/synthetic.py`` makes a made-up ensemble in that schema for the tests.
 """
 
-from emigre.results.schema import BREAKDOWNS, COUNTRY_MEASURES, LINK_MEASURES, NATIONAL, NATIONAL_MEASURES
+from emigre.results.schema import COUNTRY_MEASURES, LINK_MEASURES, NATIONAL, NATIONAL_MEASURES
 from emigre.results.store import (
     BAND_COLUMNS,
     COLUMNS,
@@ -37,3 +37,12 @@ __all__ = [
     "normalize_frame",
     "summarize",
 ]
+
+
+def __getattr__(name: str):
+    # BREAKDOWNS reads the default scenario: on first use, not at import
+    if name == "BREAKDOWNS":
+        from emigre.results.schema import scenario_breakdowns
+
+        return scenario_breakdowns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

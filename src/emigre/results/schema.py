@@ -3,7 +3,8 @@
 One run is a long DataFrame ``date, place, measure, group, value`` (``group`` "" = the total):
 
 - place ``ALL`` (the whole of Russia): :data:`NATIONAL_MEASURES`; ``departures`` and ``abroad`` also
-  come broken down by every group in :data:`BREAKDOWNS` (``reason=mobilization``, ``age=25-34`` ...);
+  come broken down by every group of :func:`scenario_breakdowns` (``reason=mobilization``, ``age=25-34`` ...;
+  ``BREAKDOWNS`` is the packaged default scenario's);
 - place = an ISO3 code (a destination): :data:`COUNTRY_MEASURES`; ``present`` also by ``reason=...``;
 - place = a link id (``road:Upper-Lars-Tbilisi``): :data:`LINK_MEASURES`;
 - place = a place id (``GEO:Tbilisi``, ``RUS-GEO:Upper-Lars``): :data:`PLACE_MEASURES`.
@@ -11,20 +12,14 @@ One run is a long DataFrame ``date, place, measure, group, value`` (``group`` ""
 
 from __future__ import annotations
 
+import functools
+
+from emigre.behaviour import measures as _measures
+
 NATIONAL = "ALL"
 
-#: measure -> meaning, for place ALL
-NATIONAL_MEASURES: dict[str, str] = {
-    "departures": "people crossing out of Russia that day",
-    "returns": "people re-entering Russia to stay that day",
-    "departed_cum": "people who have left since the start (cumulative departures)",
-    "abroad": "people abroad at the end of the day",
-    "in_transit": "people between Russia and their destination",
-    "returned_cum": "people who have come back to stay (cumulative returns)",
-    "leaving": "people who decided to leave and are still in Russia (queueing or travelling)",
-    "travellers_cum": "people who decided to leave since the start (cumulative; simulated travellers)",
-    "stayed_cum": "people who decided to leave but gave up or were refused exit (cumulative)",
-}
+#: measure -> meaning, for place ALL (declared once, with the ruleset: behaviour/measures.py)
+NATIONAL_MEASURES = _measures.NATIONAL_MEASURES
 #: flows (summed over days) as opposed to stocks (read on a day)
 FLOW_MEASURES = frozenset({"departures", "returns", "arrivals", "crossings_out", "crossings_in"})
 
@@ -47,22 +42,23 @@ LINK_MEASURES: dict[str, str] = {
     "wait_days": "mean wait of those who crossed that day (days)",
 }
 
-#: breakdown dimension -> categories, in display order
-BREAKDOWNS: dict[str, tuple[str, ...]] = {
-    "reason": (
-        "invasion",
-        "economic_shock",
-        "fake_news_law",
-        "mobilization",
-        "electronic_summons_law",
-        "baseline",
-    ),
-    "age": ("18-24", "25-34", "35-44", "45-54", "55+"),
-    "sex": ("male", "female"),
-    "education": ("higher", "other"),
-    "it": ("yes", "no"),
-    "document": ("internal_passport", "foreign_passport", "schengen_visa"),
-}
+
+@functools.cache
+def scenario_breakdowns(scenario: str = "russia-2022") -> dict[str, tuple[str, ...]]:
+    """Breakdown dimension -> categories, in display order, for ``scenario`` (a packaged name or a directory):
+    the reasons are its push events (then the baseline); the other dimensions are the ruleset's."""
+    from emigre.scenario import load_scenario
+
+    return _measures.breakdowns(_measures.reasons_of(load_scenario(scenario)))
+
+
+def __getattr__(name: str):
+    # BREAKDOWNS: the packaged default scenario's breakdowns, read on first use (not at import)
+    if name == "BREAKDOWNS":
+        return scenario_breakdowns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: measures of place ALL that carry the breakdowns
 BROKEN_DOWN = ("departures", "abroad")
 
