@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from emigre.scenario.model import DOCUMENTS
+from emigre.scenario.tables import AGES, SEXES
 
 #: measure -> meaning, for place ALL; the order is the column order of the kernels' ``nat`` array
 NATIONAL_MEASURES: dict[str, str] = {
@@ -32,8 +33,6 @@ STAY_THRESHOLDS: tuple[int, ...] = (90, 183, 365)
 
 #: the reason of travellers moved by no push event
 BASELINE_REASON = "baseline"
-AGES = ("18-24", "25-34", "35-44", "45-54", "55+")
-SEXES = ("male", "female")
 EDUCATION = ("higher", "other")
 IT = ("yes", "no")
 

@@ -32,7 +32,7 @@ def _ruleset_tables(world) -> str:
     """The exodus ruleset's own tables, when the scenario has them: ``population.csv`` (age x sex counts) and
     ``destinations.csv`` (one row per destination country), read as the ruleset reads them (InputError on a
     bad row). Returns a summary suffix."""
-    from emigre.behaviour.exodus import read_destinations, read_population
+    from emigre.scenario.tables import read_destinations, read_population
 
     d = world.directory
     parts = []
