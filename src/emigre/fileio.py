@@ -171,10 +171,19 @@ def _check_writable_dir(d: Path, *, option: str, target: Path) -> None:
 
 
 def _check_not_special(p: Path, *, option: str) -> None:
-    resolved = p.resolve()
+    resolved = Path(os.path.realpath(p))  # realpath, unlike Path.resolve, does not raise on a symlink loop
     for root in _SPECIAL_ROOTS:
         if resolved == root or root in resolved.parents:
             raise EmigreError(f"{option} {p}: inside {root}, a special filesystem; choose a directory on disk")
+
+
+def _check_no_loop(p: Path, *, option: str) -> None:
+    try:
+        p.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise EmigreError(f"{option} {p}: is a symbolic link loop") from None
+        raise EmigreError(f"{option} {p}: cannot be used ({exc.strerror or exc})") from None
 
 
 def check_output_dir(path: str | Path, *, option: str = "--out") -> Path:
@@ -183,6 +192,7 @@ def check_output_dir(path: str | Path, *, option: str = "--out") -> Path:
     p = Path(path)
     _check_not_special(p, option=option)
     if p.exists() or p.is_symlink():
+        _check_no_loop(p, option=option)
         if not p.is_dir():
             raise EmigreError(f"{option} {p}: exists and is not a directory")
         _check_writable_dir(p, option=option, target=p)

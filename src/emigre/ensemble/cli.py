@@ -75,11 +75,13 @@ def run_cmd(
     a self-contained DIR/report.html and a summary table."""
     from emigre.jobs.main_job import run_main_job
     from emigre.limits import MAX_RUNS, MAX_WORKERS, check_int, check_scale, check_seed
+    from emigre.scenario.ranges import check_params
 
     check_int("--runs", runs, 1, MAX_RUNS)
     check_int("--workers", workers, 0, MAX_WORKERS)
     check_seed(seed, runs=runs)
     check_scale(scale, parallel=min(runs, workers or (os.cpu_count() or 1)))
+    check_params(parse_params(param), scenario)  # before the job prints or writes anything
     err = Console(stderr=True)
     with _bar(err, "runs") as bar:
         task = bar.add_task(f"{scenario}: simulating", total=runs)

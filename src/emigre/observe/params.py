@@ -123,12 +123,12 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     "travel_level_eu": (0.0, 10.0),
     "ordinary_restricted_share": (0.0, 1.0),
     "ordinary_male_share": (0.0, 1.0),
-    "ordinary_trip_days": (1.0, 365.0),
+    "ordinary_trip_days": (0.5, 365.0),
     "permit_lag_days": (0.0, 730.0),
     "permits_background_share": (0.0, 0.95),
     "asylum_propensity_eu": (0.0, 100.0),
     "asylum_propensity_usa": (0.0, 100.0),
-    "persons_per_vehicle": (1.0, 12.0),
+    "persons_per_vehicle": (0.5, 12.0),
 }
 assert set(OBS_RANGES) == set(OBS_PARAMS), "every observation parameter declares its valid range"
 
