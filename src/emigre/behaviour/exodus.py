@@ -309,9 +309,7 @@ class ExodusRuleset:
         rus = cw.countries.index(HOME)
         if rus != 0:
             raise EmigreError(f"countries.csv of {w.name} must list {HOME} first (the kernels take country 0 as home)")
-        fc = cw.place_country[cw.link_from]
-        tc = cw.place_country[cw.link_to]
-        self.link_exit = ((fc == rus) != (tc == rus)).astype(np.bool_)
+        self.link_exit = cw.link_exit
         cap = np.zeros(len(cw.link_ids))
         defaults = {
             "road": p["default_land_crossing_capacity_per_day"],
@@ -667,7 +665,7 @@ def enumerate_paths(world: World, cw) -> Paths:
         entry[q, : len(es)] = es
         for s, k in enumerate(ls):
             prev = int(cw.origin_place[keep[q][0]]) if s == 0 else ps[s - 1]
-            if pc[prev] == rus and pc[ps[s]] != rus:
+            if pc[prev] == rus and cw.link_exit[k]:  # the path's crossing out of Russia
                 exit_link[q] = k
     origin = np.array([f[0] for f in keep], dtype=np.int32)
     n_o = len(cw.origin_place)

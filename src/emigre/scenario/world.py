@@ -199,6 +199,25 @@ class CompiledWorld:
     def n_days(self) -> int:
         return len(self.dates)
 
+    @cached_property
+    def link_exit(self) -> np.ndarray:
+        """Per link: an exit link (the one definition) - one end in Russia, the other abroad. The scenario
+        stores exit links from Russia; one stored the other way round is an exit link too."""
+        rus = self.countries.index(HOME)
+        fc, tc = self.place_country[self.link_from], self.place_country[self.link_to]
+        return (fc == rus) != (tc == rus)
+
+    @cached_property
+    def exit_country(self) -> np.ndarray:
+        """Per link: the index of the country at the far (foreign) end of an exit link, -1 for other links."""
+        rus = self.countries.index(HOME)
+        fc, tc = self.place_country[self.link_from], self.place_country[self.link_to]
+        return np.where(self.link_exit, np.where(fc == rus, tc, fc), -1).astype(np.int64)
+
+    def exit_links(self) -> list[tuple[str, str]]:
+        """(link id, ISO3 of the far end) of every exit link, in link order."""
+        return [(self.link_ids[k], self.countries[c]) for k, c in enumerate(self.exit_country) if c >= 0]
+
     def day(self, when: dt.date | str) -> int:
         d = (_as_date(when) - self.start).days
         if not 0 <= d < self.n_days:
