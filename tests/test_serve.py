@@ -260,6 +260,13 @@ def test_path_traversal_and_oversized_inputs_are_refused(client):
     assert client.get("/api/series", params={"measure": "x" * 100}).status_code == 422
     r = client.post("/api/scenarios", content=b"{" + b" " * 100_000 + b"}", headers={"content-type": "application/json"})
     assert r.status_code == 413 and "larger" in r.json()["detail"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b'{"params": {' + b" " * 20_000
+        yield b"}}"
+
+    r = client.post("/api/scenarios", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "larger" in r.json()["detail"]
     r = client.get("/api/estimate", params={"quantity": "departed", "at": "2022-02-30"})
     assert r.status_code == 400 and "calendar date" in r.json()["detail"]
 

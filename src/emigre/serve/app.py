@@ -16,6 +16,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from emigre import __version__
 from emigre.errors import EmigreError
@@ -46,6 +47,59 @@ class ScenarioIn(BaseModel):
     scale: float = Field(default=200.0, ge=MIN_SCALE, le=MAX_SCALE)
 
 
+class Limits:
+    """Plain ASGI middleware (cheaper per request than Starlette's BaseHTTPMiddleware): refuses oversized URLs
+    (414) and bodies (413, counted as they arrive when there is no Content-Length) and paths that try to climb
+    out of a folder (400), before any route runs."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        raw = scope.get("raw_path") or scope["path"].encode()
+        query = scope.get("query_string", b"")
+        refuse = None
+        if len(raw) + len(query) > MAX_URL:
+            refuse = (414, f"URL longer than {MAX_URL} characters")
+        else:
+            lowered = (raw + b"?" + query).lower()
+            path = scope["path"]
+            if ".." in path or "\\" in path or b"%2e%2e" in lowered or b"%5c" in raw.lower():
+                refuse = (400, "path traversal refused")
+            else:
+                size = dict(scope["headers"]).get(b"content-length")
+                if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
+                    refuse = (413, f"request body larger than {MAX_BODY} bytes")
+        if refuse:
+            return await JSONResponse({"detail": refuse[1]}, status_code=refuse[0])(scope, receive, send)
+        seen = 0
+        too_large = False
+
+        async def counted():
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY:  # a chunked body with no Content-Length: stop reading, answer 413 below
+                    too_large = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def send_checked(message):
+            if too_large:
+                return  # the route's own answer to the cut body is dropped
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + [(b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        await self.app(scope, counted, send_checked)
+        if too_large:
+            await JSONResponse({"detail": f"request body larger than {MAX_BODY} bytes"}, status_code=413)(
+                scope, receive, send)
+
+
 def web_dir() -> Path:
     return Path(str(resources.files("emigre") / "web"))
 
@@ -61,18 +115,7 @@ def create_app(store: str | Path = "out/russia-2022", *, cluster: str | None = N
     app.state.data = data
     app.state.jobs = jobs
 
-    @app.middleware("http")
-    async def limits(request: Request, call_next):
-        if len(str(request.url)) > MAX_URL:
-            return JSONResponse({"detail": f"URL longer than {MAX_URL} characters"}, status_code=414)
-        size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
-            return JSONResponse({"detail": f"request body larger than {MAX_BODY} bytes"}, status_code=413)
-        if ".." in request.url.path or "\\" in request.url.path or "%2e%2e" in str(request.url).lower():
-            return JSONResponse({"detail": "path traversal refused"}, status_code=400)
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+    app.add_middleware(Limits)
 
     @app.exception_handler(QueueFull)
     async def _queue_full(request: Request, exc: QueueFull):
@@ -136,8 +179,15 @@ def create_app(store: str | Path = "out/russia-2022", *, cluster: str | None = N
         """Feasible routes on a day (the same JSON as ``emigre scenario routes --json``)."""
         return data.scenario_routes(name, from_, to, date, document, limit)
 
-    @app.get("/api/estimate")
-    def estimate(
+    async def fast_json(key, make) -> Response:
+        """A cached answer straight from the event loop; a new one is computed in a worker thread."""
+        body = data._json.get(key)
+        if body is None:
+            body = await run_in_threadpool(data.json_bytes, key, make)
+        return Response(body, media_type="application/json")
+
+    @app.get("/api/estimate", response_model=list[dict])
+    async def estimate(
         quantity: Annotated[str, Query(max_length=20)] = "departed",
         at: DateText = None,
         from_: Annotated[str | None, Query(alias="from", max_length=10, pattern=r"^\d{4}-\d{2}(-\d{2})?$")] = None,
@@ -146,10 +196,11 @@ def create_app(store: str | Path = "out/russia-2022", *, cluster: str | None = N
         by: Annotated[str | None, Query(max_length=60)] = None,
     ) -> list[dict]:
         """Median, 50% and 90% intervals over the runs (the same JSON as ``emigre estimate --json``)."""
-        return data.estimate(quantity, at, from_, to, destination or None, by or None)
+        args = (quantity, at, from_, to, destination or None, by or None)
+        return await fast_json(("estimate", *args), lambda: data.estimate(*args))
 
-    @app.get("/api/series")
-    def series(
+    @app.get("/api/series", response_model=dict)
+    async def series(
         measure: Annotated[str, Query(max_length=40)] = "departures",
         place: Annotated[str, Query(max_length=80)] = "ALL",
         group: Annotated[str, Query(max_length=60)] = "",
@@ -157,7 +208,8 @@ def create_app(store: str | Path = "out/russia-2022", *, cluster: str | None = N
     ) -> dict:
         """Median with 50% and 90% bands over the runs of one measure at one place (and group), per day or
         per week (flows summed over the week in each run; stocks read on the week's last day)."""
-        return data.series(measure, place, group, step)
+        return await fast_json(("series", measure, place, group, step),
+                               lambda: data.series(measure, place, group, step))
 
     @app.get("/api/map")
     def map_(date: DateText = None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import json
 import re
 import threading
 from pathlib import Path
@@ -23,6 +24,8 @@ from emigre import __version__
 from emigre.errors import EmigreError
 
 SCENARIO = "russia-2022"
+#: most answers kept in memory (then the request-made ones are dropped)
+MAX_CACHED = 4096
 #: identifiers in URLs: letters, digits and the few separators the project's ids use - never a path
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:=\-]{0,79}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -78,6 +81,7 @@ class ServeData:
         self._lock = threading.RLock()
         self._store = None
         self._cache: dict = {}
+        self._json: dict = {}
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -101,8 +105,20 @@ class ServeData:
             return self._cache[key]
         with self._lock:
             if key not in self._cache:
+                if len(self._cache) >= MAX_CACHED:  # keys come from requests: bound the memory they can take
+                    self._cache = {k: v for k, v in self._cache.items() if k[0] in ("meta", "report", "comparison")}
                 self._cache[key] = make()
             return self._cache[key]
+
+    def json_bytes(self, key, make) -> bytes:
+        """The JSON text of ``make()``, made once per key: a repeated request costs a dictionary lookup."""
+        hit = self._json.get(key)
+        if hit is None:
+            hit = json.dumps(make(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            if len(self._json) >= MAX_CACHED:
+                self._json.clear()
+            self._json[key] = hit
+        return hit
 
     @functools.cached_property
     def world(self):
