@@ -779,4 +779,6 @@ class World:
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    from emigre.fileio import read_text  # special files, loops and oversized files refused by name
+
+    return list(csv.reader(io.StringIO(read_text(path, what=path.name, allow_empty=True))))
