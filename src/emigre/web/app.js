@@ -173,7 +173,7 @@ async function mainChart() {
     $("chart-title").textContent = `${groupsMeasure === "abroad" ? "People abroad" : "Departures per week"} by ${DIMENSION(state.by).toLowerCase()}`;
   } else {
     const s = await api(`/api/series?measure=${state.metric}&step=${step}`);
-    layers = [{ data: { values: s.rows }, layer: fanLayers(x, `${title.toLowerCase()} (persons)`) }];
+    layers = [{ data: { values: s.rows }, layer: fanLayers(x, `${title.charAt(0).toLowerCase() + title.slice(1)} (persons)`) }];
     const ev = evidenceMarks(EVIDENCE_KINDS[state.metric] || [], "ALL");
     if (ev.length) layers.push(...markLayers(ev, x));
     const last = s.rows[s.rows.length - 1] || {};
