@@ -103,7 +103,8 @@ class _Reporter:
         acc = info["acceptance"]
         self.note(f"posterior stage {info['stage']}: T={info['beta']:.4g} ESS={info['ess']:.0f} "
                   f"moves={info['moves']} acceptance={'-' if acc is None else f'{acc:.2f}'} "
-                  f"evaluations={info['evaluations']} best loglik={info['best_loglik']:.1f}")
+                  f"evaluations={info['evaluations']} best loglik={info['best_loglik']:.1f} "
+                  f"{'decorrelated' if info.get('decorrelated') else 'NOT decorrelated (' + str(info.get('stopped_by')) + ')'}")
 
     def close(self) -> None:
         if self.enabled:
@@ -128,8 +129,8 @@ def calibrate(
     space: ParameterSpace | None = None,
     observations: Iterable | None = None,
     progress: bool | Callable[[dict], None] = True,
-    max_moves: int = 10,
-    final_moves: int = 20,
+    max_moves: int = 100,
+    final_moves: int | None = None,
     start: str = "fit",
 ) -> CalibrationResult:
     """Calibrate ``scenario`` on the packaged evidence (or ``observations``) minus ``exclude``.
@@ -227,6 +228,7 @@ def calibrate(
         "seconds": seconds,
         "fit_seconds": fit_seconds,
         "smc": {"stages": smc.stages, "log_evidence": smc.log_evidence, "complete": smc.complete,
+                "decorrelated": smc.converged,
                 "evaluations": smc.evaluations, "start": start, "reference": ref_info},
         "observations": {"used": list(objective.obs_ids), "excluded": list(excluded),
                          "excluded_unknown": unknown,
@@ -281,3 +283,73 @@ def _posterior_frame(space: ParameterSpace, objective: Objective, smc):
     for k, oid in enumerate(objective.obs_ids):
         cols[f"pred.{oid}"] = np.array([e.pred[k] for e in evs])
     return pd.DataFrame(cols)
+
+
+# ---------------------------------------------------------------------- several independent runs
+def run_seed(seed: int, run: int) -> int:
+    """The algorithm seed of run ``run`` of a ``--runs`` calibration with ``--seed seed`` (independent streams
+    by NumPy's SeedSequence; the simulations keep ``seed``, so every run samples the same posterior)."""
+    return int(np.random.SeedSequence([int(seed), int(run)]).generate_state(1, dtype=np.uint32)[0])
+
+
+def calibrate_runs(scenario: str = "russia-2022", *, runs: int = 2, seed: int = 0,
+                   out: str | Path | None = DEFAULT_OUT, sim_seeds: Sequence[int] | None = None,
+                   **kwargs) -> CalibrationResult:
+    """``runs`` independent calibrations (algorithm seeds :func:`run_seed`, the same simulation seeds), each in
+    ``out/run-<k>`` (its own journal: ``resume`` continues each), combined into ``out/posterior.parquet``
+    with a ``run`` column and ``out/fit.json`` with the diagnostics across runs (``convergence``:
+    :func:`emigre.calibrate.diagnostics.convergence` over every parameter and every ``pred.*`` column) and
+    what to raise when they fail (``advice``). ``budget`` and ``particles`` are per run."""
+    import pandas as pd
+
+    from emigre.calibrate.diagnostics import convergence
+
+    if runs < 1:
+        raise EmigreError(f"--runs must be >= 1, got {runs}")
+    sim_seeds = tuple(sim_seeds) if sim_seeds is not None else (int(seed),)
+    out_dir = Path(out) if out is not None else None
+    results = []
+    for k in range(runs):
+        sub = out_dir / f"run-{k}" if out_dir is not None else None
+        results.append(calibrate(scenario, seed=run_seed(seed, k), sim_seeds=sim_seeds, out=sub, **kwargs))
+    frames = []
+    for k, r in enumerate(results):
+        f = r.posterior.copy()
+        f.insert(0, "run", k)
+        frames.append(f)
+    post = pd.concat(frames, ignore_index=True)
+    post["draw"] = np.arange(len(post))
+    names = results[0].fit["settings"]["calibrated"]
+    preds = [c for c in post.columns if c.startswith("pred.")]
+    conv = convergence(post, list(names) + preds)
+    undecorrelated = [k for k, r in enumerate(results) if not r.fit["smc"]["decorrelated"]]
+    incomplete = [k for k, r in enumerate(results) if not r.fit["smc"]["complete"]]
+    if conv["converged"]:
+        advice = None
+    elif undecorrelated or incomplete:
+        advice = (f"raise --budget: the sampler of run(s) {sorted(set(undecorrelated + incomplete))} stopped "
+                  "before its particles decorrelated")
+    elif runs < 2:
+        advice = "use --runs 2 or more: one run cannot show convergence"
+    else:
+        advice = ("raise --particles: every run decorrelated, yet the runs disagree (too few particles to carry "
+                  "the posterior's shape through the tempering)")
+    best = max(range(runs), key=lambda k: results[k].fit["map"]["logpost"])
+    info = dict(results[best].fit)
+    info["settings"] = dict(info["settings"], seed=int(seed), runs=runs, sim_seeds=list(sim_seeds))
+    info["runs"] = [{"run": k, "seed": r.fit["settings"]["seed"], "out": str(r.out) if r.out else None,
+                     "map_logpost": r.fit["map"]["logpost"], "log_evidence": r.fit["smc"]["log_evidence"],
+                     "complete": r.fit["smc"]["complete"], "decorrelated": r.fit["smc"]["decorrelated"],
+                     "evaluations": r.fit["evaluations"], "seconds": r.fit["seconds"]}
+                    for k, r in enumerate(results)]
+    info["map"] = dict(info["map"], run=best)
+    info["seconds"] = float(sum(r.fit["seconds"] for r in results))
+    info["convergence"] = conv
+    info["advice"] = advice
+    if out_dir is not None:
+        from emigre.ensemble.run import write_parquet
+        from emigre.fileio import atomic_write_text
+
+        write_parquet(post, out_dir / "posterior.parquet")
+        atomic_write_text(out_dir / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
+    return CalibrationResult(post, info, out_dir)

@@ -34,6 +34,12 @@ def calibrate_cmd(
     ),
     scale: float = typer.Option(20.0, "--scale", help="Persons per simulated traveller in every evaluation."),
     particles: int = typer.Option(200, "--particles", min=10, help="Posterior draws (SMC particles)."),
+    runs: int = typer.Option(
+        1, "--runs", min=1, max=64,
+        help="Independent calibrations (algorithm seeds derived from --seed, same simulations; --budget and "
+        "--particles per run) in DIR/run-K, combined into DIR/posterior.parquet with a `run` column; fit.json "
+        "gets R-hat, ESS and disjoint 90% intervals across runs. Says 'converged' only when every R-hat <= 1.05 "
+        "and no two runs have disjoint intervals."),
 ) -> None:
     """Calibrate the scenario on the evidence: a MAP fit, then a posterior sample (DIR/posterior.parquet)."""
     import json
@@ -53,8 +59,14 @@ def calibrate_cmd(
     check_output_dir(out)  # before any evaluation
     held = read_exclude(exclude) if exclude is not None else []
     err = Console(stderr=True)
-    res = calibrate(scenario, budget=budget, workers=workers, cluster=cluster, resume=resume, out=out, seed=seed, exclude=held,
-                    scale=scale, particles=particles, progress=True)
+    if runs > 1:
+        from emigre.calibrate.calibration import calibrate_runs
+
+        res = calibrate_runs(scenario, runs=runs, budget=budget, workers=workers, cluster=cluster, resume=resume,
+                             out=out, seed=seed, exclude=held, scale=scale, particles=particles, progress=True)
+    else:
+        res = calibrate(scenario, budget=budget, workers=workers, cluster=cluster, resume=resume, out=out, seed=seed,
+                        exclude=held, scale=scale, particles=particles, progress=True)
     f = res.fit
     ev = f["evaluations"]
     err.print(
@@ -67,7 +79,24 @@ def calibrate_cmd(
     if not f["smc"]["complete"]:
         err.print("[yellow]warning: the budget ran out before the sampler reached the posterior smoothly; the last "
                   "step had a low effective sample size - raise --budget[/yellow]")
+    if runs == 1 and not f["smc"]["decorrelated"]:
+        err.print("[yellow]warning: the budget ran out before the sampler's particles decorrelated (fit.json: smc "
+                  "stages, stopped_by) - raise --budget; --runs 2 or more checks convergence[/yellow]")
+    if runs > 1:
+        conv = f["convergence"]
+        if conv["converged"]:
+            err.print(f"converged: {runs} runs, every R-hat <= {conv['rhat_max']} and no two runs with disjoint 90% "
+                      f"intervals over {len(conv['quantities'])} parameters and predictions")
+        else:
+            bad = ", ".join(
+                f"{x['quantity']} (R-hat {x['rhat']:.2f}, {x['disjoint_pairs']} disjoint)" if x.get("rhat") is not None
+                else f"{x['quantity']} ({x['why']})" for x in conv["failed"][:12])
+            more = len(conv["failed"]) - 12
+            err.print(f"[yellow]did not pass the convergence gates: {len(conv['failed'])} of {len(conv['quantities'])} quantities fail "
+                      f"(R-hat > {conv['rhat_max']} or disjoint 90% intervals): {bad}"
+                      f"{f' and {more} more' if more > 0 else ''}. {f['advice']}[/yellow]")
     typer.echo(json.dumps({"out": str(out), "map_logpost": f["map"]["logpost"], "draws": len(res.posterior),
                            "evaluations": ev["requested"], "run": ev["run"], "reused": ev["reused"],
-                           "seconds": round(f["seconds"], 1)}, indent=2))
+                           "seconds": round(f["seconds"], 1)}
+                          | ({"runs": runs, "converged": f["convergence"]["converged"]} if runs > 1 else {}), indent=2))
     err.print(f"wrote {out / 'posterior.parquet'}, {out / 'fit.json'} and {out / 'journal.sqlite'}")
