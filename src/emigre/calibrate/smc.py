@@ -37,7 +37,9 @@ Budget semantics: ``budget`` is a cap on likelihood evaluations, not a target. A
 stage within it stops early. When the budget runs out before a stage has decorrelated, the stage records
 ``decorrelated: False`` and ``SMCResult.converged`` is False; when it cannot pay for another tempering stage
 the next one jumps to ``b = 1`` and ``SMCResult.complete`` is False if that jump's effective sample size was
-below target. A few moves (``final_reserve``) are always kept for the last stage.
+below target. A few moves (``final_reserve``) are always kept for the last stage, and while the budget could
+not pay for decorrelating every stage to come, each stage takes only its share of what is left (spread over
+the stages still to come, extrapolated from the growth of ``b``).
 
 Every draw comes from one ``numpy.random.Generator`` in a fixed order, so given the same likelihood values
 the run is identical: with a journal of evaluations a killed run replays to where it stopped.
@@ -282,6 +284,7 @@ def tempered_smc(
     used = n
     final_reserve = max(min_moves, final_reserve)
     beta, logz = 0.0, 0.0
+    betas = [0.0]
     scale = 2.38 / math.sqrt(max(d, 1))
     stages: list[dict] = []
     complete = converged = True
@@ -299,6 +302,7 @@ def tempered_smc(
             if forced and nb > beta and stage_ess < ess * n:
                 complete = False
             beta = nb
+            betas.append(beta)
         else:
             stage_ess = float(n)
             logw = np.zeros(n)
@@ -318,12 +322,25 @@ def tempered_smc(
         jump = np.zeros(d)  # cumulative mean squared jump per coordinate
         cap = final_moves if beta >= 1.0 else max_moves
         reserve = 0 if beta >= 1.0 else n * final_reserve
+        share_cap = cap
+        if beta < 1.0:
+            # a budget too small to decorrelate every stage is spread over the stages still to come (their
+            # number extrapolated from the slowest of the last three steps of log b, 10 before there are
+            # steps) and the last one, so that a short run still reaches b = 1 with some moves per stage
+            # instead of spending everything early and jumping to b = 1 with a degenerate cloud
+            to_come = 10.0
+            if len(betas) >= 3 and betas[-2] > 0:
+                last = betas[-4:]
+                recent = [math.log(b1 / b0) for b0, b1 in zip(last[:-1], last[1:], strict=True) if b0 > 0]
+                to_come = math.log(1.0 / beta) / max(min(recent), 1e-3)
+            affordable = max(0, (budget - used - reserve) // n)
+            share_cap = max(min_moves, int(affordable // (max(1.0, to_come) + 1.0)))
         moves = 0
         acc_rw, acc_imh = [], []
         decorrelated = False
         stop = "cap"
         while moves < cap:
-            if budget - used - reserve < n:
+            if budget - used - reserve < n or moves >= share_cap:
                 stop = "budget"
                 break
             use_imh = rng.random(n) < imh_share
