@@ -102,14 +102,14 @@ def test_every_section_and_chart(report):
         assert f'<section id="{sid}"><h2>{heading}</h2>' in text
     for chart, section in CHARTS.items():
         m = re.search(
-            rf'<figure class="chart" id="chart-{chart}" data-chart="{chart}">(<svg.*?</svg>)', text, re.S
+            rf'<figure class="chart" id="chart-{chart}" data-chart="{chart}"><div class="chart-box" tabindex="0">(<svg.*?</svg>)', text, re.S
         )
         assert m, f"chart {chart} missing"
         svg = m.group(1)
         assert re.search(r'viewBox="0 0 \d+', svg) and svg.count("<path") + svg.count("<text") > 5, chart
         section_start = text.index(f'<section id="{section}">')
         assert section_start < m.start() < text.index("</section>", section_start), chart
-    world_map = re.search(r'data-chart="map-world">(<svg.*?</svg>)', text, re.S).group(1)
+    world_map = re.search(r'data-chart="map-world"><div class="chart-box" tabindex="0">(<svg.*?</svg>)', text, re.S).group(1)
     assert world_map.count("<path") > 150  # the countries of the basemap, and the flows
 
 

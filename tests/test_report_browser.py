@@ -72,7 +72,7 @@ def test_report_renders_in_chromium(browser, report, tmp_path):
     figures = page.locator("figure.chart")
     assert figures.count() == len(CHARTS)
     for chart in CHARTS:
-        svg = page.locator(f'figure[data-chart="{chart}"] > svg')
+        svg = page.locator(f'figure[data-chart="{chart}"] svg')
         assert svg.count() == 1, chart
         assert svg.is_visible(), chart
         box = svg.bounding_box()
@@ -91,11 +91,11 @@ def test_report_renders_in_chromium(browser, report, tmp_path):
         sizes = page.evaluate(
             """sel => Array.from(document.querySelectorAll(sel + ' path'))
                  .map(p => { const b = p.getBBox(); return b.width * b.height; })""",
-            f'figure[data-chart="{chart}"] > svg',
+            f'figure[data-chart="{chart}"] svg',
         )
         assert sum(1 for s in sizes if s > 4) > 60, (chart, len(sizes))
     counts = page.evaluate(
-        """() => { const m = document.querySelector('figure[data-chart="map-world"] > svg');
+        """() => { const m = document.querySelector('figure[data-chart="map-world"] svg');
                    const lines = Array.from(m.querySelectorAll('g.mark-rule line'));
                    return { countries: m.querySelectorAll('g.mark-shape path').length,
                             flows: lines.filter(l => l.getTotalLength() > 1).length,
@@ -119,7 +119,33 @@ def test_report_renders_in_chromium(browser, report, tmp_path):
     rows = pixels.reshape(height, width, 3)[: height - height % 400].reshape(-1, 400, width, 3)
     assert all(block.std() > 5 for block in rows)
     # the map area itself is varied: land, sea, lines and circles
-    box = page.locator('figure[data-chart="map-region"] > svg').bounding_box()
+    box = page.locator('figure[data-chart="map-region"] svg').bounding_box()
     crop = pixels[int(box["y"]) : int(box["y"] + box["height"]), int(box["x"]) : int(box["x"] + box["width"])]
     assert crop.std() > 15 and len(np.unique(crop.reshape(-1, 3), axis=0)) > 200
     page.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def test_report_on_a_phone_and_for_screen_readers(browser, report):
+    """At 390 px nothing widens the page (tables and charts scroll inside their own box) and chart text stays
+    legible; every chart is an image named by its caption; axe-core finds no serious or critical violation."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto(report.as_uri(), wait_until="load")
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    smallest = page.evaluate("""() => Math.min(...Array.from(document.querySelectorAll('figure.chart svg text'))
+        .map(t => t.getBoundingClientRect().height).filter(h => h > 0))""")
+    assert smallest >= 6.5, smallest
+    names = page.evaluate("""() => Array.from(document.querySelectorAll('figure.chart svg')).map(s =>
+        s.getAttribute('role') === 'img' && document.getElementById(s.getAttribute('aria-labelledby'))
+        ? document.getElementById(s.getAttribute('aria-labelledby')).textContent.length : 0)""")
+    assert len(names) == len(CHARTS) and min(names) > 30, names
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .map(v => ({id: v.id, impact: v.impact, n: v.nodes.length}))""")
+    assert not [v for v in found if v["impact"] in ("serious", "critical")], found
+    page.close()
+

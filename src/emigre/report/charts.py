@@ -20,7 +20,8 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # a name, never fetc
 FONT = "Helvetica, Arial, 'Liberation Sans', sans-serif"
 EVIDENCE = "#c2410c"
 SIM = "#2b5c9e"
-MODE_COLORS = {"air": "#4c78a8", "road": "#e4572e", "rail": "#54a24b", "sea": "#3bb3c3", "other": "#9d7660"}
+#: no orange here: orange means "a sourced figure" in every chart
+MODE_COLORS = {"air": "#4c78a8", "road": "#862e9c", "rail": "#54a24b", "sea": "#3bb3c3", "other": "#9d7660"}
 SERIES_LABELS = {
     "departures": "departures",
     "returns": "returns",
@@ -36,7 +37,7 @@ SERIES_COLORS = {
     "departed_cum": SIM,
     "abroad": "#7048e8",
     "returned_cum": "#2f9e44",
-    "in_transit": "#e67700",
+    "in_transit": "#1098ad",
     "leaving": "#868e96",
 }
 ELLIPSIS = "\u2026"
@@ -692,7 +693,7 @@ def timeline_chart(data: ReportData) -> dict:
                 "field": "type",
                 "type": "nominal",
                 "title": None,
-                "scale": {"domain": types, "range": ["#c2410c", "#f08c00", "#495057", "#868e96", "#74c0fc"]},
+                "scale": {"domain": types, "range": ["#862e9c", "#1098ad", "#495057", "#868e96", "#74c0fc"]},
             },
         },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 import time
 from pathlib import Path
 
@@ -95,6 +96,18 @@ summary { cursor: pointer; color: var(--sim); }
 a { color: var(--sim); }
 footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; border-top:1px solid var(--line); padding-top: 10px; }
 @media print { nav { display:none; } main { padding: 0; } section { break-inside: avoid-page; } }
+.table-wrap, .chart-box { max-width: 100%; overflow-x: auto; }
+dl.defs { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 4px 14px; font-size: 14px; }
+dl.defs dt { font-weight: bold; } dl.defs dd { margin: 0; }
+@media (max-width: 640px) {
+  main { padding: 16px 12px 40px; }
+  header h1 { font-size: 21px; }
+  .cards { grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
+  /* a chart keeps legible text (at least ~8 px) and scrolls sideways inside its box */
+  .chart-box svg { min-width: 760px; }
+  dl.defs { grid-template-columns: minmax(0, 1fr); }
+  table { font-size: 12.5px; }
+}
 """
 
 
@@ -167,7 +180,9 @@ def table(headers: list[tuple[str, str]], rows: list[list], cls: str = "") -> st
         ]
         body.append("<tr>" + "".join(cells) + "</tr>")
     attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    # wrapped so that a wide table scrolls inside its box on a phone instead of widening the page
+    return (f'<div class="table-wrap" tabindex="0"><table{attr}><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 class Markup:
@@ -179,10 +194,16 @@ class Markup:
 def _figure(chart_id: str, svg: str | None, caption: str) -> str:
     if not svg:
         return f'<p class="note">No data for this chart ({esc(chart_id)}).</p>'
+    # the chart is one image named by its caption: the renderer's per-mark ARIA roles (unnamed) are dropped
+    svg = _INNER_ARIA.sub("", svg)
+    svg = svg.replace("<svg", f'<svg role="img" aria-labelledby="cap-{chart_id}"', 1)
     return (
-        f'<figure class="chart" id="chart-{chart_id}" data-chart="{chart_id}">{svg}'
-        f"<figcaption>{caption}</figcaption></figure>"
+        f'<figure class="chart" id="chart-{chart_id}" data-chart="{chart_id}"><div class="chart-box" tabindex="0">{svg}</div>'
+        f'<figcaption id="cap-{chart_id}">{caption}</figcaption></figure>'
     )
+
+
+_INNER_ARIA = re.compile(r'\s(?:role|aria-roledescription|aria-label|aria-hidden)="[^"]*"')
 
 
 BAND_CAPTION = (
@@ -211,7 +232,55 @@ def _summary_cards(data: ReportData) -> str:
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
-def _how_many(data: ReportData, svgs: dict) -> str:
+DEFINITIONS = (
+    ("left (departed)", "crossed out of Russia to emigrate after 24 February 2022, counted once per person, "
+     "whether or not they later came back (cumulative)."),
+    ("departures", "the same people counted on the day they crossed out (a flow per day or week)."),
+    ("abroad", "left and not come back to stay, on a given day (a stock); travellers in transit included."),
+    ("came back", "left and later re-entered Russia to stay (cumulative); a visit or a border run is not a return."),
+    ("present in a country", "people who left Russia and are in that country at the end of the day (a stock)."),
+    ("arrivals", "entries of these people into a country (a flow; one person may enter several countries)."),
+    ("border crossings", "passages through an exit link: trips, not people - one person may cross several times."),
+    ("wave", "the period opened by a group of push events (invasion, mobilization, ...), to the next group."),
+    ("median, 50%, 90%", "quantiles over the simulated runs (posterior draws x seeds): an estimate, which may be "
+     "revised, not a count."),
+)
+
+
+def _definitions() -> str:
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in DEFINITIONS)
+    return f'<h3>What the words mean here</h3><dl class="defs">{items}</dl>'
+
+
+def _against_national(data: ReportData, evidence) -> str:
+    """One sentence: where the model's 2022 total stands among the published national estimates."""
+    s = {x["key"]: x for x in data.summary}
+    if not evidence or "departed_2022" not in s:
+        return ""
+    figs = []
+    for o in evidence.observations:
+        if (o.kind != "cumulative_outflow_total" or o.destination != "ALL" or o.unit != "persons"
+                or o.period_end.year != 2022 or o.period_end.month < 9):
+            continue
+        value = o.quantity if o.quantity is not None else o.high if o.high is not None else o.low
+        if value is not None:
+            figs.append((float(value), o))
+    if not figs:
+        return ""
+    figs.sort(key=lambda f: f[0])
+    (lo, a), (hi, b) = figs[0], figs[-1]
+    m = s["departed_2022"]["median"]
+    where = ("within that range" if lo <= m <= hi else
+             "above the highest of them" if m > hi else "below the lowest of them")
+    return (
+        f"Published national estimates of the people who left in 2022 (periods ending September to December "
+        f"2022; {len(figs)} figures) run from {people(lo)} ({a.publisher}, {a.id}) to {people(hi)} "
+        f"({b.publisher}, {b.id}); the model's median for 31 December 2022, {people(m)}, is {where}. "
+        "They count in different ways (exits, surveys, destination records): see Against the sources."
+    )
+
+
+def _how_many(data: ReportData, svgs: dict, evidence=None) -> str:
     s = {x["key"]: x for x in data.summary}
     parts = []
     if "departed_2022" in s:
@@ -241,8 +310,12 @@ def _how_many(data: ReportData, svgs: dict) -> str:
         ],
         rows,
     )
+    national = _against_national(data, evidence)
     return (
-        f'<p class="lead">{esc(lead)}</p>{_summary_cards(data)}'
+        f'<p class="lead">{esc(lead)}</p>'
+        + (f'<p class="lead" id="against-national">{esc(national)}</p>' if national else "")
+        + _summary_cards(data)
+        + _definitions()
         + _figure(
             "departed",
             svgs.get("departed"),
@@ -768,7 +841,7 @@ def _evidence(data: ReportData, svgs: dict, comparison: Comparison | None) -> st
     )
 
 
-def _method(data: ReportData, store_desc: str, seconds: float) -> str:
+def _method(data: ReportData, store_desc: str, seconds: float, store_dir: Path | None = None) -> str:
     runs = data.runs
     params = [
         c for c in runs.columns if c not in ("run", "seed", "draw") and pd.api.types.is_numeric_dtype(runs[c])
@@ -788,7 +861,24 @@ def _method(data: ReportData, store_desc: str, seconds: float) -> str:
     table_html = (
         table([("parameter", ""), ("median", "num"), ("min", "num"), ("max", "num")], rows) if rows else ""
     )
-    return text + table_html + f'<p class="note">Report built in {seconds:.1f} s.</p>'
+    files = ""
+    if store_dir is not None:
+        # listed whether or not written yet: the job writes some of them after the report (the manifest last)
+        have = list(DATA_FILES) if (store_dir / "runs").is_dir() else []
+        if have:
+            links = "".join(f'<li><a href="{esc(n)}">{esc(n)}</a>: {esc(w)}</li>' for n, w in have)
+            files = f"<h3>The data behind this report</h3><p>Beside this file:</p><ul>{links}</ul>"
+    return text + table_html + files + f'<p class="note">Report built in {seconds:.1f} s.</p>'
+
+
+#: files of the store the report links to (relative links: the report is written into the store's folder)
+DATA_FILES = (
+    ("runs/", "one Parquet file per run: date, place, measure, group, value"),
+    ("runs.parquet", "the runs: seed, posterior draw and parameter values"),
+    ("results.duckdb", "the same as a DuckDB database (tables daily and runs)"),
+    ("summary.json", "the headline numbers of every run"),
+    ("manifest.json", "how the store was made"),
+)
 
 
 # ---------------------------------------------------------------------------------------------- entry
@@ -844,7 +934,7 @@ def write_report(
                    scenario=data.world.name or "russia-2022", country_names=data.world.country_names)
     svgs = build_svgs(data, comparison)
     builders = {
-        "how-many": lambda: _how_many(data, svgs),
+        "how-many": lambda: _how_many(data, svgs, evidence if evidence is not False else None),
         "estimates": lambda: _estimates(hl),
         "when": lambda: _when(data, svgs),
         "why": lambda: _why(data, svgs),
@@ -858,7 +948,9 @@ def write_report(
     }
     body = [_sec(sid, heading, builders[sid]()) for sid, heading in SECTIONS if sid in builders]
     seconds = time.perf_counter() - t0
-    body.append(_sec("method", dict(SECTIONS)["method"], _method(data, store_desc, seconds)))
+    out = Path(out_path)
+    store_dir = None if store.in_memory or store.directory.resolve() != out.parent.resolve() else store.directory
+    body.append(_sec("method", dict(SECTIONS)["method"], _method(data, store_desc, seconds, store_dir)))
     nav = "".join(f'<a href="#{sid}">{esc(h)}</a>' for sid, h in SECTIONS)
     scenario = data.world.name or "scenario"
     from emigre import __version__
