@@ -135,7 +135,8 @@ def calibrate(
 ) -> CalibrationResult:
     """Calibrate ``scenario`` on the packaged evidence (or ``observations``) minus ``exclude``.
 
-    ``budget`` evaluations in all (``split_budget``); ``sim_seeds`` the simulation seeds of every evaluation
+    at most ``budget`` evaluations (``split_budget``; the sampler stops early once its particles have decorrelated, and
+    ``fit.json`` ``smc.decorrelated`` is false when the cap stopped it first); ``sim_seeds`` the simulation seeds of every evaluation
     (common random numbers; default ``(seed,)``); ``out`` None keeps everything in memory (no journal)."""
     t0 = time.perf_counter()
     if start not in ("fit", "prior"):
