@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from emigre.behaviour import exodus_kernels as K
 from emigre.behaviour.exodus import ExodusResult, ExodusRuleset, simulate
 from emigre.errors import EmigreError, InputError
 from emigre.scenario import load_scenario
-from emigre.scenario.model import DOCUMENTS, HOME, MODES
+from emigre.scenario.model import DOCUMENTS, MODES
 
 SEED = 7
 SCALE = 20.0
@@ -55,21 +54,20 @@ class CheckedRun:
 def run_checked(
     world, *, seed: int = SEED, scale: float = SCALE, end=None, log_events: int = LOG_EVENTS, grace: int = 0
 ) -> CheckedRun:
-    """Step a run, checking the traveller arrays after every day; ``grace`` days of stay are tolerated beyond
-    the limit (0: a traveller acts on the day its limit is reached)."""
-    rs = ExodusRuleset(world, seed=seed, scale=scale, end=end, log_events=log_events)
-    cw = rs.cw
-    unknown = int(rs.p["unknown_stay_limit_days"])
-    n_links = len(cw.link_ids)
-    air = 1 << MODES.index("air")
-    run = CheckedRun(result=None, rs=rs)  # type: ignore[arg-type]
-    plan = rs.plan()
-    last_run = np.full(0, -1, dtype=np.int64)  # day of the last border run, per slot
-    permit_day = np.full(0, -1, dtype=np.int64)  # day of the last residence permit, per slot
-    seen = 0
-    t0 = time.perf_counter()
-    for day in range(rs.n_days):
-        plan.run_day(day)
+    """A run of the one ``simulate()`` with a probe step at the end of every day that checks the traveller
+    arrays; ``grace`` days of stay are tolerated beyond the limit (0: a traveller acts on the day its limit is
+    reached)."""
+    run = CheckedRun(result=None, rs=None)  # type: ignore[arg-type]
+    # per slot: day of the last border run, day of the last residence permit; events of the log already read
+    book = {"last_run": np.full(0, -1, dtype=np.int64), "permit_day": np.full(0, -1, dtype=np.int64), "seen": 0}
+
+    def probe(rs: ExodusRuleset, day: int) -> None:
+        run.rs = rs
+        cw = rs.cw
+        unknown = int(rs.p["unknown_stay_limit_days"])
+        n_links = len(cw.link_ids)
+        air = 1 << MODES.index("air")
+        last_run, permit_day, seen = book["last_run"], book["permit_day"], book["seen"]
         n = rs.pop.n
         a = rs.pop.arrays
         if len(last_run) < n:
@@ -123,16 +121,14 @@ def run_checked(
             run.onward_checked += len(onw)
             if not ok.all():
                 run.bad_onward.append((date, int((~ok).sum())))
-    assert int(rs.nlog[0]) <= len(rs.log), f"event log overflow: {int(rs.nlog[0])} events, {len(rs.log)} rows"
-    run.result = rs.result(time.perf_counter() - t0, plan.seconds)
+        book["last_run"], book["permit_day"], book["seen"] = last_run, permit_day, seen
+
+    run.result = simulate(world, seed=seed, scale=scale, end=end, log_events=log_events, steps=[("check", probe)])
     return run
 
 
 def exit_links(cw) -> np.ndarray:
-    rus = cw.countries.index(HOME)
-    fc = cw.place_country[cw.link_from]
-    tc = cw.place_country[cw.link_to]
-    return (fc == rus) != (tc == rus)
+    return cw.link_exit  # the one definition (scenario.world.CompiledWorld)
 
 
 def day_index(result: ExodusResult, date: str) -> int:
