@@ -139,6 +139,9 @@ def calibrate(
     ``fit.json`` ``smc.decorrelated`` is false when the cap stopped it first); ``sim_seeds`` the simulation seeds of every evaluation
     (common random numbers; default ``(seed,)``); ``out`` None keeps everything in memory (no journal)."""
     t0 = time.perf_counter()
+    from emigre.ensemble.executor import parse_cluster
+
+    parse_cluster(cluster)  # a bad --cluster fails before anything is written
     if start not in ("fit", "prior"):
         raise EmigreError(f"start must be 'fit' or 'prior', got {start!r}")
     space = space or default_space(scenario)
