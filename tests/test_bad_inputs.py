@@ -383,7 +383,8 @@ def test_evidence_refuses_bad_query(args, capsys):
 
 # -------------------------------------------------------------------------------------------------- scenario
 SC_ARGS = [["show", "--date", "abc"], ["show", "/dev/zero", "--date", "2022-03-01"], ["show", "--date", "2022-02-30"],
-           ["routes", "--date", "abc"], ["check", "/nonexistent"]]
+           ["routes", "--date", "abc"], ["check", "/nonexistent"], ["show", "--date", "1900-01-01"],
+           ["routes", "--from", "RUS:Moscow", "--to", "GEO", "--date", "2030-01-01"]]
 
 
 @pytest.mark.parametrize("args", SC_ARGS, ids=["_".join(a) for a in SC_ARGS])

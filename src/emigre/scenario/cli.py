@@ -45,6 +45,13 @@ def _ruleset_tables(world) -> str:
     return "".join(f", {x}" for x in parts)
 
 
+def _check_date(date: str, world) -> None:
+    """A day inside the scenario's period: outside it the timeline says nothing, and rules would read as open."""
+    from emigre.limits import check_end
+
+    check_end(date, world, option="--date")
+
+
 @app.command()
 def show(
     scenario: str = typer.Argument("russia-2022", help="packaged scenario name or directory"),
@@ -53,6 +60,7 @@ def show(
 ) -> None:
     """What was open on a day: international links and entry rules by document."""
     world = load_scenario(scenario)
+    _check_date(date, world)
     data = world.show(date)
     if as_json:
         typer.echo(json.dumps(data, indent=1, ensure_ascii=False))
@@ -98,6 +106,7 @@ def routes(
 ) -> None:
     """Feasible routes on a day, or the reasons why there are none (exit 1)."""
     world = load_scenario(scenario)
+    _check_date(date, world)
     found = world.routes(from_place, to, date, document=document, max_hops=max_hops)
     total = len(found.routes)
     found.routes = found.routes[:limit]
