@@ -59,8 +59,8 @@ def test_simulate_writes_daily_parquet_and_summary(tmp_path, capsys):
         (["--param", "no_such_parameter=1"], "unknown parameter 'no_such_parameter'"),
         (["--param", "push_invasion_intensity"], "NAME=VALUE"),
         (["--param", "push_invasion_intensity=abc"], "expected a number"),
-        (["--scale", "0"], "--scale must be > 0"),
-        (["--end", "2021-01-01"], "invalid compile period"),
+        (["--scale", "0"], "--scale must be between 0.05 and 100000"),
+        (["--end", "2021-01-01"], "outside the scenario's period 2022-02-24..2023-12-31"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, capsys, args, message):
