@@ -235,8 +235,8 @@ class ObservationContext:
 
 @lru_cache(maxsize=8)
 def _context(scenario: str, end: str | None) -> ObservationContext:
-    from emigre.behaviour.exodus import enumerate_paths
     from emigre.scenario import load_scenario
+    from emigre.scenario.routes import enumerate_paths
 
     world = load_scenario(scenario)
     cw = world.compile(end=end)
@@ -244,9 +244,9 @@ def _context(scenario: str, end: str | None) -> ObservationContext:
     pc = cw.place_country
     fc, tc = pc[cw.link_from], pc[cw.link_to]
     n_l, n_c = len(cw.link_ids), len(cw.countries)
-    exit_country = np.where((fc == rus) & (tc != rus), tc, -1).astype(np.int64)
+    exit_country = cw.exit_country  # the one exit-link definition (scenario.world.CompiledWorld)
     # direction of the crossings of international links abroad, from the routes the travellers can take
-    paths = enumerate_paths(world, cw)
+    paths = enumerate_paths(cw)
     fwd = np.zeros(n_l)
     bwd = np.zeros(n_l)
     for q in range(len(paths.length)):
