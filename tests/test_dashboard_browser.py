@@ -142,6 +142,11 @@ def test_dashboard_draws_everything_offline(server, browser, tmp_path):
     page.wait_for_function("document.getElementById('source-detail').textContent.length > 20", timeout=10_000)
     detail = page.inner_text("#source-detail")
     assert "publisher" in detail and "http" in detail
+    # the policy events: a list, each linked to its evidence, and the same as bars
+    events = page.locator("#events-list li")
+    assert events.count() >= 20
+    assert page.locator("#events-list button").count() >= 20
+    assert page.evaluate("document.querySelectorAll('#events-chart svg g.mark-rect path').length") >= 20
     w.check_clean()
     w.close()
 

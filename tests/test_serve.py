@@ -297,3 +297,18 @@ def test_dashboard_and_assets_are_served(client):
         assert client.get(f"/static/{asset}").status_code == 200, asset
     geo = client.get("/basemap.geojson").json()
     assert len(geo["features"]) > 150
+
+
+def test_serve_command_refuses_an_incomplete_store_in_one_line(tmp_path, store, capsys):
+    import shutil
+
+    assert main(["serve", "--help"]) == 0
+    assert "--store" in capsys.readouterr().out
+    broken = tmp_path / "no-manifest"
+    shutil.copytree(store, broken)
+    if not (broken / "manifest.json").exists():
+        pytest.skip("this store has no manifest (older store format)")
+    (broken / "manifest.json").unlink()
+    assert main(["serve", "--store", str(broken), "--port", "1"]) == 2  # fails before listening
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "incomplete" in err and "Traceback" not in err

@@ -173,9 +173,15 @@ class ServeData:
                 "breakdowns": {k: [{"key": c, "label": CATEGORY_LABELS.get(c, c)} for c in v]
                                for k, v in BREAKDOWNS.items()},
                 "events": self.events(),
+                "timeline": [self._jsonable(t) for t in self.report_data().world.timeline],
+                "pushes": [self._jsonable(t) for t in self.report_data().world.pushes],
             }
 
         return self.cached(("meta",), make)
+
+    @staticmethod
+    def _jsonable(d: dict) -> dict:
+        return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in d.items()}
 
     def events(self) -> list[dict]:
         """Policy and push events with dates, for the timeline (the report's own reading of the scenario)."""

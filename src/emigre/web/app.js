@@ -364,6 +364,28 @@ async function showSource(id) {
   $("source-detail").focus();
 }
 
+/* ---------------------------------------------------------------- policy events (M13) */
+async function eventsPanel() {
+  const items = [
+    ...(meta.pushes || []).map((p) => ({ id: p.id, type: "push", start: p.start, end: p.end, text: `${p.name.replace(/_/g, " ")}: ${p.description}`, source: p.source })),
+    ...(meta.timeline || []).map((t) => ({ id: t.id, type: t.effect, start: t.start, end: t.end, text: t.description, source: t.source })),
+  ].filter((e) => e.start && e.start <= meta.end && (!e.end || e.end >= meta.start)).sort((a, b) => a.start.localeCompare(b.start));
+  const srcButtons = (src) => (src || "").split(";").filter(Boolean).map((id) => /^(EV|OBS|RS)\d+$/.test(id)
+    ? `<button type="button" class="linklike" data-id="${esc(id)}">${esc(id)}</button>` : esc(id)).join(", ");
+  $("events-list").innerHTML = items.map((e) => `<li><span class="when">${e.start}${e.end ? " to " + e.end : ""}</span>
+    <span class="type">${esc(e.type)}</span> ${esc(e.text)} <span class="src">(${srcButtons(e.source)})</span></li>`).join("");
+  for (const b of document.querySelectorAll("#events-list button")) b.addEventListener("click", () => showSource(b.dataset.id));
+  const rows = items.map((e) => ({ label: `${e.id} ${e.text}`.slice(0, 48), type: e.type,
+    start: e.start < meta.start ? meta.start : e.start, end: !e.end || e.end > meta.end ? meta.end : e.end }));
+  const desc = `${items.length} policy events and pushes in force during the simulated period, as bars from start to end (clipped to ${meta.start} to ${meta.end}); the list below gives each with its evidence.`;
+  $("events-desc").textContent = desc;
+  await embed("events-chart", { height: { step: 14 }, data: { values: rows }, mark: { type: "bar", height: 9 },
+    encoding: { y: { field: "label", type: "nominal", sort: null, title: null, axis: { labelFontSize: 10, labelLimit: 260 } },
+      x: { field: "start", type: "temporal", title: null }, x2: { field: "end" },
+      color: { field: "type", type: "nominal", title: "kind", scale: { range: ["#6a3d9a", "#1f78b4", "#33a02c", "#8c6d31", "#666666"] } },
+      tooltip: [{ field: "label" }, { field: "start", type: "temporal" }, { field: "end", type: "temporal" }] } }, desc);
+}
+
 /* ---------------------------------------------------------------- what-if (S1, DF2) */
 let params = [];
 async function setupWhatIf() {
@@ -454,7 +476,7 @@ async function start() {
   if (!state.country && mapData.countries.length) state.country = mapData.countries[0].iso3;
   countryList();
   setupTabs();
-  await Promise.all([headline(), mainChart(), countryChart(), setupWhatIf()]);
+  await Promise.all([headline(), mainChart(), countryChart(), setupWhatIf(), eventsPanel()]);
   writeUrl();
   document.body.dataset.ready = "1";
 }
