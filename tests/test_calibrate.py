@@ -374,7 +374,7 @@ def test_cli_command(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from emigre.calibrate.cli import calibrate_cmd
+    from emigre.cli.calibrate import calibrate_cmd
 
     app = typer.Typer()
     app.command("calibrate")(calibrate_cmd)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from emigre.calibrate import load_posterior
 from emigre.calibrate.calibration import run_seed
-from emigre.calibrate.cli import calibrate_cmd
+from emigre.cli.calibrate import calibrate_cmd
 
 
 def test_runs_are_combined_with_diagnostics_and_a_verdict(tmp_path):

@@ -22,7 +22,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from emigre.calibrate.cli import calibrate_cmd
+    from emigre.cli.calibrate import calibrate_cmd
     from emigre.cli.evidence import app as evidence_app
     from emigre.cli.scenario import app as scenario_app
     from emigre.ensemble.cli import register
