@@ -36,7 +36,7 @@ def store(tmp_path_factory) -> ResultStore:
 def cli(argv: list[str], capsys) -> tuple[int, str, str]:
     """Run ``emigre ARGV`` (through emigre.cli.main once the verbs are registered there)."""
     from emigre import cli as emigre_cli
-    from emigre.estimate.cli import register
+    from emigre.cli.estimate import register
 
     if "estimate" in {c.name for c in emigre_cli.app.registered_commands}:
         rc = emigre_cli.main(argv)
