@@ -25,9 +25,9 @@ def _register() -> None:
     from emigre.cli.calibrate import calibrate_cmd
     from emigre.cli.estimate import register as register_estimate
     from emigre.cli.evidence import app as evidence_app
+    from emigre.cli.flee import app as flee_app
     from emigre.cli.run import register
     from emigre.cli.scenario import app as scenario_app
-    from emigre.flee.cli import app as flee_app
     from emigre.serve.cli import register as register_serve
 
     app.add_typer(evidence_app, name="evidence")
