@@ -28,7 +28,7 @@ def _register() -> None:
     from emigre.cli.flee import app as flee_app
     from emigre.cli.run import register
     from emigre.cli.scenario import app as scenario_app
-    from emigre.serve.cli import register as register_serve
+    from emigre.cli.serve import register as register_serve
 
     app.add_typer(evidence_app, name="evidence")
     app.add_typer(scenario_app, name="scenario")
