@@ -44,51 +44,97 @@ def request_mix() -> list[str]:
     return urls
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc), to tell work from waiting on a busy machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-async def client(http, urls, offset, stop_at, lat, errors):
+class Connection:
+    """One keep-alive HTTP/1.1 connection with a minimal client: a Python HTTP library costs more CPU per
+    request than the server does, and on a small machine the benchmark would measure its own client."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await self.reader.readexactly(length)
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def client(host, port, urls, offset, stop_at, lat, errors):
+    conn = Connection(host, port)
     i = offset
-    while time.perf_counter() < stop_at:
-        url = urls[i % len(urls)]
-        i += 1
-        t0 = time.perf_counter()
-        try:
-            r = await http.get(url)
-            ok = r.status_code == 200
-        except Exception:  # noqa: BLE001 - every failure counts as an error
-            ok = False
-        lat.append(time.perf_counter() - t0)
-        if not ok:
-            errors.append(url)
+    try:
+        while time.perf_counter() < stop_at:
+            url = urls[i % len(urls)]
+            i += 1
+            t0 = time.perf_counter()
+            try:
+                ok = await conn.get(url) == 200
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                ok = False
+                await conn.close()
+                conn = Connection(host, port)
+            lat.append(time.perf_counter() - t0)
+            if not ok:
+                errors.append(url)
+    finally:
+        await conn.close()
 
 
-async def load(base: str, clients: int, seconds: float) -> dict:
-    import httpx
-
+async def load(host: str, port: int, clients: int, seconds: float, server_pid: int | None = None) -> dict:
     urls = request_mix()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as http:
-        t0 = time.perf_counter()
-        warm_errors = 0
-        for u in urls:  # warm-up: first answer of each request
-            warm_errors += (await http.get(u)).status_code != 200
-        warm = time.perf_counter() - t0
-        lat: list[float] = []
-        errors: list[str] = []
-        stop_at = time.perf_counter() + seconds
-        t1 = time.perf_counter()
-        await asyncio.gather(*(client(http, urls, k * 7, stop_at, lat, errors) for k in range(clients)))
-        wall = time.perf_counter() - t1
+    warm_conn = Connection(host, port)
+    t0 = time.perf_counter()
+    warm_errors = 0
+    for u in urls:  # warm-up: first answer of each request
+        warm_errors += (await warm_conn.get(u)) != 200
+    await warm_conn.close()
+    warm = time.perf_counter() - t0
+    lat: list[float] = []
+    errors: list[str] = []
+    stop_at = time.perf_counter() + seconds
+    cpu0 = cpu_seconds(server_pid) if server_pid else None
+    me0 = cpu_seconds(os.getpid())
+    t1 = time.perf_counter()
+    await asyncio.gather(*(client(host, port, urls, k * 7, stop_at, lat, errors) for k in range(clients)))
+    wall = time.perf_counter() - t1
+    cpu1 = cpu_seconds(server_pid) if server_pid else None
+    me1 = cpu_seconds(os.getpid())
     ms = np.array(lat) * 1000
+    server_cpu = None if cpu0 is None or cpu1 is None else cpu1 - cpu0
     return {"clients": clients, "seconds": round(wall, 1), "requests": len(lat), "errors": len(errors),
             "requests_per_s": round(len(lat) / wall, 1), "p50_ms": round(float(np.percentile(ms, 50)), 1),
             "p95_ms": round(float(np.percentile(ms, 95)), 1), "p99_ms": round(float(np.percentile(ms, 99)), 1),
             "max_ms": round(float(ms.max()), 1), "warmup_s": round(warm, 2), "warmup_requests": len(urls),
-            "warmup_errors": warm_errors, "cpus": os.cpu_count()}
+            "warmup_errors": warm_errors, "cpus": os.cpu_count(),
+            "server_cpu_share": None if server_cpu is None else round(server_cpu / wall, 2),
+            "server_cpu_ms_per_request": None if server_cpu is None or not lat else round(1000 * server_cpu / len(lat), 2),
+            "client_cpu_share": None if me0 is None or me1 is None else round((me1 - me0) / wall, 2)}
 
 
 def main() -> int:
@@ -122,7 +168,8 @@ def main() -> int:
                 return 1
             time.sleep(0.2)
         runs = httpx.get(base + "/api/meta", timeout=120).json().get("runs_text", "?")
-        res = asyncio.run(load(base, a.clients, a.seconds)) | {"store": str(store), "runs": runs}
+        res = asyncio.run(load("127.0.0.1", port, a.clients, a.seconds, server.pid)) | {"store": str(store),
+                                                                                          "runs": runs}
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -131,6 +178,9 @@ def main() -> int:
     print(f"{res['clients']} clients for {res['seconds']} s: {res['requests']} requests, {res['requests_per_s']}/s, "
           f"errors {res['errors']}")
     print(f"latency ms: p50 {res['p50_ms']}  p95 {res['p95_ms']}  p99 {res['p99_ms']}  max {res['max_ms']}")
+    if res["server_cpu_ms_per_request"] is not None:
+        print(f"server: {res['server_cpu_ms_per_request']} ms of CPU per request, {res['server_cpu_share']} of a core "
+              f"while loaded; the clients took {res['client_cpu_share']} of a core")
     if a.json:
         from emigre.fileio import atomic_write_text
 
