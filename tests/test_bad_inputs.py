@@ -19,9 +19,10 @@ import pytest
 
 from emigre import cli as emigre_cli
 from emigre.errors import EmigreError
-from emigre.scenario.ranges import check_params, check_posterior_frame, model_ranges, obs_ranges
+from emigre.observe.ranges import check_params, check_posterior_frame, obs_ranges
+from emigre.scenario.ranges import model_ranges
 
-PKG = Path(emigre_cli.__file__).resolve().parent
+PKG = Path(emigre_cli.__file__).resolve().parent.parent  # src/emigre (emigre.cli is a package)
 SCENARIO = PKG / "data" / "russia-2022"
 MALI = PKG / "data" / "flee" / "mali2012"
 POSTERIOR = SCENARIO / "posterior.parquet"

@@ -59,7 +59,7 @@ def load_posterior(path: str | Path | None = None):
                           f"writes): {exc}") from None
     if df.empty:
         raise EmigreError(f"{p}: the posterior sample is empty")
-    from emigre.scenario.ranges import check_posterior_frame
+    from emigre.observe.ranges import check_posterior_frame
 
     check_posterior_frame(df, p)  # every parameter inside the valid range its params.yaml declares
     return df.reset_index(drop=True)

@@ -1,7 +1,9 @@
 """The ``emigre`` command line: one Typer app whose verbs follow the data flow.
 
-Each concern registers its own sub-app (``evidence``, ``scenario``, ``flee``, ...); this module only
-assembles them and turns every :class:`~emigre.errors.EmigreError` into one clear line on stderr.
+One module per verb group: ``evidence``, ``scenario``, ``run`` (``simulate`` and ``run``, the main job),
+``calibrate``, ``estimate`` (``estimate`` and ``validate``), ``flee``, ``serve``. The commands are the top floor:
+they parse options and call the floors and jobs below (docs/architecture.md). This module only assembles them
+and turns every :class:`~emigre.errors.EmigreError` into one clear line on stderr.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def run_cmd(
     a self-contained DIR/report.html and a summary table."""
     from emigre.jobs.main_job import run_main_job
     from emigre.limits import MAX_RUNS, MAX_WORKERS, check_int, check_scale, check_seed
-    from emigre.scenario.ranges import check_params
+    from emigre.observe.ranges import check_params
 
     check_int("--runs", runs, 1, MAX_RUNS)
     check_int("--workers", workers, 0, MAX_WORKERS)

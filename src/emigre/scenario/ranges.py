@@ -2,14 +2,14 @@
 
 A model parameter declares ``range: [low, high]`` in its scenario's ``params.yaml``; an observation-model
 parameter in :data:`emigre.observe.params.OBS_RANGES`. ``--param``, posterior files and API bodies are checked
-with :func:`check_params`, which names the parameter, the value and the range in one line. A scenario whose
+with :func:`emigre.observe.ranges.check_params` (it knows both kinds, so it lives on the observe floor), which
+names the parameter, the value and the range in one line. A scenario whose
 params.yaml has no range for a parameter (a user's older copy) gets one derived from the prior
 (:func:`range_from_prior`), so no value goes unchecked.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -103,13 +103,6 @@ def model_ranges(scenario: str | Path = "russia-2022") -> dict[str, Range]:
     return _model_ranges(str(path), mtime)
 
 
-def obs_ranges() -> dict[str, Range]:
-    """Valid range of every observation-model parameter."""
-    from emigre.observe.params import OBS_PARAMS, OBS_RANGES
-
-    return {k: Range(*OBS_RANGES[k], unit=OBS_PARAMS[k].unit, source="observation model") for k in OBS_PARAMS}
-
-
 def check_value(name: str, value: object, rng: Range, *, where: str = "") -> float:
     """``value`` as a float inside ``rng``, or one clear error naming the parameter, value and range."""
     prefix = f"{where}: " if where else ""
@@ -128,48 +121,4 @@ def check_value(name: str, value: object, rng: Range, *, where: str = "") -> flo
     return v
 
 
-def check_params(values: Mapping[str, object], scenario: str | Path = "russia-2022", *, where: str = "",
-                 allow_unknown: bool = False) -> None:
-    """Check every value of ``values`` (model or observation parameters) against its valid range; one
-    :class:`EmigreError` naming the first bad one (its name, value and range). Unknown names are an error
-    with close matches suggested, unless ``allow_unknown``."""
-    model = model_ranges(scenario)
-    obs = obs_ranges()
-    for name, value in values.items():
-        rng = model.get(name) or obs.get(name)
-        if rng is None:
-            if allow_unknown:
-                continue
-            close = difflib.get_close_matches(name, [*model, *obs], n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            prefix = f"{where}: " if where else ""
-            raise EmigreError(f"{prefix}unknown parameter {name!r}{hint}")
-        check_value(name, value, rng, where=where)
-
-
-def check_posterior_frame(df, path: object = None, scenario: str | Path = "russia-2022") -> None:
-    """Every parameter column of a posterior table inside its valid range; the error names the file, the
-    row (draw) and the parameter. Non-parameter columns (draw, log densities, ll./pred.) are skipped."""
-    import numpy as np
-
-    ranges = model_ranges(scenario) | obs_ranges()
-    where = f"{path}" if path is not None else "posterior"
-    for col in df.columns:
-        rng = ranges.get(col)
-        if rng is None:
-            continue
-        try:
-            v = df[col].to_numpy(dtype=np.float64)
-        except (TypeError, ValueError):
-            raise EmigreError(f"{where}: column {col} is not numeric") from None
-        bad = ~(np.isfinite(v) & (v >= rng.low) & (v <= rng.high))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise EmigreError(
-                f"{where}, row {i + 1}, column {col}: value {v[i]:g} is outside its valid range {rng.text()} "
-                f"({int(bad.sum())} of {len(v)} rows)"
-            )
-
-
-__all__ = ["Range", "check_params", "check_posterior_frame", "check_value", "model_ranges", "obs_ranges",
-           "range_from_prior"]
+__all__ = ["Range", "check_value", "model_ranges", "parse_range", "range_from_prior"]
