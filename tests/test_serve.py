@@ -226,6 +226,7 @@ def test_whatif_common_random_numbers(client):
     ({"params": {"push_mobilization_intensity": 0}, "scale": 1}, 422, "greater than or equal to 20"),
     ({"params": {"no_such_parameter": 1.0}}, 400, "unknown parameter"),
     ({"params": {"push_mobilization_intensity": 1e300}}, 400, "push_mobilization_intensity"),
+    ({"params": {"air_speed_kmh": 100.0}}, 400, "outside the valid range [320, 1700]"),
     ({"params": {}}, 400, "nothing to change"),
     ({"closures": [{"link": "road:Nowhere", "from": "2022-09-22"}]}, 400, "not an international link"),
     ({"closures": [{"link": "road:Upper-Lars-Tbilisi", "from": "2022-10-01", "to": "2022-09-01"}]}, 400, "before"),

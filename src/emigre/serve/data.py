@@ -388,7 +388,7 @@ class ServeData:
 
         out = []
         for p in self.world.params.values():
-            lo, hi = param_range(p)
+            lo, hi = param_range(p, self.scenario)
             out.append({"name": p.name, "value": p.value, "unit": p.unit, "doc": p.doc, "min": lo, "max": hi})
         return out
 

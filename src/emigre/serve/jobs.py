@@ -49,9 +49,17 @@ _RUN_COLUMNS = {"run", "seed", "draw"}
 _ABS_LIMIT = 1e6
 
 
-def param_range(p) -> tuple[float | None, float | None]:
-    """The valid range of a parameter when the scenario declares one (``min``/``max`` or ``range``), else the
-    probability range for probabilities and shares, else none."""
+def param_range(p, scenario: str = "russia-2022") -> tuple[float | None, float | None]:
+    """The valid range of a parameter: the scenario's (``range:`` in params.yaml, read by
+    :func:`emigre.scenario.ranges.model_ranges`), else [0, 1] for probabilities and shares, else none."""
+    try:
+        from emigre.scenario.ranges import model_ranges
+    except ImportError:  # a build without declared ranges
+        model_ranges = None
+    if model_ranges is not None:
+        r = model_ranges(scenario).get(p.name)
+        if r is not None:
+            return float(r.low), float(r.high)
     lo = getattr(p, "min", None)
     hi = getattr(p, "max", None)
     rng = getattr(p, "range", None) or getattr(p, "valid_range", None)
@@ -93,7 +101,7 @@ def validate_spec(world, params: dict, runs: int, scale: float, closures: list[d
             raise EmigreError(f"params.{str(name)[:60]}: unknown parameter{hint}")
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise EmigreError(f"params.{name}: expected a finite number, got {str(value)[:40]!r}")
-        lo, hi = param_range(world.params[name])
+        lo, hi = param_range(world.params[name], str(world.directory))
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise EmigreError(f"params.{name}: {value:g} is outside the valid range "
                               f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]")
