@@ -116,6 +116,8 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     with console.status("writing the report"):
         world = load_scenario(scenario, params=params)
         report = write_report(store, world, out / "report.html", evidence=load_evidence())
+        if where is not None:  # the report names the store where it will be, not its staging directory
+            atomic_write_text(report, report.read_text().replace(str(out), str(where)))
     table = Table(title=f"{world.name}: {len(summaries)} runs (median and 90% interval over runs: parameter draws x seeds)")
     table.add_column("quantity")
     table.add_column("median", justify="right")
