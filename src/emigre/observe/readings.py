@@ -35,6 +35,7 @@ class Reading:
     peak: bool = False  # the figure is the highest daily count in the window
     extra_sigma: float = 0.0  # model error of the operator itself (log scale), added to the source's
     floor: float = 1.0  # transform floor in the observation's unit (asinh below it; see likelihood)
+    prewar: bool = True  # the count includes its pre-war part (permit holders, US encounters at the FY2021 rate)
 
     @property
     def used(self) -> bool:
@@ -54,6 +55,10 @@ HELD_SIGMA = 0.2  # permits held: survival of permit holders from the return/onw
 # permits issued: first permits also go to Russians outside the wave (family, work, study, earlier emigrants),
 # channels the simulation does not have
 ISSUED_SIGMA = 0.6
+# permits issued where the destination's pre-war level of first permits is sourced (prewar_and_context.csv): the
+# part outside the wave is that level, which varied from year to year by about this much (Germany 2018-2021:
+# 10.4k-13.4k, Spain 6.1k-8.8k first permits to Russians)
+PREWAR_ISSUED_SIGMA = 0.25
 # net flows: an asinh scale linear within +-1000 persons, or within the observed magnitude when larger (see
 # net_floor)
 NET_FLOOR = 1000.0
@@ -135,9 +140,47 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS129": (
         "residence_permits",
-        {"operator": "permits_held", "extra_sigma": HELD_SIGMA},
+        {"operator": "permits_held", "extra_sigma": HELD_SIGMA, "prewar": False},
         "'registered with a one-year residence permit' since the war: permits held on the date (Ukrainians "
-        "included by the source)",
+        "included by the source; holders from before the war are not)",
+    ),
+    "OBS242": (
+        "other",
+        {"operator": "returns_crossings", "extra_sigma": ORDINARY_SIGMA},
+        "Frontex: exits of Russians from the EU back to Russia via Estonia: emigrant returns by Estonian links "
+        "plus ordinary trips back",
+    ),
+    "OBS243": (
+        "other",
+        {"operator": "returns_crossings", "extra_sigma": ORDINARY_SIGMA},
+        "Frontex: exits of Russians from the EU back to Russia via Finland: emigrant returns by Finnish links "
+        "plus ordinary trips back",
+    ),
+    "OBS248": (
+        "arrivals_in_destination",
+        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        "Armenian inbound 'tourists' (UNWTO: at least 24 hours, less than a year, any purpose): arrivals of "
+        "Russians, emigrants and ordinary visitors (the '1 year' is the upper limit of a tourist's stay, not "
+        "a duration rule of immigrants)",
+    ),
+    "OBS250": (
+        "other",
+        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        "Montenegrin short-stay registrations of Russians (every visitor registers): entries there, border "
+        "runs and ordinary visitors included",
+    ),
+    "OBS251": (
+        "residence_permits",
+        {"operator": "permits_held", "extra_sigma": HELD_SIGMA},
+        "stock of Russians with approved residence in Montenegro on the date, pre-war residents included: "
+        "permits held",
+    ),
+    "OBS263": (
+        "other",
+        {"operator": "asylum", "area": ("USA",), "extra_sigma": ISSUED_SIGMA, "prewar": False},
+        "CBP One appointments of Russians at San Ysidro: asylum claims at the US border (propensity x "
+        "arrivals in Mexico or the USA); one crossing point of several, so a lower share of the encounters; the "
+        "channel opened in January 2023, so no pre-war part",
     ),
     "OBS157": (
         "other",
@@ -171,6 +214,12 @@ _SKIPS: dict[str, str] = {
     "OBS145": "German humanitarian visas: a channel the simulation does not have",
     "OBS163": "mobilized reservists: the size of a push event, not a migration flow (a scenario input)",
     "OBS170": "citizenship applications in Armenia, all nationalities, period ambiguous (low reliability)",
+    "OBS233": "tourism-purpose trips only: ordinary trips have no purpose split in the baselines (the 2019 "
+    "tourism share is one national figure) and emigrants declared any purpose",
+    "OBS234": "tourism-purpose trips to Turkey only: no purpose split of ordinary trips by destination",
+    "OBS235": "tourism-purpose trips to Armenia only: no purpose split of ordinary trips by destination",
+    "OBS236": "tourism-purpose trips to Thailand only: no purpose split of ordinary trips by destination",
+    "OBS238": "visitors to Ritsa National Park (ticket sales): a tourism proxy with no operator",
 }
 
 
@@ -199,6 +248,12 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
     r = _by_rules(obs, text)
     if r.used:
         r = replace(r, area=r.area or _area(obs, ctx), fsb_area=r.fsb_area or obs.destination)
+    if r.operator == "permits_issued" and obs.destination != "ALL":
+        from emigre.observe.prewar import packaged_prewar
+
+        if packaged_prewar().first_permits(obs.destination) is not None:
+            r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
+                        reason=f"{r.reason}; the part outside the wave at the destination's sourced pre-war level")
     return r
 
 
