@@ -42,7 +42,7 @@ from emigre.observe import (
 )
 from emigre.observe.context import FSB_MODES, days_by_year_quarter
 from emigre.observe.likelihood import DESTINATION_SIGMA, t3_cdf, t3_logcdf, t3_logpdf
-from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA
+from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA, PREWAR_ISSUED_SIGMA
 
 _predict = predict
 
@@ -508,15 +508,31 @@ def test_figures_of_some_destinations_carry_the_destination_models_discrepancy(e
     total = ev.observation("OBS014")  # departures net of returns, all destinations: estimate class
     assert error_scale(total, read_observation(total, ctx)) == pytest.approx(QUALITY_SCALES["estimate"])
     usa = ev.observation("OBS152")  # US border encounters: official
+    # the discrepancy is the wave's: scaled by its expected share of the figure, 1 - (encounters at the
+    # FY2021 rate over January 2023: 13,240 x 31 / 365) / 4,509 published
+    share = 1 - 13240 * 31 / 365 / 4509
+    assert read_observation(usa, ctx).wave_share == pytest.approx(share)
     assert error_scale(usa, read_observation(usa, ctx)) == pytest.approx(
-        math.hypot(QUALITY_SCALES["official"], DESTINATION_SIGMA))
+        math.hypot(QUALITY_SCALES["official"], DESTINATION_SIGMA * share))
+    # German first permits 2022: the pre-war level (13,034 a year) is most of the 16,066; its own error is the
+    # year-to-year spread of that level
+    deu = ev.observation("OBS039")
+    rd = read_observation(deu, ctx)
+    share = 1 - (13248 + 12499 + 13354) / 3 / 16066
+    assert rd.wave_share == pytest.approx(share) and rd.extra_sigma == PREWAR_ISSUED_SIGMA
+    assert error_scale(deu, rd) == pytest.approx(
+        math.sqrt(QUALITY_SCALES["official"] ** 2 + PREWAR_ISSUED_SIGMA**2 + (DESTINATION_SIGMA * share) ** 2))
+    # a figure the baselines alone exceed keeps a tenth of the discrepancy
+    assert read_observation(ev.observation("OBS210"), ctx).wave_share == pytest.approx(0.1)
     arm = ev.observation("OBS089")  # Armenia's net entries 2023: official + net-flow model error
     assert error_scale(arm, read_observation(arm, ctx)) == pytest.approx(
         math.sqrt(QUALITY_SCALES["official"] ** 2 + NET_SIGMA**2 + DESTINATION_SIGMA**2))
     # a 3x miss costs a national total more than the same miss of a one-country official count
     drop_total = loglik(total, 600_000, world_ctx=ctx) - loglik(total, 1_800_000, world_ctx=ctx)
-    drop_usa = loglik(usa, usa.quantity, world_ctx=ctx) - loglik(usa, usa.quantity / 3, world_ctx=ctx)
-    assert drop_total > drop_usa > 0
+    geo = ev.observation("OBS068")  # Georgian MVD: arrived and still there, all of it the wave's
+    assert read_observation(geo, ctx).wave_share == 1.0
+    drop_geo = loglik(geo, geo.quantity, world_ctx=ctx) - loglik(geo, geo.quantity / 3, world_ctx=ctx)
+    assert drop_total > drop_geo > 0
 
 
 def test_anonymous_sources_get_a_wider_error(ev, ctx):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from emigre.evidence.records import Observation
 from emigre.observe.context import ObservationContext, days_by_year_quarter
 from emigre.observe.params import resolve_theta
 from emigre.observe.prewar import Level, packaged_prewar
-from emigre.observe.readings import Reading, read_observation
+from emigre.observe.readings import INCLUDES_PREWAR, Reading, read_observation
 
 #: a decomposed prediction: part name -> one value per result; the parts add up to the prediction
 Parts = dict[str, np.ndarray]
@@ -201,9 +202,15 @@ def op_abroad(obs, rd, S, ctx, th):
 
 
 def op_present(obs, rd, S, ctx, th):
+    """Emigrants present on the period end; where the source counts the Russians who lived there before the
+    war too (notes: "includes pre-war ..."), plus the pre-war residents (:meth:`Prewar.permit_holders` x
+    ``prewar_holders_level``; the global share where no level is sourced)."""
     w = _Window(obs, S)
     c = _cidx(ctx, rd.area)
-    return S.each(lambda r, i: _present(r, c, w.hi)) * S.scale
+    wave = S.each(lambda r, i: _present(r, c, w.hi)) * S.scale
+    if not INCLUDES_PREWAR.search(obs.notes):
+        return {"wave": wave}
+    return _held_background(obs, rd, wave, th)
 
 
 def op_arrivals(obs, rd, S, ctx, th):
@@ -524,6 +531,63 @@ def op_queue_vehicles(obs, rd, S, ctx, th):
     w = _Window(obs, S)
     links = _exit_links(ctx, rd, _cidx(ctx, rd.area))
     return S.each(lambda r, i: r.queue[w.hi, links].sum()) * S.scale / th["persons_per_vehicle"]
+
+
+def nonwave_estimate(obs: Observation, rd: Reading, ctx: ObservationContext) -> float | None:
+    """The part of a figure outside the wave at the observation parameters' prior centres, computed from the
+    sourced baselines alone (no simulation): ordinary trips or visitors of a crossing count, the pre-war
+    permits, holders or US encounters. None for operators without such a part. Used to scale the destination
+    discrepancy to the wave's expected share of the figure (:func:`expected_wave_share`)."""
+    th = resolve_theta(None, 1)
+    a, b = obs.period_start, obs.period_end
+    days = (b - a).days + 1
+    if rd.operator in ("entries", "exits", "returns_crossings") and not rd.peak:
+        closures = rd.operator == "exits" or rd.modes is not None
+        v = float(ctx.ordinary_trips(rd.fsb_area, a, b, th, rd.modes, closures=closures)[0])
+        if rd.operator == "entries" and isinstance(rd.fsb_area, str) and rd.modes is None:
+            got = _visitor_factor(ctx, obs.destination)
+            if got is not None:
+                f, lv = got
+                v = v * f if np.isfinite(f) else lv.value * days / 365.0 * float(th["travel_level_2022"][0])
+        if rd.group == "sex=male":
+            v *= float(th["ordinary_male_share"][0])
+        return v / days if rd.per_day else v
+    code = None if obs.destination == "ALL" else obs.destination
+    pw = packaged_prewar()
+    if rd.operator == "permits_issued" and code:
+        lv = pw.first_permits(code)
+        return None if lv is None else lv.value * days / 365.0 * float(th["permits_prewar_level"][0])
+    if (rd.operator == "permits_held" and rd.prewar or rd.operator == "present"
+            and INCLUDES_PREWAR.search(obs.notes)) and code:
+        lv = pw.permit_holders(code)
+        return None if lv is None else lv.value * float(th["prewar_holders_level"][0])
+    if rd.operator == "asylum" and "USA" in rd.area and rd.prewar:
+        lv = pw.usa_encounters()
+        return None if lv is None else lv.value * days / 365.0 * float(th["asylum_prewar_level_usa"][0])
+    return None
+
+
+#: the smallest share of the wave in a figure, for the destination discrepancy: a figure the baselines alone
+#: (at their prior centres) exceed still carries some of the wave's error
+MIN_WAVE_SHARE = 0.1
+
+
+@lru_cache(maxsize=8192)
+def expected_wave_share(obs: Observation, rd: Reading, ctx: ObservationContext) -> float:
+    """The wave's expected share of the figure: 1 - (the part outside the wave at the prior centres) / (the
+    published value), within [MIN_WAVE_SHARE, 1]; 1 when the operator has no part outside the wave. It depends
+    on the data only (the figure and its sourced baselines), so the error scale stays fixed during a
+    calibration."""
+    if not rd.used or obs.unit == "percent":
+        return 1.0
+    nonwave = nonwave_estimate(obs, rd, ctx)
+    if nonwave is None:
+        return 1.0
+    vals = [float(v) for v in (obs.quantity, obs.low, obs.high) if v is not None]
+    observed = float(np.sqrt(max(vals[0], 1.0) * max(vals[-1], 1.0))) if obs.quantity is None else vals[0]
+    if observed <= 0:
+        return 1.0
+    return float(min(1.0, max(MIN_WAVE_SHARE, 1.0 - nonwave / observed)))
 
 
 OPERATORS: dict[str, Callable] = {

@@ -226,9 +226,12 @@ class Prewar:
 
     def __init__(self, rows: tuple[PrewarRow, ...] | None = None) -> None:
         self.rows = rows if rows is not None else load_prewar()
+        self._index: dict[tuple[str, str], list[PrewarRow]] = {}
+        for r in self.rows:
+            self._index.setdefault((r.series, r.country), []).append(r)
 
     def _find(self, series: str, iso: str) -> list[PrewarRow]:
-        return [r for r in self.rows if r.series == series and r.country == iso]
+        return list(self._index.get((series, iso), ()))
 
     def _annual(self, series: str, iso: str, what: str) -> Level | None:
         rows = [r for r in self._find(series, iso) if r.first.year in PREWAR_YEARS and r.first.month == 1

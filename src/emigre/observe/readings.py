@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from emigre.evidence.records import Observation
 from emigre.observe.context import EU27, LAND_MODES, ObservationContext
@@ -36,6 +37,7 @@ class Reading:
     extra_sigma: float = 0.0  # model error of the operator itself (log scale), added to the source's
     floor: float = 1.0  # transform floor in the observation's unit (asinh below it; see likelihood)
     prewar: bool = True  # the count includes its pre-war part (permit holders, US encounters at the FY2021 rate)
+    wave_share: float = 1.0  # the wave's expected share of the figure (scales the destination discrepancy)
 
     @property
     def used(self) -> bool:
@@ -68,7 +70,9 @@ _NOT_NET = re.compile(r"not net|gross", re.I)
 _MEN_ONLY = re.compile(r"\bmen\b[^.;,]*\bonly\b|\bonly (?:men|males?)\b|\bmales? only\b", re.I)
 _PER_DAY = re.compile(r"\b24 ?h\b|\bdaily\b|\bper day\b|/day\b|\bday of\b", re.I)
 _PEAK = re.compile(r"\bpeak\b", re.I)
-_HELD = re.compile(r"holders?\b|\bheld\b|legal residence|permanent residence status", re.I)
+_HELD = re.compile(r"holders?\b|\bheld\b|legal residence|permanent residence status|valid residence permit", re.I)
+#: a stock that counts the Russians who lived there before the war too
+INCLUDES_PREWAR = re.compile(r"incl(?:\.|udes?|uding)\s+(?:the\s+)?pre-war", re.I)
 _APPLICATION = re.compile(r"\bapplications?\b", re.I)
 _OBS012_AREA = ("EST", "LVA", "LTU", "FIN", "POL", "ISR", "GEO", "KAZ", "KGZ", "MNG")
 _ENTRIES = re.compile(r"\bgross\b|\bentries\b|\bentered\b|\bcrossings?\b|border", re.I)
@@ -227,8 +231,10 @@ def _area(obs: Observation, ctx: ObservationContext) -> tuple[str, ...]:
     return ctx.area(obs.destination)
 
 
+@lru_cache(maxsize=8192)
 def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
-    """The reading of one observation (see the module docstring and docs/observe.md)."""
+    """The reading of one observation (see the module docstring and docs/observe.md). Cached: observations
+    are frozen and a context is compared by identity, and every prediction of a calibration reads its rows."""
     text = f"{obs.notes} {obs.quote}"
     if obs.id in _SKIPS:
         return _skip(_SKIPS[obs.id])
@@ -240,7 +246,7 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
             r = replace(r, area=_area(obs, ctx))
         if not r.fsb_area:
             r = replace(r, fsb_area=obs.destination)
-        return r
+        return _with_wave_share(obs, r, ctx)
     if obs.destination == HOME:
         return _skip("the destination is Russia itself: not a migration flow out of it")
     if obs.destination not in ("ALL", "EUU") and not ctx.has_area(obs.destination):
@@ -254,7 +260,15 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
         if packaged_prewar().first_permits(obs.destination) is not None:
             r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
                         reason=f"{r.reason}; the part outside the wave at the destination's sourced pre-war level")
-    return r
+    return _with_wave_share(obs, r, ctx)
+
+
+def _with_wave_share(obs: Observation, r: Reading, ctx: ObservationContext) -> Reading:
+    if not r.used:
+        return r
+    from emigre.observe.operators import expected_wave_share
+
+    return replace(r, wave_share=expected_wave_share(obs, r, ctx))
 
 
 def net_floor(obs: Observation) -> float:
