@@ -42,7 +42,7 @@ from emigre.observe import (
 )
 from emigre.observe.context import FSB_MODES, days_by_year_quarter
 from emigre.observe.likelihood import DESTINATION_SIGMA, t3_cdf, t3_logcdf, t3_logpdf
-from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA, PREWAR_ISSUED_SIGMA
+from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA, ORDINARY_SIGMA_ALL, PREWAR_ISSUED_SIGMA
 
 _predict = predict
 
@@ -488,7 +488,11 @@ def test_quality_classes(ev):
 def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):
     obs = ev.observation("OBS050")  # official point value, 3.88 mln
     rd = read_observation(obs, ctx)
-    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA))  # all destinations
+    # all destinations: the ordinary part's error is the season's, per-country shifts cancel
+    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA_ALL))
+    one = ev.observation("OBS063")  # FSB trips to Turkey: per-country shifts (and the wave's share) count
+    assert error_scale(one, read_observation(one, ctx)) == pytest.approx(math.sqrt(
+        0.2**2 + ORDINARY_SIGMA**2 + (DESTINATION_SIGMA * read_observation(one, ctx).wave_share) ** 2))
     x = obs.quantity
     up = [loglik(obs, x * f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
     down = [loglik(obs, x / f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]

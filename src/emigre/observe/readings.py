@@ -48,6 +48,10 @@ class Reading:
 # ordinary travel: one 2019 pattern and one level per year, per-country shifts ignored (UAE trips tripled,
 # EU trips collapsed): crossing counts are mostly ordinary travel, so they must not outweigh the totals
 ORDINARY_SIGMA = 0.8
+# ordinary travel to all destinations together: per-country shifts cancel and the year's level (a calibrated
+# parameter) carries the rest; what is left is the season's departure from 2019's (FSB totals: Q1 2022 3.9 vs
+# 8.4 million, Q3 9.7 vs 16.0: ratios 0.46 and 0.61, +-0.14 on the log scale around one level)
+ORDINARY_SIGMA_ALL = 0.3
 ENTRIES_SIGMA = 0.15  # emigrant entries from the arrivals/link-crossing bound (no entries array)
 NET183_SIGMA = 0.5  # 183-day net immigration from the change of the stock
 # entries minus exits: a small difference of gross flows that rests on the return and onward hazards (constant
@@ -323,7 +327,7 @@ def _by_rules(obs: Observation, text: str) -> Reading:
                        extra_sigma=NET_SIGMA)
     if kind in ("border_crossings_exit", "border_crossings_entry"):
         opts = dict(
-            extra_sigma=ORDINARY_SIGMA,
+            extra_sigma=ORDINARY_SIGMA_ALL if dest == "ALL" else ORDINARY_SIGMA,
             per_day=_per_day(obs) and not _PEAK.search(obs.notes),
             peak=bool(_PEAK.search(obs.notes)),
             group="sex=male" if _MEN_ONLY.search(obs.notes) else None,
