@@ -613,14 +613,18 @@ def enumerate_paths(world: World, cw) -> Paths:
                 if len(nl) < MAX_HOPS:
                     stack.append((nxt, nl, npl, ne, visited | {nxt}, entered | {c_next} if enters else entered))
     found.sort(key=lambda f: (f[0], f[1], f[2], f[3]))
+    by_mode = _mode_restricted_entries(cw)
     keep = []
     i = 0
     while i < len(found):
         j = i
         while j < len(found) and found[j][:2] == found[i][:2]:
             j += 1
-        fastest = found[i][2]
-        group = [f for f in found[i:j] if f[2] <= 2.0 * fastest + 6.0][:ROUTES_PER_DESTINATION]
+        group = _fastest(found[i:j])
+        bits = by_mode.get(found[i][1], 0)
+        if bits:  # routes entering by a mode with its own entry rule compete among themselves as well
+            extra = _fastest([f for f in found[i:j] if (1 << int(cw.link_mode[f[3][-1]])) & bits])
+            group = sorted({id(f): f for f in group + extra}.values(), key=lambda f: (f[2], f[3]))
         keep.extend(group)
         i = j
     P = len(keep)
@@ -646,6 +650,33 @@ def enumerate_paths(world: World, cw) -> Paths:
         borders=np.array([sum(e >= 0 for e in f[5]) for f in keep], dtype=np.int8),
         origin_start=np.searchsorted(origin, np.arange(n_o + 1)).astype(np.int64),
     )
+
+
+def _fastest(routes: list) -> list:
+    """The ROUTES_PER_DESTINATION fastest of routes sorted by time, within twice the fastest plus six hours."""
+    if not routes:
+        return []
+    fastest = routes[0][2]
+    return [f for f in routes if f[2] <= 2.0 * fastest + 6.0][:ROUTES_PER_DESTINATION]
+
+
+def _mode_restricted_entries(cw) -> dict[int, int]:
+    """Country index -> bitmask of the entry modes some entry rule is limited to (entry_rules.csv ``modes``:
+    Armenia admits the internal passport by air only; the USA admits asylum seekers by road from Mexico).
+    Routes entering by those modes are kept even when faster routes by other modes exist: the fastest route
+    to a country may be one that a rule closes (flights to New York need a US visa), so the time window of
+    all routes together would drop the only way in."""
+    all_modes = (1 << len(cw.modes)) - 1
+    out: dict[int, int] = {}
+    masks = np.asarray(cw.entry_modes)
+    for c in range(masks.shape[1]):
+        bits = 0
+        for v in np.unique(masks[:, c, :]):
+            if 0 < int(v) < all_modes:
+                bits |= int(v)
+        if bits:
+            out[c] = bits
+    return out
 
 
 # ---------------------------------------------------------------------- data files
