@@ -387,7 +387,7 @@ def test_cli_command(tmp_path):
     assert r.exit_code == 0, r.output
     fit = json.loads((out / "fit.json").read_text())
     assert fit["observations"]["excluded"] == ["OBS050"] and fit["observations"]["excluded_unknown"] == ["OBS999"]
-    assert "OBS050" not in fit["observations"]["used"] and len(fit["observations"]["used"]) == 89
+    assert "OBS050" not in fit["observations"]["used"] and len(fit["observations"]["used"]) == 140
     assert "ll.OBS050" not in load_posterior(out).columns
     assert fit["evaluations"]["run"] == fit["evaluations"]["requested"] <= 52
 

@@ -30,28 +30,28 @@ def ev():
 
 
 def test_everything_loads(ev):
-    assert len(ev.observations) == 112
+    assert len(ev.observations) == 174  # OBS001-OBS170 (with gaps) and OBS201-OBS263
     assert len(ev.events) == 56
     assert len(ev.survey_shares) == 31
     # 53 snapshots (52 dated + "current") x 29 destinations
     assert len(ev.visa_history) == 53 * 29
-    assert len({o.id for o in ev.observations}) == 112
+    assert len({o.id for o in ev.observations}) == 174
     assert load_observations() is ev.observations  # packaged data is cached
     assert load_evidence() is ev
 
 
 def test_kind_counts(ev):
     kinds = Counter(o.kind for o in ev.observations)
-    assert kinds["border_crossings_exit"] == 19
-    assert kinds["border_crossings_entry"] == 18
-    assert kinds["other"] == 19
+    assert kinds["border_crossings_exit"] == 54
+    assert kinds["border_crossings_entry"] == 29
+    assert kinds["other"] == 24
     assert kinds["cumulative_outflow_total"] == 12
     assert Counter(e.kind for e in ev.events)["visa_policy"] == 20
 
 
 def test_bound_and_unit_counts(ev):
-    assert Counter(o.bound for o in ev.observations) == {"point": 87, "lower": 17, "range": 5, "upper": 3}
-    assert Counter(o.unit for o in ev.observations) == {"persons": 109, "percent": 3}
+    assert Counter(o.bound for o in ev.observations) == {"point": 145, "lower": 18, "range": 6, "upper": 5}
+    assert Counter(o.unit for o in ev.observations) == {"persons": 171, "percent": 3}
     lower = sorted(o.id for o in ev.observations if o.bound == "lower")
     assert lower == [
         "OBS001",
@@ -71,8 +71,10 @@ def test_bound_and_unit_counts(ev):
         "OBS138",
         "OBS140",
         "OBS153",
+        "OBS251",  # "a bit more than"
     ]
-    assert sorted(o.id for o in ev.observations if o.bound == "upper") == ["OBS005", "OBS024", "OBS096"]
+    assert sorted(o.id for o in ev.observations if o.bound == "upper") == [
+        "OBS005", "OBS024", "OBS096", "OBS212", "OBS262"]  # "almost"
     assert sorted(o.id for o in ev.observations if o.unit == "percent") == ["OBS157", "OBS158", "OBS161"]
 
 
@@ -224,7 +226,7 @@ def test_filter(ev):
         kind="border_crossings_entry", destination="GEO", date_from="2022-09-25", date_to="2022-09-25"
     )
     assert {o.id for o in day} == {"OBS069", "OBS070", "OBS078"}
-    assert len(ev.filter(kind=["net_arrivals", "citizenship_grants"])) == 7
+    assert len(ev.filter(kind=["net_arrivals", "citizenship_grants"])) == 8  # OBS257 (Argentina) is new
     # US border encounters: FY2021, Oct 2021-Jan 2022, Aug 2021-Jan 2022
     assert [o.id for o in ev.filter(date_to=date(2021, 12, 31))] == ["OBS147", "OBS148", "OBS153"]
     with pytest.raises(EmigreError, match="did you mean stock_in_destination"):

@@ -18,7 +18,7 @@ def run(capsys, *args):
 def test_list_table(capsys):
     code, out, err = run(capsys, "list", "--destination", "KAZ")
     assert code == 0, err
-    assert "10 observations" in out
+    assert "13 observations" in out  # OBS201, OBS223 and OBS230 (FSB trips) are new
     assert ">200,000" in out  # OBS093 "более 200 тыс."
     assert "2,900,000" in out  # OBS100
     assert "2022-09-21..2022-10-03" in out
@@ -39,8 +39,8 @@ def test_list_json_filters(capsys):
     assert sum(r["quantity"] for r in rows if r["kind"] == "border_crossings_entry") == 4824 + 8314
     code, out, _ = run(capsys, "list", "--json")
     rows = json.loads(out)
-    assert len(rows) == 112
-    assert sum(r["bound"] == "lower" for r in rows) == 17
+    assert len(rows) == 174
+    assert sum(r["bound"] == "lower" for r in rows) == 18
     assert next(r for r in rows if r["id"] == "OBS001")["value_text"] == ">300,000"
 
 
@@ -95,11 +95,11 @@ def test_load_packaged_files(capsys):
     d = data_dir()
     code, out, _ = run(capsys, "load", str(d / "observations.csv"))
     assert code == 0
-    assert "valid observations, 112 records" in out
+    assert "valid observations, 174 records" in out
     lines = {
         ln.split("│")[1].strip(): ln.split("│")[2].strip() for ln in out.splitlines() if ln.count("│") == 3
     }
-    assert lines["border_crossings_exit"] == "19" and lines["residence_permits"] == "14"
+    assert lines["border_crossings_exit"] == "54" and lines["residence_permits"] == "17"
     code, out, _ = run(capsys, "load", str(d / "events.csv"))
     assert "valid events, 56 records" in out and "visa_policy" in out
     code, out, _ = run(capsys, "load", str(d / "reasons.csv"))

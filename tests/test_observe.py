@@ -32,6 +32,7 @@ from emigre.observe import (
     predict,
     predict_all,
     predict_many,
+    predict_parts,
     quality_class,
     read_observation,
     resolve_theta,
@@ -41,7 +42,7 @@ from emigre.observe import (
 )
 from emigre.observe.context import FSB_MODES, days_by_year_quarter
 from emigre.observe.likelihood import DESTINATION_SIGMA, t3_cdf, t3_logcdf, t3_logpdf
-from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA
+from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA, ORDINARY_SIGMA_ALL, PREWAR_ISSUED_SIGMA
 
 _predict = predict
 
@@ -104,19 +105,19 @@ def fsb_2019(iso: str, quarter: int, modes=FSB_MODES) -> float:
 # ---------------------------------------------------------------------- coverage
 def test_coverage_lists_every_public_observation(ev, ctx):
     cov = coverage(ev, ctx)
-    assert len(cov) == len(ev.observations) == 112
+    assert len(cov) == len(ev.observations) == 174
     assert set(cov["id"]) == {o.id for o in ev.observations}
     assert cov["id"].is_unique
     used, skipped = cov[cov.used], cov[~cov.used]
-    assert len(used) + len(skipped) == 112
+    assert len(used) + len(skipped) == 174
     assert (skipped["reason"].str.len() > 20).all()  # every skip says why
     assert set(used["operator"]) <= set(OPERATORS)
-    assert len(used) == 90
+    assert len(used) == 141
     per_kind = used.groupby("kind").size().to_dict()
     assert per_kind == {
-        "arrivals_in_destination": 7, "asylum_applications": 5, "border_crossings_entry": 18,
-        "border_crossings_exit": 19, "cumulative_outflow_total": 12, "net_arrivals": 5, "other": 5,
-        "residence_permits": 14, "stock_in_destination": 5,
+        "arrivals_in_destination": 9, "asylum_applications": 5, "border_crossings_entry": 29,
+        "border_crossings_exit": 49, "cumulative_outflow_total": 12, "net_arrivals": 6, "other": 9,
+        "residence_permits": 17, "stock_in_destination": 5,
     }
     # no operator for naturalisation; pre-war rows and rows after the horizon are named as such
     assert not cov[cov.kind == "citizenship_grants"].used.any()
@@ -125,7 +126,8 @@ def test_coverage_lists_every_public_observation(ev, ctx):
     assert "after the simulated horizon" in reasons["OBS138"]
     # a longer run would use the rows beyond 2023
     longer = coverage(ev, ctx, end="2026-12-31")
-    assert set(longer[longer.used].id) - set(used.id) == {"OBS090", "OBS138", "OBS140", "OBS161"}
+    assert set(longer[longer.used].id) - set(used.id) == {
+        "OBS090", "OBS138", "OBS140", "OBS161", "OBS252", "OBS253", "OBS254", "OBS255", "OBS261"}
 
 
 def test_unknown_destination_and_kind_are_skipped_not_dropped(ev, ctx):
@@ -176,12 +178,17 @@ def test_permit_holders_survive_at_the_return_and_onward_rates(run, ev, ctx):
     rate = (run.params["return_per_year"] + run.params["onward_per_year"]) / 365
     reg = run.regularised[: end - lag + 1, c(run, "TUR")].astype(float)
     want = (reg * np.exp(-rate * (end - np.arange(end - lag + 1)))).sum() * run.scale
-    bg = {"permits_background_share": 0.0}
-    assert predict(obs, run, ctx, {"permit_lag_days": lag, **bg}) == pytest.approx(want)
+    parts = predict_parts(obs, [run], ctx, {"permit_lag_days": lag, "prewar_holders_level": 0.5})
+    assert parts["wave"][0] == pytest.approx(want)
     assert 0 < want < run.regularised[:, c(run, "TUR")].sum() * run.scale
-    # holders from outside the wave: the wave's holders are (1 - share) of the count
-    assert predict(obs, run, ctx, {"permit_lag_days": lag, "permits_background_share": 0.6}) == pytest.approx(
-        want / 0.4)
+    # holders from before the war: UN DESA's 2019 stock born in Russia (26,967 in Turkey) x the level
+    assert parts["prewar_holders"][0] == pytest.approx(0.5 * 26967)
+    # where no pre-war stock is sourced (Kazakhstan: Soviet-era settlers are no permit holders) the global
+    # background share stands in: the wave's holders are (1 - share) of the count
+    kaz = fake(ev, "OBS122", destination="KAZ")
+    wave = predict_parts(kaz, [run], ctx, {"permit_lag_days": lag})["wave"][0]
+    assert predict(kaz, run, ctx, {"permit_lag_days": lag, "permits_background_share": 0.6}) == pytest.approx(
+        wave / 0.4)
 
 
 def test_arrivals_plain_and_under_a_duration_rule(run, ev, ctx):
@@ -274,7 +281,9 @@ def test_destination_entries(run, ev, ctx):
     assert run.entries is not None and run.entries[d, geo] >= run.arrivals[d, geo] > 0
     emigrants = (run.entries[d, geo] + run.visa_runs[d, geo]) * s
     # ordinary: the 2019 demand of the quarter, whatever the route (no direct flights in 2022)
-    ordinary = fsb_2019("GEO", 3) / 92 * th["travel_level_2022"]
+    # at the level of Georgia's own count of visitors from Russia (GNTA, Q3 2019: 378,200) rather than the
+    # FSB's trips there in the same quarter
+    ordinary = fsb_2019("GEO", 3) / 92 * th["travel_level_2022"] * (378200 / fsb_2019("GEO", 3))
     assert predict(obs, run, ctx) == pytest.approx(emigrants + ordinary, rel=1e-9)
     # a 24-hour window over two dates is a daily count: half the two-day total
     two = ev.observation("OBS072")
@@ -321,7 +330,7 @@ def test_ordinary_travel_by_hand_without_closures(ctx):
 
 def test_residence_permits_issued_with_a_lag(run, ev, ctx):
     obs = ev.observation("OBS039")  # Eurostat first permits, Germany, 2022
-    predict = _wave_only
+    predict = _wave_part
     deu = c(run, "DEU")
     lag = 60
     hi = day("2022-12-31") - lag
@@ -341,14 +350,29 @@ def test_residence_permits_issued_with_a_lag(run, ev, ctx):
         run.regularised[: hi + 1, eu].sum() * run.scale)
 
 
-def _wave_only(obs, run, ctx, theta):
+def _wave_part(obs, run, ctx, theta):
     """The permits of the simulated wave alone (no background outside it)."""
-    return _predict(obs, run, ctx, {**theta, "permits_background_share": 0.0})
+    return float(predict_parts(obs, [run], ctx, theta)["wave"][0])
+
+
+def test_permits_issued_include_the_pre_war_level_where_sourced(run, ev, ctx):
+    obs = ev.observation("OBS039")  # Germany 2022: Eurostat first permits 2018, 2019, 2021 in the baselines
+    th = {"permit_lag_days": 60, "permits_prewar_level": 1.2}
+    parts = predict_parts(obs, [run], ctx, th)
+    assert set(parts) == {"wave", "prewar_permits"}
+    assert parts["prewar_permits"][0] == pytest.approx(1.2 * (13248 + 12499 + 13354) / 3)
+    assert predict(obs, run, ctx, th) == pytest.approx(parts["wave"][0] + parts["prewar_permits"][0])
+    # the share parameter does not touch a destination with a sourced level
+    assert predict(obs, run, ctx, {**th, "permits_background_share": 0.8}) == pytest.approx(
+        predict(obs, run, ctx, th))
+    # nor a count of permits granted since the war only (OBS129, Serbia)
+    since = ev.observation("OBS129")
+    assert set(predict_parts(since, [run], ctx)) == {"wave"}
 
 
 def test_permits_issued_include_a_background_outside_the_wave(run, ev, ctx):
-    obs = ev.observation("OBS039")
-    wave = _wave_only(obs, run, ctx, {"permit_lag_days": 60})
+    obs = ev.observation("OBS101")  # Kazakhstan 2022: no pre-war level sourced
+    wave = _wave_part(obs, run, ctx, {"permit_lag_days": 60})
     assert wave > 0
     for share in (0.25, 0.5, 0.8):
         got = predict(obs, run, ctx, {"permit_lag_days": 60, "permits_background_share": share})
@@ -373,7 +397,10 @@ def test_asylum_is_a_propensity_times_arrivals(run, ev, ctx):
     usa = ev.observation("OBS152")  # CBP encounters at the Mexican border: arrivals in Mexico or the USA
     both = [c(run, "USA"), c(run, "MEX")]
     arr = run.arrivals[day("2023-01-01") : day("2023-01-31") + 1, both].sum() * s
-    assert predict(usa, run, ctx, {"asylum_propensity_usa": 2.0}) == pytest.approx(2.0 * arr)
+    parts = predict_parts(usa, [run], ctx, {"asylum_propensity_usa": 2.0, "asylum_prewar_level_usa": 0.5})
+    assert parts["wave"][0] == pytest.approx(2.0 * arr)
+    # plus encounters at the pre-war rate: FY2021, 13,240 Russians nationwide, over January's 31 days
+    assert parts["prewar_encounters"][0] == pytest.approx(0.5 * 13240 * 31 / 365)
 
 
 def test_it_specialists_and_percentages(run, ev, ctx):
@@ -418,7 +445,7 @@ def test_predict_many_is_one_value_per_result_with_theta_per_result(run, run2, e
         one = [predict(obs, r, ctx, {k: v[i] for k, v in th.items()}) for i, r in enumerate(pair)]
         assert many == pytest.approx(one), oid
     allp = predict_all(ev.observations, pair, ctx, th)
-    assert len(allp) == 90 and all(v.shape == (2,) for v in allp.values())
+    assert len(allp) == 141 and all(v.shape == (2,) for v in allp.values())
     assert np.isfinite(np.concatenate(list(allp.values()))).all()
     with pytest.raises(EmigreError, match="one value or 2 values"):
         predict_many(ev.observation("OBS003"), pair, ctx, {"travel_level_2022": [1.0, 2.0, 3.0]})
@@ -461,7 +488,11 @@ def test_quality_classes(ev):
 def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):
     obs = ev.observation("OBS050")  # official point value, 3.88 mln
     rd = read_observation(obs, ctx)
-    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA))  # all destinations
+    # all destinations: the ordinary part's error is the season's, per-country shifts cancel
+    assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA_ALL))
+    one = ev.observation("OBS063")  # FSB trips to Turkey: per-country shifts (and the wave's share) count
+    assert error_scale(one, read_observation(one, ctx)) == pytest.approx(math.sqrt(
+        0.2**2 + ORDINARY_SIGMA**2 + (DESTINATION_SIGMA * read_observation(one, ctx).wave_share) ** 2))
     x = obs.quantity
     up = [loglik(obs, x * f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
     down = [loglik(obs, x / f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
@@ -481,15 +512,31 @@ def test_figures_of_some_destinations_carry_the_destination_models_discrepancy(e
     total = ev.observation("OBS014")  # departures net of returns, all destinations: estimate class
     assert error_scale(total, read_observation(total, ctx)) == pytest.approx(QUALITY_SCALES["estimate"])
     usa = ev.observation("OBS152")  # US border encounters: official
+    # the discrepancy is the wave's: scaled by its expected share of the figure, 1 - (encounters at the
+    # FY2021 rate over January 2023: 13,240 x 31 / 365) / 4,509 published
+    share = 1 - 13240 * 31 / 365 / 4509
+    assert read_observation(usa, ctx).wave_share == pytest.approx(share)
     assert error_scale(usa, read_observation(usa, ctx)) == pytest.approx(
-        math.hypot(QUALITY_SCALES["official"], DESTINATION_SIGMA))
+        math.hypot(QUALITY_SCALES["official"], DESTINATION_SIGMA * share))
+    # German first permits 2022: the pre-war level (13,034 a year) is most of the 16,066; its own error is the
+    # year-to-year spread of that level
+    deu = ev.observation("OBS039")
+    rd = read_observation(deu, ctx)
+    share = 1 - (13248 + 12499 + 13354) / 3 / 16066
+    assert rd.wave_share == pytest.approx(share) and rd.extra_sigma == PREWAR_ISSUED_SIGMA
+    assert error_scale(deu, rd) == pytest.approx(
+        math.sqrt(QUALITY_SCALES["official"] ** 2 + PREWAR_ISSUED_SIGMA**2 + (DESTINATION_SIGMA * share) ** 2))
+    # a figure the baselines alone exceed keeps a tenth of the discrepancy
+    assert read_observation(ev.observation("OBS210"), ctx).wave_share == pytest.approx(0.1)
     arm = ev.observation("OBS089")  # Armenia's net entries 2023: official + net-flow model error
     assert error_scale(arm, read_observation(arm, ctx)) == pytest.approx(
         math.sqrt(QUALITY_SCALES["official"] ** 2 + NET_SIGMA**2 + DESTINATION_SIGMA**2))
     # a 3x miss costs a national total more than the same miss of a one-country official count
     drop_total = loglik(total, 600_000, world_ctx=ctx) - loglik(total, 1_800_000, world_ctx=ctx)
-    drop_usa = loglik(usa, usa.quantity, world_ctx=ctx) - loglik(usa, usa.quantity / 3, world_ctx=ctx)
-    assert drop_total > drop_usa > 0
+    geo = ev.observation("OBS068")  # Georgian MVD: arrived and still there, all of it the wave's
+    assert read_observation(geo, ctx).wave_share == 1.0
+    drop_geo = loglik(geo, geo.quantity, world_ctx=ctx) - loglik(geo, geo.quantity / 3, world_ctx=ctx)
+    assert drop_total > drop_geo > 0
 
 
 def test_anonymous_sources_get_a_wider_error(ev, ctx):
@@ -547,7 +594,7 @@ def test_total_loglik(run, ev, ctx):
     preds = predict_all(ev.observations, [run], ctx)
     total = total_loglik(ev.observations, preds, world_ctx=ctx)
     parts = [loglik(o, preds[o.id], world_ctx=ctx) for o in ev.observations if o.id in preds]
-    assert total == pytest.approx(sum(parts)) and len(parts) == 90
+    assert total == pytest.approx(sum(parts)) and len(parts) == 141
     assert np.isfinite(total).all()
 
 

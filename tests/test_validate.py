@@ -88,8 +88,15 @@ def test_json_structure_and_summary(prior_validation):
     assert list(out) == ["rows", "coverage90", "median_abs_log_error", "skipped"]
     assert [r["id"] for r in out["rows"]] == list(HOLDOUT)
     for r in out["rows"]:
-        assert list(r) == ["id", "observed", "median", "lo90", "hi90", "inside", "log_error"]
-        assert r["lo90"] <= r["median"] <= r["hi90"] and isinstance(r["inside"], bool)
+        assert list(r) == ["id", "observed", "median", "lo50", "hi50", "lo90", "hi90", "inside", "log_error",
+                           "model_median", "parts"]
+        assert r["lo90"] <= r["lo50"] <= r["median"] <= r["hi50"] <= r["hi90"] and isinstance(r["inside"], bool)
+        for p in r["parts"].values():
+            assert p["lo90"] <= p["median"] <= p["hi90"]
+    # the FSB's trips are the wave's emigrants plus ordinary trips, and say so
+    fsb = next(r for r in out["rows"] if r["id"] == "OBS050")
+    assert set(fsb["parts"]) == {"wave", "ordinary_trips"}
+    assert fsb["parts"]["ordinary_trips"]["median"] > 10 * fsb["parts"]["wave"]["median"] > 0
     assert out["skipped"] == [{"id": NO_OPERATOR, "reason": out["skipped"][0]["reason"]}]
     assert "naturalisation" in out["skipped"][0]["reason"]
     inside = [r["inside"] for r in out["rows"]]
@@ -146,6 +153,21 @@ def test_cli_json_and_table(holdout, prior_validation, capsys, monkeypatch):
     assert "prior predictive" in err
     rc, out, err = cli(["validate", "--holdout", str(holdout), "--draws", "4", "--scale", "50"], capsys)
     assert rc == 0 and "OBS068" in out and "coverage90" in out and f"skipped {NO_OPERATOR}:" in out
+
+
+def test_cli_explains_one_figure(holdout, prior_validation, capsys, monkeypatch):
+    monkeypatch.setattr("emigre.estimate.validation.load_posterior", lambda path=None: None)
+    rc, out, err = cli(["validate", "--holdout", str(holdout), "--explain", "OBS050", "--draws", "4", "--scale",
+                        "50"], capsys)
+    assert rc == 0, err
+    row = next(r for r in prior_validation.rows if r["id"] == "OBS050")
+    assert "OBS050 border_crossings_exit" in out and "operator exits" in out
+    assert "ordinary_trips" in out and "wave" in out
+    assert f"{row['parts']['ordinary_trips']['median']:,.0f}" in out
+    assert f"{row['median']:,.0f}" in out
+    # an unknown id fails with one line naming the close ids
+    rc, out, err = cli(["validate", "--holdout", str(holdout), "--explain", "OBS51", "--draws", "4"], capsys)
+    assert rc == 2 and "OBS051" not in out and "no evidence record with id 'OBS51'" in err
 
 
 def test_bad_file_names_line_and_column(tmp_path, capsys):

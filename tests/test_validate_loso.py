@@ -107,6 +107,9 @@ def test_loso_on_a_stand_in_posterior_simulates_the_draws():
     assert (res.sources["ess"] <= 6 + 1e-9).all() and (res.sources["ess"] >= 1 - 1e-9).all()
     for r in res.rows.itertuples():
         assert r.lo90 <= r.median <= r.hi90
+    # simulated draws carry the parts of each prediction: FSB trips to Armenia = the wave + ordinary trips
+    parts = res.rows.set_index("id").loc["OBS051", "parts"]
+    assert set(parts) == {"wave", "ordinary_trips"} and parts["ordinary_trips"]["median"] > 0
     by_kind = res.rows.groupby("kind")["inside"].mean()
     for k in res.kinds.itertuples():
         assert k.coverage90 == pytest.approx(by_kind[k.kind])

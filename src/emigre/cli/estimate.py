@@ -87,8 +87,11 @@ def estimate_cmd(
 
 
 def validate_cmd(
-    holdout: Path = typer.Option(..., "--holdout", help="Observations (evidence schema) not used in calibration."),
-    as_json: bool = typer.Option(False, "--json", help="Print the rows and the summary as JSON."),
+    holdout: Path = typer.Option(None, "--holdout", help="Observations (evidence schema) not used in calibration "
+                                 "(default: the packaged evidence, calibration figures included)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows (with their parts) and the summary as JSON."),
+    explain: str = typer.Option(None, "--explain", metavar="ID", help="Only this figure, with its prediction "
+                                "split into its parts (wave emigrants / what the source counted beside them)."),
     draws: int = typer.Option(40, "--draws", min=1, help="Posterior draws (1 seed each)."),
     scale: float = typer.Option(10.0, "--scale", help="Persons per simulated traveller."),
     workers: int = typer.Option(1, "--workers", min=0, help="Worker processes (1 = in this process; 0 = one per CPU)."),
@@ -97,17 +100,31 @@ def validate_cmd(
     posterior: Path = typer.Option(None, "--posterior", help="Posterior file (default: the calibration's)."),
 ) -> None:
     """Check the posterior predictive against figures held out of the calibration: observed value, median,
-    90% interval of the published figure (observation noise included), inside or not, log error; coverage
-    and median |log error|."""
+    50% and 90% intervals of the published figure (observation noise included), inside or not, log error,
+    and the prediction's parts; coverage and median |log error|."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from emigre.estimate.validation import load_holdout, validate
+    from emigre.evidence import load_evidence
     from emigre.limits import MAX_DRAWS, MAX_WORKERS, check_int, check_scale
 
     check_int("--draws", draws, 1, MAX_DRAWS)
     check_int("--workers", workers, 0, MAX_WORKERS)
     check_scale(scale, parallel=workers or (os.cpu_count() or 1))
-    observations = load_holdout(holdout)  # a bad file fails before any simulation
+    if holdout is not None:
+        observations = load_holdout(holdout)  # a bad file fails before any simulation
+        label = str(holdout)
+    else:
+        observations = load_evidence().observations
+        label = "packaged evidence"
+    if explain is not None:
+        from emigre.evidence.store import Evidence
+
+        by_id = {o.id: o for o in observations}
+        if explain not in by_id and explain.upper() not in by_id:
+            # the evidence's own lookup names close ids
+            Evidence(tuple(observations), (), (), ()).observation(explain)
+        observations = (by_id.get(explain) or by_id[explain.upper()],)
     err = _console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
@@ -120,27 +137,70 @@ def validate_cmd(
         typer.echo(json.dumps(v.to_json(), indent=2))
         return
     console = _console()
-    console.print(f"{holdout}: {len(v.rows)} rows checked, {len(v.skipped)} skipped ({v.draws} draws, "
+    if explain is not None:
+        _print_explain(console, observations[0], v)
+        return
+    console.print(f"{label}: {len(v.rows)} rows checked, {len(v.skipped)} skipped ({v.draws} draws, "
                   f"{v.scale:g} persons per traveller)", markup=False, highlight=False)
     table = Table()
     for name, justify in (("id", "left"), ("kind", "left"), ("place", "left"), ("period", "left"),
                           ("observed", "right"), ("median", "right"), ("90% interval", "right"),
-                          ("inside", "left"), ("log error", "right")):
+                          ("inside", "left"), ("log error", "right"), ("wave share", "right")):
         table.add_column(name, justify=justify)
     for r in v.rows:
         unit = r["unit"]
-        if r["bound"] == "range":
-            observed = _span(r["low"], r["high"], unit)
-        else:
-            observed = {"lower": "> ", "upper": "< "}.get(r["bound"], "") + _fmt(r["observed"], unit)
-        table.add_row(r["id"], r["kind"], r["destination"], r["period"], observed, _fmt(r["median"], unit),
-                      _span(r["lo90"], r["hi90"], unit), "yes" if r["inside"] else "NO", f"{r['log_error']:+.2f}")
+        table.add_row(r["id"], r["kind"], r["destination"], r["period"], _observed(r), _fmt(r["median"], unit),
+                      _span(r["lo90"], r["hi90"], unit), "yes" if r["inside"] else "NO", f"{r['log_error']:+.2f}",
+                      _wave_share(r))
     console.print(table)
     if v.rows:
         console.print(f"coverage90 {v.coverage90:.2f} ({sum(r['inside'] for r in v.rows)}/{len(v.rows)}), "
                       f"median |log error| {v.median_abs_log_error:.2f}", markup=False, highlight=False)
     for s in v.skipped:
         console.print(f"skipped {s['id']}: {s['reason']}", markup=False, highlight=False)
+
+
+def _observed(r: dict) -> str:
+    unit = r["unit"]
+    if r["bound"] == "range":
+        return _span(r["low"], r["high"], unit)
+    return {"lower": "> ", "upper": "< "}.get(r["bound"], "") + _fmt(r["observed"], unit)
+
+
+def _wave_share(r: dict) -> str:
+    """The wave's part of the model's median (medians of parts need not add up: a share, rounded)."""
+    parts = r.get("parts") or {}
+    total = sum(p["median"] for p in parts.values())
+    if "wave" not in parts or not total or r["unit"] == "percent":
+        return "-"
+    return f"{100 * parts['wave']['median'] / total:.0f}%"
+
+
+def _print_explain(console: Console, obs, v) -> None:
+    """One figure: what the source counted, the prediction and its parts."""
+    from emigre.observe import default_context, read_observation
+    from emigre.observe.operators import PART_DOCS
+
+    say = lambda text: console.print(text, markup=False, highlight=False)  # noqa: E731
+    say(f"{obs.id} {obs.kind} {obs.destination} {obs.period_text}: {obs.publisher}")
+    if not v.rows:
+        say(f"not predicted: {v.skipped[0]['reason'] if v.skipped else 'no operator'}")
+        return
+    r = v.rows[0]
+    unit = r["unit"]
+    rd = read_observation(obs, default_context())
+    say(f"operator {r['operator']}: {rd.reason}")
+    say(f"observed {_observed(r)}; predicted median {_fmt(r['median'], unit)}, 50% "
+        f"{_span(r['lo50'], r['hi50'], unit)}, 90% {_span(r['lo90'], r['hi90'], unit)} (observation error "
+        f"sigma {r['sigma']:.2f}); {'inside' if r['inside'] else 'OUTSIDE'} the 90% interval, log error "
+        f"{r['log_error']:+.2f}")
+    say(f"the model's value over {v.draws} draws (no observation error): median {_fmt(r['model_median'], unit)}")
+    table = Table()
+    for name, justify in (("part", "left"), ("median", "right"), ("5-95% over draws", "right"), ("what", "left")):
+        table.add_column(name, justify=justify)
+    for name, p in r["parts"].items():
+        table.add_row(name, _fmt(p["median"], unit), _span(p["lo90"], p["hi90"], unit), PART_DOCS.get(name, ""))
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -39,7 +39,7 @@ from emigre.estimate.posterior import (
 from emigre.estimate.predictive import summarise
 from emigre.estimate.validation import row_of
 from emigre.evidence.records import Observation
-from emigre.observe import default_context, error_scale, loglik, predict_many, read_observation
+from emigre.observe import default_context, error_scale, loglik, predict_parts, read_observation
 from emigre.observe.likelihood import source_of
 from emigre.observe.operators import ResultStack, usable
 
@@ -211,6 +211,7 @@ def leave_one_source_out(
     use_stored = stored and not simulate
     skipped: list[dict] = []
     used: list[tuple[Observation, np.ndarray, float, float, str, np.ndarray]] = []
+    parts_of: dict[str, dict[str, np.ndarray]] = {}  # simulated draws only: the stored predictions have no parts
     if use_stored:
         rows_idx = np.arange(len(posterior))
         note = f"the posterior's {len(posterior)} draws with their stored predictions (pred.<id>)"
@@ -235,10 +236,12 @@ def leave_one_source_out(
                 continue
             rd = read_observation(obs, ctx)
             try:
-                pred = predict_many(obs, results, ctx, d.theta, stack=stack)
+                split = predict_parts(obs, results, ctx, d.theta, stack=stack)
             except EmigreError as exc:
                 skipped.append({"id": obs.id, "reason": f"the operator failed: {exc}"})
                 continue
+            parts_of[obs.id] = split
+            pred = np.sum(list(split.values()), axis=0)
             col = f"ll.{obs.id}"
             if col in posterior.columns and np.isfinite(posterior[col].to_numpy()[rows_idx]).all():
                 ll = posterior[col].to_numpy(dtype=np.float64)[rows_idx]
@@ -260,7 +263,7 @@ def leave_one_source_out(
         part = []
         for j in idx:
             obs, pred, sigma, floor, op, _ = used[j]
-            r = row_of(obs, pred, sigma, floor, op, w)
+            r = row_of(obs, pred, sigma, floor, op, w, parts=parts_of.get(obs.id))
             full = row_of(obs, pred, sigma, floor, op, base_w)
             r |= {"source": source, "inside_all": full["inside"], "log_error_all": full["log_error"],
                   "ess": ess(w), "k_hat": k_hat}

@@ -26,10 +26,11 @@ from emigre.errors import EmigreError
 from emigre.estimate.posterior import Draws, load_posterior, predictive_draws, simulate_draws
 from emigre.estimate.predictive import judge, observed_value, predictive_interval, summarise
 from emigre.evidence.records import Observation
-from emigre.observe import default_context, error_scale, predict_many, read_observation
-from emigre.observe.operators import ResultStack, usable
+from emigre.observe import default_context, error_scale, read_observation
+from emigre.observe.operators import ResultStack, predict_parts, usable
 
-JSON_ROW_KEYS = ("id", "observed", "median", "lo90", "hi90", "inside", "log_error")
+JSON_ROW_KEYS = ("id", "observed", "median", "lo50", "hi50", "lo90", "hi90", "inside", "log_error", "model_median",
+                 "parts")
 
 
 def load_holdout(path: str | Path) -> tuple[Observation, ...]:
@@ -62,8 +63,11 @@ class Validation:
         return summarise(self.rows)["median_abs_log_error"]
 
     def to_json(self) -> dict:
-        """Exactly ``{"rows": [{id, observed, median, lo90, hi90, inside, log_error}], "coverage90",
-        "median_abs_log_error", "skipped": [{id, reason}]}``."""
+        """Exactly ``{"rows": [{id, observed, median, lo50, hi50, lo90, hi90, inside, log_error, model_median,
+        parts}], "coverage90", "median_abs_log_error", "skipped": [{id, reason}]}``: the interval keys are the
+        published figure's predictive quantiles (observation noise included); ``model_median`` the median of
+        the operator's value over the draws, ``parts`` its split (:data:`emigre.observe.operators.PART_DOCS`):
+        ``{part: {"median", "lo90", "hi90"}}`` over the draws, without observation noise."""
         return {
             "rows": [{k: r[k] for k in JSON_ROW_KEYS} for r in self.rows],
             **summarise(self.rows),
@@ -93,15 +97,38 @@ def predictive_rows(
             continue
         rd = read_observation(obs, ctx)
         try:
-            pred = predict_many(obs, results, ctx, draws.theta, stack=stack)
+            parts = predict_parts(obs, results, ctx, draws.theta, stack=stack)
         except EmigreError as exc:
             skipped.append({"id": obs.id, "kind": obs.kind, "reason": f"the operator failed: {exc}"})
             continue
-        rows.append(row_of(obs, pred, error_scale(obs, rd), rd.floor, rd.operator, weights))
+        pred = np.sum(list(parts.values()), axis=0)
+        rows.append(row_of(obs, pred, error_scale(obs, rd), rd.floor, rd.operator, weights, parts=parts))
     return rows, skipped
 
 
-def row_of(obs: Observation, pred, sigma: float, floor: float, operator: str, weights=None) -> dict:
+def weighted_quantiles(values, probs, weights=None) -> np.ndarray:
+    """Quantiles of ``values`` (one per draw) with draw ``weights`` (equal when None): the inverse of the
+    weighted empirical CDF, interpolated between the draws' midpoints."""
+    v = np.asarray(values, dtype=np.float64)
+    w = np.full(v.size, 1.0) if weights is None else np.asarray(weights, dtype=np.float64)
+    order = np.argsort(v, kind="stable")
+    v, w = v[order], w[order]
+    cw = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(np.asarray(probs, dtype=np.float64), cw, v)
+
+
+def parts_summary(parts: dict[str, np.ndarray] | None, weights=None) -> dict[str, dict[str, float]]:
+    """Median and 5-95% of each part of a prediction over the draws (no observation noise)."""
+    out: dict[str, dict[str, float]] = {}
+    for name, vals in (parts or {}).items():
+        lo, med, hi = weighted_quantiles(vals, [0.05, 0.5, 0.95], weights)
+        out[name] = {"median": float(med), "lo90": float(lo), "hi90": float(hi)}
+    return out
+
+
+def row_of(obs: Observation, pred, sigma: float, floor: float, operator: str, weights=None, *,
+           parts: dict[str, np.ndarray] | None = None) -> dict:
+    """One row of a predictive check; ``parts`` (part -> one value per draw) split the prediction."""
     iv = predictive_interval(obs, pred, sigma, floor, weights, operator)
     inside, err = judge(obs, iv, floor)
     return {
@@ -123,7 +150,8 @@ def row_of(obs: Observation, pred, sigma: float, floor: float, operator: str, we
         "unit": obs.unit,
         "operator": operator,
         "sigma": sigma,
-        "model_median": float(np.median(pred)),
+        "model_median": float(weighted_quantiles(pred, [0.5], weights)[0]),
+        "parts": parts_summary(parts, weights),
     }
 
 

@@ -6,6 +6,7 @@
     ev = load_evidence()
     obs = ev.observation("OBS050")            # FSB: trips abroad of Russians, Q1 2022
     pred = predict_many(obs, results)         # one value per simulation result (persons)
+    parts = predict_parts(obs, results)       # the same split: wave emigrants / pre-war and ordinary parts
     ll = loglik(obs, pred)                    # Student-t on the log scale, source-quality error
     coverage(ev)                              # every observation: its operator, or why it is not used
 
@@ -26,24 +27,29 @@ from emigre.observe.likelihood import (
 )
 from emigre.observe.operators import (
     OPERATORS,
+    PART_DOCS,
     ResultStack,
     coverage,
     default_context,
     predict,
     predict_all,
     predict_many,
+    predict_parts,
     reading,
     usable,
 )
 from emigre.observe.params import OBS_PARAMS, ObsParam, default_theta, resolve_theta, sample_prior
+from emigre.observe.prewar import Prewar, load_prewar
 from emigre.observe.readings import Reading, read_observation
 
 __all__ = [
     "OBS_PARAMS",
     "OPERATORS",
+    "PART_DOCS",
     "QUALITY_SCALES",
     "ObsParam",
     "ObservationContext",
+    "Prewar",
     "Reading",
     "ResultStack",
     "coverage",
@@ -51,11 +57,13 @@ __all__ = [
     "default_theta",
     "error_scale",
     "fsb_quarterly",
+    "load_prewar",
     "log_error",
     "loglik",
     "predict",
     "predict_all",
     "predict_many",
+    "predict_parts",
     "quality_class",
     "read_observation",
     "reading",

@@ -74,20 +74,24 @@ def quality_class(obs: Observation) -> str:
     return "estimate"
 
 
-#: model discrepancy of a figure for one destination or a group of destinations (not all of them): the share of
-#: the emigrants a country gets rests on a destination choice with nine regional constants, sourced routes and
-#: capacities, and on stay, return and onward rules common to all countries - its error is larger than its
-#: parameters' uncertainty says. Without it the many small-country figures (Argentina, Israel in 2023, US
-#: border encounters) can only be met by inflating the whole exodus, against every national total
+#: model discrepancy of the wave's part of a figure for one destination or a group of destinations (not all of
+#: them): the share of the emigrants a country gets rests on a destination choice with nine regional constants,
+#: sourced routes and capacities, and on stay, return and onward rules common to all countries - its error is
+#: larger than its parameters' uncertainty says. Without it the many small-country figures (Argentina, Israel
+#: in 2023, US border encounters) can only be met by inflating the whole exodus, against every national total.
+#: It is scaled by the wave's expected share of the figure (``Reading.wave_share``): on the log scale an error
+#: d on the wave's part moves the count by about d x wave / count, and the part outside the wave (ordinary
+#: trips, pre-war permits) has its own error (the operator's)
 DESTINATION_SIGMA = 0.5
 
 
 def error_scale(obs: Observation, reading: Reading | None = None) -> float:
     """Scale of the log error: the source class's, with the operator's model error and, for figures of some
-    destinations only, the destination model's discrepancy (``DESTINATION_SIGMA``) added in quadrature."""
+    destinations only, the destination model's discrepancy (``DESTINATION_SIGMA`` x the wave's expected
+    share of the figure) added in quadrature."""
     s = QUALITY_SCALES[quality_class(obs)]
     extra = reading.extra_sigma if reading is not None else 0.0
-    dest = DESTINATION_SIGMA if reading is not None and reading.fsb_area != "ALL" else 0.0
+    dest = DESTINATION_SIGMA * reading.wave_share if reading is not None and reading.fsb_area != "ALL" else 0.0
     return math.sqrt(s * s + extra * extra + dest * dest)
 
 

@@ -14,15 +14,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 
 from emigre.behaviour.measures import NAT, STAY_THRESHOLDS
 from emigre.errors import EmigreError
 from emigre.evidence.records import Observation
-from emigre.observe.context import ObservationContext
+from emigre.observe.context import ObservationContext, days_by_year_quarter
 from emigre.observe.params import resolve_theta
-from emigre.observe.readings import Reading, read_observation
+from emigre.observe.prewar import Level, packaged_prewar
+from emigre.observe.readings import INCLUDES_PREWAR, Reading, read_observation
+
+#: a decomposed prediction: part name -> one value per result; the parts add up to the prediction
+Parts = dict[str, np.ndarray]
+#: the names of the parts (wave = the simulated emigrants; the others are what the source counted beside them)
+PART_DOCS: dict[str, str] = {
+    "wave": "the simulated emigrants (departures, arrivals, entries, permits of the wave)",
+    "border_runs": "re-entries of emigrants after a border run",
+    "ordinary_trips": "ordinary trips of Russians (FSB 2019 pattern by country, quarter and mode x travel level)",
+    "ordinary_visitors": "ordinary visitors counted by the destination (its own pre-war count x travel level)",
+    "prewar_permits": "permits to Russians outside the wave at the destination's pre-war level",
+    "prewar_holders": "Russians holding a permit there before the war (pre-war stock)",
+    "background_share": "permits outside the wave from the global permits_background_share (no sourced "
+                        "pre-war level for this destination)",
+    "prewar_encounters": "CBP encounters of Russians at the pre-war (FY2021) rate",
+}
 
 # columns of a result's ``nat`` array, from the one vocabulary (behaviour/measures.py)
 N_DEP, N_RET, N_DEPCUM, N_ABROAD, N_TRANSIT, N_RETCUM = (
@@ -186,9 +203,15 @@ def op_abroad(obs, rd, S, ctx, th):
 
 
 def op_present(obs, rd, S, ctx, th):
+    """Emigrants present on the period end; where the source counts the Russians who lived there before the
+    war too (notes: "includes pre-war ..."), plus the pre-war residents (:meth:`Prewar.permit_holders` x
+    ``prewar_holders_level``; the global share where no level is sourced)."""
     w = _Window(obs, S)
     c = _cidx(ctx, rd.area)
-    return S.each(lambda r, i: _present(r, c, w.hi)) * S.scale
+    wave = S.each(lambda r, i: _present(r, c, w.hi)) * S.scale
+    if not INCLUDES_PREWAR.search(obs.notes):
+        return {"wave": wave}
+    return _held_background(obs, rd, wave, th)
 
 
 def op_arrivals(obs, rd, S, ctx, th):
@@ -212,31 +235,94 @@ def _ordinary(obs, rd, ctx, th, w: _Window, *, russian_side: bool) -> np.ndarray
     return ctx.ordinary_trips(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures)
 
 
-def _finish_crossings(rd, S, w, emigrants, ordinary, th, *, group_done: bool = False) -> np.ndarray:
-    """Emigrant + ordinary crossings; for men only, the emigrants' male share in the window (unless the
-    emigrant part is already the group's: ``group_done``) and ``ordinary_male_share``; per day if asked."""
+def _finish_crossings(rd, S, w, emigrants, ordinary, th, *, group_done: bool = False,
+                      runs: np.ndarray | None = None, ordinary_name: str = "ordinary_trips") -> Parts:
+    """Emigrant + ordinary crossings (parts: wave, border_runs, ordinary); for men only, the emigrants' male
+    share in the window (unless the emigrant part is already the group's: ``group_done``) and
+    ``ordinary_male_share``; per day if asked."""
     if rd.group == "sex=male":
         if not group_done and not w.empty:
-            emigrants = emigrants * _male_share(S, w)
+            male = _male_share(S, w)
+            emigrants = emigrants * male
+            runs = None if runs is None else runs * male
         ordinary = ordinary * th["ordinary_male_share"]
     elif rd.group:
         raise EmigreError(f"crossing counts know the group sex=male only, not {rd.group}")
-    total = emigrants + ordinary
-    return total / w.days if rd.per_day else total
+    parts: Parts = {"wave": emigrants}
+    if runs is not None:
+        parts["border_runs"] = runs
+    parts[ordinary_name] = ordinary
+    return {k: v / w.days for k, v in parts.items()} if rd.per_day else parts
+
+
+def _single(rd: Reading, obs: Observation) -> str | None:
+    """The one destination code a per-destination baseline is looked up for (None for ALL)."""
+    if obs.destination == "ALL":
+        return None
+    return obs.destination
+
+
+def _visitor_factor(ctx: ObservationContext, iso: str) -> tuple[float, Level] | None:
+    """Destination-counted visitors a year / FSB 2019 trips there: the destination's own pre-war count
+    replaces the FSB pattern's level at its border (the FSB counts a trip by the first country entered,
+    so a destination reached through a hub - Mexico, Thailand - is under-counted; and a destination counts
+    by its own definition - Abkhazia's tourists, Armenia's UNWTO tourists)."""
+    lv = packaged_prewar().visitors(iso)
+    if lv is None:
+        return None
+    fsb = ctx.fsb.get(iso)
+    # the FSB's trips in the quarters the destination's figure covers (Georgia: Q3 2019, the high season)
+    total = float(fsb[list(lv.quarters)].sum()) if fsb is not None else 0.0
+    if total <= 0:
+        return float("nan"), lv  # no FSB pattern: the destination's level evenly over the year
+    count = lv.count if len(lv.quarters) < 4 else lv.value
+    # a count from the COVID years (2020-2021) below the FSB's 2019 level is the pandemic, not a better
+    # definition: the FSB pattern stands; above it (Mexico 2021), the FSB missed trips routed through hubs
+    if lv.year > 2019 and count <= total:
+        return None
+    return count / total, lv
+
+
+def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str]:
+    """Ordinary visitors at a destination's border: the destination's own pre-war level where the baseline
+    has one (with the FSB seasonal pattern where the FSB has the country, else evenly over the year, x the
+    travel level of the year), else the FSB 2019 demand."""
+    base = _ordinary(obs, rd, ctx, th, w, russian_side=False)
+    iso = obs.destination if isinstance(rd.fsb_area, str) else None
+    got = _visitor_factor(ctx, iso) if iso and rd.modes is None else None
+    if got is None:
+        return base, "ordinary_trips"
+    f, lv = got
+    if np.isfinite(f):
+        return base * f, "ordinary_visitors"
+    by_year: dict[int, int] = {}
+    for (year, _q), n in days_by_year_quarter(w.a, w.b).items():
+        by_year[year] = by_year.get(year, 0) + n
+    total = np.zeros_like(base)
+    for year, n in by_year.items():
+        level = (np.ones_like(base) if year < 2022 else th["travel_level_2022"] if year == 2022
+                 else th["travel_level_2023"])
+        total = total + lv.value / 365.0 * n * level
+    return total, "ordinary_visitors"
 
 
 def op_entries(obs, rd, S, ctx, th):
     """Entries into the destination: emigrant entries (first crossings, transits, onward arrivals), one
-    re-entry per border run, and ordinary trips of Russians there (FSB 2019 x travel level)."""
+    re-entry per border run, and ordinary visitors (the destination's own pre-war count where the baselines
+    have one, else the FSB 2019 trips there, x travel level)."""
     w = _Window(obs, S)
     c = _cidx(ctx, rd.area)
     if w.empty:
-        em = np.zeros(S.n)
+        em = runs = np.zeros(S.n)
     else:
-        em = S.each(lambda r, i: _entries_window(r, ctx, c, w.lo, w.hi, rd.peak)
-                    + (r.visa_runs[w.lo : w.hi + 1, c].sum(axis=1).max(initial=0) if rd.peak
-                       else r.visa_runs[w.lo : w.hi + 1, c].sum())) * S.scale
-    return _finish_crossings(rd, S, w, em, _ordinary(obs, rd, ctx, th, w, russian_side=False), th)
+        em = S.each(lambda r, i: _entries_window(r, ctx, c, w.lo, w.hi, rd.peak)) * S.scale
+        runs = S.each(lambda r, i: r.visa_runs[w.lo : w.hi + 1, c].sum(axis=1).max(initial=0) if rd.peak
+                      else r.visa_runs[w.lo : w.hi + 1, c].sum()) * S.scale
+    if rd.peak:
+        ordinary, name = _ordinary(obs, rd, ctx, th, w, russian_side=False), "ordinary_trips"
+    else:
+        ordinary, name = _destination_ordinary(obs, rd, ctx, th, w)
+    return _finish_crossings(rd, S, w, em, ordinary, th, runs=runs, ordinary_name=name)
 
 
 def op_exits(obs, rd, S, ctx, th):
@@ -334,15 +420,41 @@ def op_return_share_travellers(obs, rd, S, ctx, th):
     return 100.0 * (ret + back) / np.maximum(dep + trips, 1.0)
 
 
-def _with_background(wave, th):
-    """Permits counted = the wave's permits / (1 - ``permits_background_share``): the rest went to Russians
-    outside the simulated wave (family, work, study at the pre-war level)."""
-    return wave / (1.0 - np.minimum(th["permits_background_share"], 0.95))
+def _with_background(wave, th) -> Parts:
+    """Where no pre-war level is sourced: permits counted = the wave's permits / (1 -
+    ``permits_background_share``): the rest went to Russians outside the simulated wave (family, work,
+    study at the pre-war level)."""
+    share = np.minimum(th["permits_background_share"], 0.95)
+    return {"wave": wave, "background_share": wave * share / (1.0 - share)}
+
+
+def _issued_background(obs, rd, wave, th, days: int) -> Parts:
+    """The wave's permits plus those issued outside it: the destination's pre-war first permits a year
+    (:meth:`Prewar.first_permits`) x the period's length x ``permits_prewar_level``; the global share where
+    the baselines have no level for the destination."""
+    code = _single(rd, obs)
+    lv = packaged_prewar().first_permits(code) if code else None
+    if lv is None:
+        return _with_background(wave, th)
+    return {"wave": wave, "prewar_permits": lv.value * days / 365.0 * th["permits_prewar_level"]}
+
+
+def _held_background(obs, rd, wave, th) -> Parts:
+    """The wave's holders plus the Russians who held a permit there before the war
+    (:meth:`Prewar.permit_holders`) x ``prewar_holders_level``; none when the source counts only permits
+    granted since the war (``Reading.prewar`` False); the global share where no level is sourced."""
+    if not rd.prewar:
+        return {"wave": wave}
+    code = _single(rd, obs)
+    lv = packaged_prewar().permit_holders(code) if code else None
+    if lv is None:
+        return _with_background(wave, th)
+    return {"wave": wave, "prewar_holders": lv.value * th["prewar_holders_level"]}
 
 
 def op_permits_issued(obs, rd, S, ctx, th):
     """Permits issued in the period = simulated decisions to regularise ``permit_lag_days`` earlier (or, for
-    applications, in the period itself), plus the background outside the wave (:func:`_with_background`)."""
+    applications, in the period itself), plus those outside the wave (:func:`_issued_background`)."""
     c = _cidx(ctx, rd.area)
     w = _Window(obs, S)
     lags = np.rint(th["permit_lag_days"]).astype(np.int64) if rd.lag else np.zeros(S.n, dtype=np.int64)
@@ -352,14 +464,14 @@ def op_permits_issued(obs, rd, S, ctx, th):
         hi = w.hi - int(lags[i])
         return r.regularised[lo : hi + 1, c].sum() if hi >= lo else 0.0
 
-    return _with_background(S.each(one) * S.scale, th)
+    return _issued_background(obs, rd, S.each(one) * S.scale, th, w.days)
 
 
 def op_permits_held(obs, rd, S, ctx, th):
     """Permits held on the period end: permits issued by then (decision + lag) whose holder is still in the
     country, the holder leaving at the return + onward rates of the run (a permit holder has no stay
     limit; exponential clocks, so the survival from the decision day is exp(-rate x days)), plus the holders
-    from outside the wave (:func:`_with_background`)."""
+    from before the war (:func:`_held_background`)."""
     c = _cidx(ctx, rd.area)
     w = _Window(obs, S)
     lags = np.rint(th["permit_lag_days"]).astype(np.int64)
@@ -373,12 +485,14 @@ def op_permits_held(obs, rd, S, ctx, th):
         age = w.hi - np.arange(hi + 1)
         return float((reg * np.exp(-rate * age)).sum())
 
-    return _with_background(S.each(one) * S.scale, th)
+    return _held_background(obs, rd, S.each(one) * S.scale, th)
 
 
 def op_asylum(obs, rd, S, ctx, th):
     """Asylum applications = propensity x emigrant arrivals in the destination in the period (for the USA,
-    arrivals in Mexico or the USA: the encounters are at the Mexican border)."""
+    arrivals in Mexico or the USA: the encounters are at the Mexican border), plus, for the USA, encounters
+    at the pre-war rate (:meth:`Prewar.usa_encounters`, x ``asylum_prewar_level_usa``): Russians crossed from
+    Mexico before the war (FY2021: 13,240 encounters nationwide)."""
     w = _Window(obs, S)
     area = rd.area
     usa = "USA" in area
@@ -386,11 +500,18 @@ def op_asylum(obs, rd, S, ctx, th):
         area = (*area, "MEX")
     c = _cidx(ctx, area)
     if w.empty:
-        return np.zeros(S.n)
-    arr = S.each(lambda r, i: r.arrivals[w.lo : w.hi + 1, c].sum()) * S.scale
-    if rd.group == "sex=male":
-        arr = arr * _male_share(S, w)
-    return arr * th["asylum_propensity_usa" if usa else "asylum_propensity_eu"]
+        arr = np.zeros(S.n)
+    else:
+        arr = S.each(lambda r, i: r.arrivals[w.lo : w.hi + 1, c].sum()) * S.scale
+    male = _male_share(S, w) if rd.group == "sex=male" and not w.empty else None
+    if male is not None:
+        arr = arr * male
+    parts: Parts = {"wave": arr * th["asylum_propensity_usa" if usa else "asylum_propensity_eu"]}
+    lv = packaged_prewar().usa_encounters() if usa and rd.prewar else None
+    if lv is not None:
+        bg = lv.value * w.days / 365.0 * th["asylum_prewar_level_usa"]
+        parts["prewar_encounters"] = bg * (th["ordinary_male_share"] if rd.group == "sex=male" else 1.0)
+    return parts
 
 
 def op_group_share(obs, rd, S, ctx, th):
@@ -411,6 +532,63 @@ def op_queue_vehicles(obs, rd, S, ctx, th):
     w = _Window(obs, S)
     links = _exit_links(ctx, rd, _cidx(ctx, rd.area))
     return S.each(lambda r, i: r.queue[w.hi, links].sum()) * S.scale / th["persons_per_vehicle"]
+
+
+def nonwave_estimate(obs: Observation, rd: Reading, ctx: ObservationContext) -> float | None:
+    """The part of a figure outside the wave at the observation parameters' prior centres, computed from the
+    sourced baselines alone (no simulation): ordinary trips or visitors of a crossing count, the pre-war
+    permits, holders or US encounters. None for operators without such a part. Used to scale the destination
+    discrepancy to the wave's expected share of the figure (:func:`expected_wave_share`)."""
+    th = resolve_theta(None, 1)
+    a, b = obs.period_start, obs.period_end
+    days = (b - a).days + 1
+    if rd.operator in ("entries", "exits", "returns_crossings") and not rd.peak:
+        closures = rd.operator == "exits" or rd.modes is not None
+        v = float(ctx.ordinary_trips(rd.fsb_area, a, b, th, rd.modes, closures=closures)[0])
+        if rd.operator == "entries" and isinstance(rd.fsb_area, str) and rd.modes is None:
+            got = _visitor_factor(ctx, obs.destination)
+            if got is not None:
+                f, lv = got
+                v = v * f if np.isfinite(f) else lv.value * days / 365.0 * float(th["travel_level_2022"][0])
+        if rd.group == "sex=male":
+            v *= float(th["ordinary_male_share"][0])
+        return v / days if rd.per_day else v
+    code = None if obs.destination == "ALL" else obs.destination
+    pw = packaged_prewar()
+    if rd.operator == "permits_issued" and code:
+        lv = pw.first_permits(code)
+        return None if lv is None else lv.value * days / 365.0 * float(th["permits_prewar_level"][0])
+    if (rd.operator == "permits_held" and rd.prewar or rd.operator == "present"
+            and INCLUDES_PREWAR.search(obs.notes)) and code:
+        lv = pw.permit_holders(code)
+        return None if lv is None else lv.value * float(th["prewar_holders_level"][0])
+    if rd.operator == "asylum" and "USA" in rd.area and rd.prewar:
+        lv = pw.usa_encounters()
+        return None if lv is None else lv.value * days / 365.0 * float(th["asylum_prewar_level_usa"][0])
+    return None
+
+
+#: the smallest share of the wave in a figure, for the destination discrepancy: a figure the baselines alone
+#: (at their prior centres) exceed still carries some of the wave's error
+MIN_WAVE_SHARE = 0.1
+
+
+@lru_cache(maxsize=8192)
+def expected_wave_share(obs: Observation, rd: Reading, ctx: ObservationContext) -> float:
+    """The wave's expected share of the figure: 1 - (the part outside the wave at the prior centres) / (the
+    published value), within [MIN_WAVE_SHARE, 1]; 1 when the operator has no part outside the wave. It depends
+    on the data only (the figure and its sourced baselines), so the error scale stays fixed during a
+    calibration."""
+    if not rd.used or obs.unit == "percent":
+        return 1.0
+    nonwave = nonwave_estimate(obs, rd, ctx)
+    if nonwave is None:
+        return 1.0
+    vals = [float(v) for v in (obs.quantity, obs.low, obs.high) if v is not None]
+    observed = float(np.sqrt(max(vals[0], 1.0) * max(vals[-1], 1.0))) if obs.quantity is None else vals[0]
+    if observed <= 0:
+        return 1.0
+    return float(min(1.0, max(MIN_WAVE_SHARE, 1.0 - nonwave / observed)))
 
 
 OPERATORS: dict[str, Callable] = {
@@ -444,6 +622,30 @@ def reading(obs: Observation, world_ctx: ObservationContext | None = None) -> Re
     return read_observation(obs, world_ctx or default_context())
 
 
+def predict_parts(
+    obs: Observation,
+    results: Sequence,
+    world_ctx: ObservationContext | None = None,
+    theta: Mapping[str, float | np.ndarray] | None = None,
+    *,
+    stack: ResultStack | None = None,
+) -> Parts:
+    """What the source of ``obs`` would have counted in each result, split into its parts (:data:`PART_DOCS`:
+    the wave's emigrants and what the source counted beside them); the parts add up to
+    :func:`predict_many`. Raises for observations that have no operator (see :func:`coverage`) or whose
+    period ends after the results."""
+    ctx = world_ctx or default_context()
+    rd = read_observation(obs, ctx)
+    if not rd.used:
+        raise EmigreError(f"{obs.id} has no observation operator: {rd.reason}")
+    S = stack if stack is not None else ResultStack(results, ctx)
+    th = resolve_theta(theta, S.n)
+    got = OPERATORS[rd.operator](obs, rd, S, ctx, th)
+    if not isinstance(got, dict):
+        got = {"wave": got}
+    return {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (S.n,)).copy() for k, v in got.items()}
+
+
 def predict_many(
     obs: Observation,
     results: Sequence,
@@ -452,17 +654,13 @@ def predict_many(
     *,
     stack: ResultStack | None = None,
 ) -> np.ndarray:
-    """What the source of ``obs`` would have counted in each result: an array, one value per result.
+    """What the source of ``obs`` would have counted in each result: an array, one value per result (the sum
+    of :func:`predict_parts`).
 
     ``theta`` holds observation-model parameters (one value, or one per result). Raises for observations
     that have no operator (see :func:`coverage`) or whose period ends after the results."""
-    ctx = world_ctx or default_context()
-    rd = read_observation(obs, ctx)
-    if not rd.used:
-        raise EmigreError(f"{obs.id} has no observation operator: {rd.reason}")
-    S = stack if stack is not None else ResultStack(results, ctx)
-    th = resolve_theta(theta, S.n)
-    return np.asarray(OPERATORS[rd.operator](obs, rd, S, ctx, th), dtype=np.float64)
+    parts = predict_parts(obs, results, world_ctx, theta, stack=stack)
+    return np.sum(list(parts.values()), axis=0).astype(np.float64)
 
 
 def predict(

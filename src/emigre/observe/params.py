@@ -99,6 +99,24 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "base, hence the wide prior; permits counted = the wave's / (1 - share)",
         ),
         ObsParam(
+            "permits_prewar_level", 1.0, "lognormal", (1.0, 0.3), "ratio",
+            "first residence permits to Russians outside the wave (family, work, study) in 2022-2023 relative "
+            "to the destination's pre-war level (mean of 2018, 2019 and 2021: Eurostat first permits, or the "
+            "country's own statistics; prewar_and_context.csv). Used where that level is sourced; elsewhere "
+            "permits_background_share stands in",
+        ),
+        ObsParam(
+            "prewar_holders_level", 0.8, "lognormal", (0.8, 0.5), "ratio",
+            "Russians holding a residence permit in a destination before the war who still hold one at the "
+            "date, per pre-war holder (Eurostat valid permits end 2021, the national stock of Russian citizens, "
+            "or outside the former USSR the UN DESA 2019 stock born in Russia: a proxy, hence the wide prior)",
+        ),
+        ObsParam(
+            "asylum_prewar_level_usa", 1.0, "lognormal", (1.0, 0.5), "ratio",
+            "CBP encounters of Russians outside the wave relative to the FY2021 rate (13,240 nationwide, "
+            "prewar_and_context.csv): the route through Mexico was in use before the war",
+        ),
+        ObsParam(
             "asylum_propensity_eu", 0.2, "lognormal", (0.2, 1.0), "applications per arrival",
             "asylum applications in the EU per simulated emigrant arrival there in the same period",
         ),
@@ -126,6 +144,9 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     "ordinary_trip_days": (0.5, 365.0),
     "permit_lag_days": (0.0, 730.0),
     "permits_background_share": (0.0, 0.95),
+    "permits_prewar_level": (0.0, 10.0),
+    "prewar_holders_level": (0.0, 20.0),
+    "asylum_prewar_level_usa": (0.0, 20.0),
     "asylum_propensity_eu": (0.0, 100.0),
     "asylum_propensity_usa": (0.0, 100.0),
     "persons_per_vehicle": (0.5, 12.0),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from emigre.evidence.records import Observation
 from emigre.observe.context import EU27, LAND_MODES, ObservationContext
@@ -35,6 +36,8 @@ class Reading:
     peak: bool = False  # the figure is the highest daily count in the window
     extra_sigma: float = 0.0  # model error of the operator itself (log scale), added to the source's
     floor: float = 1.0  # transform floor in the observation's unit (asinh below it; see likelihood)
+    prewar: bool = True  # the count includes its pre-war part (permit holders, US encounters at the FY2021 rate)
+    wave_share: float = 1.0  # the wave's expected share of the figure (scales the destination discrepancy)
 
     @property
     def used(self) -> bool:
@@ -45,6 +48,10 @@ class Reading:
 # ordinary travel: one 2019 pattern and one level per year, per-country shifts ignored (UAE trips tripled,
 # EU trips collapsed): crossing counts are mostly ordinary travel, so they must not outweigh the totals
 ORDINARY_SIGMA = 0.8
+# ordinary travel to all destinations together: per-country shifts cancel and the year's level (a calibrated
+# parameter) carries the rest; what is left is the season's departure from 2019's (FSB totals: Q1 2022 3.9 vs
+# 8.4 million, Q3 9.7 vs 16.0: ratios 0.46 and 0.61, +-0.14 on the log scale around one level)
+ORDINARY_SIGMA_ALL = 0.3
 ENTRIES_SIGMA = 0.15  # emigrant entries from the arrivals/link-crossing bound (no entries array)
 NET183_SIGMA = 0.5  # 183-day net immigration from the change of the stock
 # entries minus exits: a small difference of gross flows that rests on the return and onward hazards (constant
@@ -54,6 +61,10 @@ HELD_SIGMA = 0.2  # permits held: survival of permit holders from the return/onw
 # permits issued: first permits also go to Russians outside the wave (family, work, study, earlier emigrants),
 # channels the simulation does not have
 ISSUED_SIGMA = 0.6
+# permits issued where the destination's pre-war level of first permits is sourced (prewar_and_context.csv): the
+# part outside the wave is that level, which varied from year to year by about this much (Germany 2018-2021:
+# 10.4k-13.4k, Spain 6.1k-8.8k first permits to Russians)
+PREWAR_ISSUED_SIGMA = 0.25
 # net flows: an asinh scale linear within +-1000 persons, or within the observed magnitude when larger (see
 # net_floor)
 NET_FLOOR = 1000.0
@@ -63,7 +74,9 @@ _NOT_NET = re.compile(r"not net|gross", re.I)
 _MEN_ONLY = re.compile(r"\bmen\b[^.;,]*\bonly\b|\bonly (?:men|males?)\b|\bmales? only\b", re.I)
 _PER_DAY = re.compile(r"\b24 ?h\b|\bdaily\b|\bper day\b|/day\b|\bday of\b", re.I)
 _PEAK = re.compile(r"\bpeak\b", re.I)
-_HELD = re.compile(r"holders?\b|\bheld\b|legal residence|permanent residence status", re.I)
+_HELD = re.compile(r"holders?\b|\bheld\b|legal residence|permanent residence status|valid residence permit", re.I)
+#: a stock that counts the Russians who lived there before the war too
+INCLUDES_PREWAR = re.compile(r"incl(?:\.|udes?|uding)\s+(?:the\s+)?pre-war", re.I)
 _APPLICATION = re.compile(r"\bapplications?\b", re.I)
 _OBS012_AREA = ("EST", "LVA", "LTU", "FIN", "POL", "ISR", "GEO", "KAZ", "KGZ", "MNG")
 _ENTRIES = re.compile(r"\bgross\b|\bentries\b|\bentered\b|\bcrossings?\b|border", re.I)
@@ -135,9 +148,47 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS129": (
         "residence_permits",
-        {"operator": "permits_held", "extra_sigma": HELD_SIGMA},
+        {"operator": "permits_held", "extra_sigma": HELD_SIGMA, "prewar": False},
         "'registered with a one-year residence permit' since the war: permits held on the date (Ukrainians "
-        "included by the source)",
+        "included by the source; holders from before the war are not)",
+    ),
+    "OBS242": (
+        "other",
+        {"operator": "returns_crossings", "extra_sigma": ORDINARY_SIGMA},
+        "Frontex: exits of Russians from the EU back to Russia via Estonia: emigrant returns by Estonian links "
+        "plus ordinary trips back",
+    ),
+    "OBS243": (
+        "other",
+        {"operator": "returns_crossings", "extra_sigma": ORDINARY_SIGMA},
+        "Frontex: exits of Russians from the EU back to Russia via Finland: emigrant returns by Finnish links "
+        "plus ordinary trips back",
+    ),
+    "OBS248": (
+        "arrivals_in_destination",
+        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        "Armenian inbound 'tourists' (UNWTO: at least 24 hours, less than a year, any purpose): arrivals of "
+        "Russians, emigrants and ordinary visitors (the '1 year' is the upper limit of a tourist's stay, not "
+        "a duration rule of immigrants)",
+    ),
+    "OBS250": (
+        "other",
+        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        "Montenegrin short-stay registrations of Russians (every visitor registers): entries there, border "
+        "runs and ordinary visitors included",
+    ),
+    "OBS251": (
+        "residence_permits",
+        {"operator": "permits_held", "extra_sigma": HELD_SIGMA},
+        "stock of Russians with approved residence in Montenegro on the date, pre-war residents included: "
+        "permits held",
+    ),
+    "OBS263": (
+        "other",
+        {"operator": "asylum", "area": ("USA",), "extra_sigma": ISSUED_SIGMA, "prewar": False},
+        "CBP One appointments of Russians at San Ysidro: asylum claims at the US border (propensity x "
+        "arrivals in Mexico or the USA); one crossing point of several, so a lower share of the encounters; the "
+        "channel opened in January 2023, so no pre-war part",
     ),
     "OBS157": (
         "other",
@@ -171,6 +222,12 @@ _SKIPS: dict[str, str] = {
     "OBS145": "German humanitarian visas: a channel the simulation does not have",
     "OBS163": "mobilized reservists: the size of a push event, not a migration flow (a scenario input)",
     "OBS170": "citizenship applications in Armenia, all nationalities, period ambiguous (low reliability)",
+    "OBS233": "tourism-purpose trips only: ordinary trips have no purpose split in the baselines (the 2019 "
+    "tourism share is one national figure) and emigrants declared any purpose",
+    "OBS234": "tourism-purpose trips to Turkey only: no purpose split of ordinary trips by destination",
+    "OBS235": "tourism-purpose trips to Armenia only: no purpose split of ordinary trips by destination",
+    "OBS236": "tourism-purpose trips to Thailand only: no purpose split of ordinary trips by destination",
+    "OBS238": "visitors to Ritsa National Park (ticket sales): a tourism proxy with no operator",
 }
 
 
@@ -178,8 +235,10 @@ def _area(obs: Observation, ctx: ObservationContext) -> tuple[str, ...]:
     return ctx.area(obs.destination)
 
 
+@lru_cache(maxsize=8192)
 def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
-    """The reading of one observation (see the module docstring and docs/observe.md)."""
+    """The reading of one observation (see the module docstring and docs/observe.md). Cached: observations
+    are frozen and a context is compared by identity, and every prediction of a calibration reads its rows."""
     text = f"{obs.notes} {obs.quote}"
     if obs.id in _SKIPS:
         return _skip(_SKIPS[obs.id])
@@ -191,7 +250,7 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
             r = replace(r, area=_area(obs, ctx))
         if not r.fsb_area:
             r = replace(r, fsb_area=obs.destination)
-        return r
+        return _with_wave_share(obs, r, ctx)
     if obs.destination == HOME:
         return _skip("the destination is Russia itself: not a migration flow out of it")
     if obs.destination not in ("ALL", "EUU") and not ctx.has_area(obs.destination):
@@ -199,7 +258,21 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
     r = _by_rules(obs, text)
     if r.used:
         r = replace(r, area=r.area or _area(obs, ctx), fsb_area=r.fsb_area or obs.destination)
-    return r
+    if r.operator == "permits_issued" and obs.destination != "ALL":
+        from emigre.observe.prewar import packaged_prewar
+
+        if packaged_prewar().first_permits(obs.destination) is not None:
+            r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
+                        reason=f"{r.reason}; the part outside the wave at the destination's sourced pre-war level")
+    return _with_wave_share(obs, r, ctx)
+
+
+def _with_wave_share(obs: Observation, r: Reading, ctx: ObservationContext) -> Reading:
+    if not r.used:
+        return r
+    from emigre.observe.operators import expected_wave_share
+
+    return replace(r, wave_share=expected_wave_share(obs, r, ctx))
 
 
 def net_floor(obs: Observation) -> float:
@@ -254,7 +327,7 @@ def _by_rules(obs: Observation, text: str) -> Reading:
                        extra_sigma=NET_SIGMA)
     if kind in ("border_crossings_exit", "border_crossings_entry"):
         opts = dict(
-            extra_sigma=ORDINARY_SIGMA,
+            extra_sigma=ORDINARY_SIGMA_ALL if dest == "ALL" else ORDINARY_SIGMA,
             per_day=_per_day(obs) and not _PEAK.search(obs.notes),
             peak=bool(_PEAK.search(obs.notes)),
             group="sex=male" if _MEN_ONLY.search(obs.notes) else None,

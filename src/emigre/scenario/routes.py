@@ -46,7 +46,8 @@ def cached_paths(cw: CompiledWorld, cache: dict | None) -> Paths:
     if cache is None:
         return enumerate_paths(cw)
     h = hashlib.sha1()
-    for a in (cw.link_from, cw.link_to, cw.link_hours, cw.place_country, cw.origin_place):
+    for a in (cw.link_from, cw.link_to, cw.link_hours, cw.link_mode, cw.link_exit, cw.place_country,
+              cw.origin_place, cw.entry_modes):
         h.update(np.ascontiguousarray(a).tobytes())
     h.update(repr(list(cw.countries)).encode())
     k = h.hexdigest()
@@ -61,7 +62,8 @@ def enumerate_paths(
 ) -> Paths:
     """Every simple path of at most ``max_hops`` links from each origin that never re-enters Russia and ends on
     entering a country not entered before; per (origin, destination) the ``per_destination`` fastest
-    within twice the fastest time plus six hours. Closures and entry rules are applied per day, not here."""
+    within twice the fastest time plus six hours, and as many again among the routes entering by a mode that an
+    entry rule is limited to. Closures and entry rules are applied per day, not here."""
     n_places = len(cw.place_ids)
     rus = cw.countries.index(HOME)
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n_places)]
@@ -91,14 +93,18 @@ def enumerate_paths(
                 if len(nl) < max_hops:
                     stack.append((nxt, nl, npl, ne, visited | {nxt}, entered | {c_next} if enters else entered))
     found.sort(key=lambda f: (f[0], f[1], f[2], f[3]))
+    by_mode = _mode_restricted_entries(cw)
     keep = []
     i = 0
     while i < len(found):
         j = i
         while j < len(found) and found[j][:2] == found[i][:2]:
             j += 1
-        fastest = found[i][2]
-        group = [f for f in found[i:j] if f[2] <= 2.0 * fastest + 6.0][:per_destination]
+        group = _fastest(found[i:j], per_destination)
+        bits = by_mode.get(found[i][1], 0)
+        if bits:  # routes entering by a mode with its own entry rule compete among themselves as well
+            extra = _fastest([f for f in found[i:j] if (1 << int(cw.link_mode[f[3][-1]])) & bits], per_destination)
+            group = sorted({id(f): f for f in group + extra}.values(), key=lambda f: (f[2], f[3]))
         keep.extend(group)
         i = j
     P = len(keep)
@@ -124,3 +130,30 @@ def enumerate_paths(
         borders=np.array([sum(e >= 0 for e in f[5]) for f in keep], dtype=np.int8),
         origin_start=np.searchsorted(origin, np.arange(n_o + 1)).astype(np.int64),
     )
+
+
+def _fastest(routes: list, per_destination: int) -> list:
+    """The ``per_destination`` fastest of routes sorted by time, within twice the fastest plus six hours."""
+    if not routes:
+        return []
+    fastest = routes[0][2]
+    return [f for f in routes if f[2] <= 2.0 * fastest + 6.0][:per_destination]
+
+
+def _mode_restricted_entries(cw: CompiledWorld) -> dict[int, int]:
+    """Country index -> bitmask of the entry modes some entry rule is limited to (entry_rules.csv ``modes``:
+    Armenia admits the internal passport by air only; the USA admits asylum seekers by road from Mexico).
+    Routes entering by those modes are kept even when faster routes by other modes exist: the fastest route
+    to a country may be one that a rule closes (flights to New York need a US visa), so the time window of
+    all routes together would drop the only way in."""
+    all_modes = (1 << len(cw.modes)) - 1
+    out: dict[int, int] = {}
+    masks = np.asarray(cw.entry_modes)
+    for c in range(masks.shape[1]):
+        bits = 0
+        for v in np.unique(masks[:, c, :]):
+            if 0 < int(v) < all_modes:
+                bits |= int(v)
+        if bits:
+            out[c] = bits
+    return out
