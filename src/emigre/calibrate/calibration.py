@@ -348,6 +348,8 @@ def calibrate_runs(scenario: str = "russia-2022", *, runs: int = 2, seed: int = 
                     for k, r in enumerate(results)]
     info["map"] = dict(info["map"], run=best)
     info["seconds"] = float(sum(r.fit["seconds"] for r in results))
+    info["evaluations"] = dict(info["evaluations"], **{k: int(sum(r.fit["evaluations"][k] for r in results))
+                                                       for k in ("requested", "run", "reused")})
     info["convergence"] = conv
     info["advice"] = advice
     if out_dir is not None:

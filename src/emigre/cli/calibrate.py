@@ -101,4 +101,5 @@ def calibrate_cmd(
                            "evaluations": ev["requested"], "run": ev["run"], "reused": ev["reused"],
                            "seconds": round(f["seconds"], 1)}
                           | ({"runs": runs, "converged": f["convergence"]["converged"]} if runs > 1 else {}), indent=2))
-    err.print(f"wrote {out / 'posterior.parquet'}, {out / 'fit.json'} and {out / 'journal.sqlite'}")
+    journals = out / "journal.sqlite" if runs == 1 else out / "run-*" / "journal.sqlite"
+    err.print(f"wrote {out / 'posterior.parquet'}, {out / 'fit.json'} and {journals}")
