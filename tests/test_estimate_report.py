@@ -7,7 +7,7 @@ import re
 
 from emigre.estimate import estimate
 from emigre.report import SECTIONS
-from emigre.report.html import people, span
+from emigre.report.markup import people, span
 from emigre.results import ResultStore
 
 

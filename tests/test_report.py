@@ -14,7 +14,7 @@ from emigre.evidence import load_evidence
 from emigre.report import CHARTS, SECTIONS, write_report
 from emigre.report.data import collect, world_info
 from emigre.report.evidence import LIKE_FOR_LIKE, compare
-from emigre.report.html import people
+from emigre.report.markup import people
 from emigre.results import ResultStore
 from emigre.scenario import load_scenario
 
