@@ -11,7 +11,7 @@ Two targets:
   a correlated likelihood on 40 parameters (with a ridge: two informed only through their sum) and 16
   parameters no datum informs - sampled by the same ``tempered_smc`` the calibration uses. Checks the
   sampler alone.
-- ``--target simulator`` (the real thing): all 56 parameters of ``emigre.calibrate.default_space()`` drawn
+- ``--target simulator`` (the real thing): every parameter of ``emigre.calibrate.default_space()`` drawn
   from their priors, the truth simulated with a seed of its own (so the synthetic figures carry simulation
   noise the calibration's seed does not share, as real figures do), the same observation operators on the
   observations that end by ``--end``, an error drawn from each observation's likelihood (Student-t, 3 d.o.f.,
