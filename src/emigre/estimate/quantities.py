@@ -195,18 +195,10 @@ def parse_by(by: str | None, quantity: Quantity) -> tuple[str | None, tuple[str,
 
 @lru_cache(maxsize=4)
 def _exit_links(scenario: str) -> tuple[tuple[str, str], ...]:
-    """(link id, country at its far end) of every link out of Russia in the scenario."""
+    """(link id, country at its far end) of every exit link of the scenario (``CompiledWorld.exit_links``)."""
     from emigre.scenario import load_scenario
-    from emigre.scenario.model import HOME
 
-    cw = load_scenario(scenario).compile()
-    country = [cw.countries[i] for i in cw.place_country]
-    out = []
-    for k, lid in enumerate(cw.link_ids):
-        a, b = country[cw.link_from[k]], country[cw.link_to[k]]
-        if a == HOME and b != HOME:
-            out.append((lid, b))
-    return tuple(out)
+    return tuple(load_scenario(scenario).compile().exit_links())
 
 
 @lru_cache(maxsize=4)

@@ -24,7 +24,6 @@ from emigre.results.schema import (
 )
 from emigre.results.store import ResultStore, RunSeries, summarize
 
-HOME = "RUS"
 TOP_DESTINATIONS = 12
 TOP_DESTINATION_SERIES = 6
 TOP_LINKS = 15
@@ -48,6 +47,7 @@ class WorldInfo:
     place_country: dict[str, str] = field(default_factory=dict)
     place_names: dict[str, str] = field(default_factory=dict)
     links: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # id -> (from place, to place, mode)
+    exits: dict[str, str] = field(default_factory=dict)  # exit link id -> ISO3 of its far end (the scenario's)
     pushes: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     name: str = ""
@@ -59,9 +59,9 @@ class WorldInfo:
         return self.place_country.get(a, ""), self.place_country.get(b, "")
 
     def is_exit(self, link_id: str) -> bool:
-        """A link out of Russia (unknown links count as exits: the simulator only reports what it moves)."""
-        c = self.link_countries(link_id)
-        return c is None or (c[0] == HOME and c[1] != HOME)
+        """A link out of Russia, as the scenario defines it (``CompiledWorld.link_exit``); unknown links count
+        as exits: the simulator only reports what it moves."""
+        return link_id not in self.links or link_id in self.exits
 
     def mode(self, link_id: str) -> str:
         if link_id in self.links:
@@ -107,6 +107,7 @@ def world_info(world) -> WorldInfo:
             compiled.place_ids[int(compiled.link_to[j])],
             compiled.modes[int(compiled.link_mode[j])],
         )
+    info.exits = dict(compiled.exit_links())
     for p in getattr(world, "pushes", []) or []:
         info.pushes.append(
             {

@@ -8,7 +8,8 @@ from functools import lru_cache
 from importlib import resources
 
 from emigre.report.charts import CONFIG, EVIDENCE, SCHEMA, SI_LABEL, WIDTH, mode_color, records
-from emigre.report.data import HOME, ReportData
+from emigre.report.data import ReportData
+from emigre.scenario.model import HOME
 
 BASEMAP = "data/basemap/ne_110m_countries.geojson"
 _ISO_BY_NAME = {"France": "FRA", "Norway": "NOR", "Kosovo": "XKX"}  # Natural Earth's -99 quirk
