@@ -64,7 +64,6 @@ def run_checked(
     def probe(rs: ExodusRuleset, day: int) -> None:
         run.rs = rs
         cw = rs.cw
-        unknown = int(rs.p["unknown_stay_limit_days"])
         n_links = len(cw.link_ids)
         air = 1 << MODES.index("air")
         last_run, permit_day, seen = book["last_run"], book["permit_day"], book["seen"]
@@ -92,7 +91,7 @@ def run_checked(
         c = a["country"][ab].astype(np.int64)
         dc = a["doc"][ab].astype(np.int64)
         limit = cw.entry_max_stay[anchor, c, dc].astype(np.int64)
-        limit = np.where(limit < 0, unknown, limit)
+        limit = np.where(limit < 0, rs.unknown_stay[c], limit)  # per country (unrecognised states: their own)
         over = (permit_day[ab] < arrived) & (day - anchor >= limit + grace)
         run.abroad_checked += len(ab)
         if over.any():
