@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numba
 import numpy as np
 
 from emigre.baselines import fsb_departures
@@ -189,6 +190,7 @@ class ExodusRuleset:
         self._setup_links_and_countries()
         self._setup_choice()
         self._setup_state(log_events)
+        self._setup_kernels()
 
     # ------------------------------------------------------------------ set-up
     def _setup_cells(self) -> None:
@@ -282,6 +284,11 @@ class ExodusRuleset:
         self.prop = np.stack(
             [self.prop_conscription if t in _URGENT_TARGETS else self.prop_general for t in targets], axis=1
         ) * self.h0
+        # [day, cell] probability per person of deciding to leave: the summed hazard of every day at once (bits
+        # as NumPy's per-day sum) and one vectorised expm1, instead of array work on every day
+        totals = np.empty((self.n_days, len(self.stock)))
+        K.hazard_totals(self.prop, self.intensity, totals)
+        self.prob = -np.expm1(-totals)
         self.groups = group_names(self.reasons)
 
     def _setup_links_and_countries(self) -> None:
@@ -325,15 +332,6 @@ class ExodusRuleset:
                     + p[f"choice_region_{d['region']}"]
                 )
         self.dest_static = static + p["choice_familiarity"] * self.familiarity
-        # what an emigrant does at the end of a stay, per destination: in an unrecognised state (Abkhazia, South
-        # Ossetia) a short stay within Russia's reach, no permit, a border run only back through Russia
-        unrec = np.array([c in dest and dest[c]["status"] == "unrecognised" for c in cw.countries])
-        self.permit_share = np.where(unrec, p["unrecognised_permit_share"], p["regularise_share"])
-        self.run_share = np.where(unrec, p["unrecognised_run_share"], p["visa_run_share"])
-        self.unknown_stay = np.where(unrec, int(p["unrecognised_stay_days"]),
-                                     int(p["unknown_stay_limit_days"])).astype(np.int64)
-        # and no refuge from the draft: only a share of those fleeing it would consider one
-        self.draft_share = np.where(unrec, p["unrecognised_draft_share"], 1.0)
         self.net_base = np.ones(n_c)
         # fares: sourced where the link has one, per km otherwise
         cost = np.empty(len(cw.link_ids))
@@ -432,8 +430,27 @@ class ExodusRuleset:
         )
 
     # ------------------------------------------------------------------ kernel bundles
+    def _setup_kernels(self) -> None:
+        """The bundles, built once per run (the travellers' again when their arrays grow), and each day
+        kernel's compiled entry point for their types.
+
+        Numba's dispatcher types every argument on every call: for the bundles (~120 arrays) that is ~30 us a
+        call, more than a day's work at calibration scales. The types do not change during a run, so each
+        kernel is resolved once (``Dispatcher.compile(signature)``: Numba's cache, or a compilation) and called
+        directly; every call passes arguments of the types it was resolved with."""
+        self._t, self._cl, self._w = self._travellers(), self._cells(), self._world()
+        self._ch, self._q, self._prm, self._out = self._choice(), self._queues(), self._params(), self._outputs()
+        self._sch_share = float(self.p["schengen_visa_share"])
+        self._special_share = float(self.p["special_grounds_share"])
+        self._k_create = _entry(K.create_travellers, *self._create_args(0, 0))
+        self._k_decide = _entry(K.decide, *self._decide_args(0))
+        self._k_capacity = _entry(K.open_capacity, *self._capacity_args(0))
+        self._k_choose = _entry(K.choose, 0, self._t, self._cl, self._w, self._ch, self._q, self._prm)
+        self._k_act = _entry(K.act, *self._act_args(0))
+        self._k_record = _entry(K.record, *self._record_args(0))
+
     def _travellers(self) -> K.Travellers:
-        a = self.pop.arrays  # rebuilt per call: the arrays are reallocated when the population grows
+        a = self.pop.arrays  # rebuilt when the population grows: its arrays are reallocated
         return K.Travellers(**{f: a[f] for f in K.Travellers._fields if f != "head"}, head=self.head)
 
     def _cells(self) -> K.Cells:
@@ -448,8 +465,8 @@ class ExodusRuleset:
             pl.origin_start, pl.links, pl.length, pl.entry, pl.dest, pl.next_place, pl.hours, pl.logcost,
             pl.exit_link, pl.borders, cw.link_international, cw.link_hours, cw.link_mode, self.link_exit,
             cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes, cw.entry_max_stay,
-            self.unknown_stay, self.country_main_place, self.country_lat, self.country_lon,
-            self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries), self.draft_share,
+            int(self.p["unknown_stay_limit_days"]), self.country_main_place, self.country_lat, self.country_lon,
+            self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries),
         )
 
     def _choice(self) -> K.Choice:
@@ -465,7 +482,7 @@ class ExodusRuleset:
         p = self.p
         return K.Params(
             p["patience_days"], int(p["give_up_days"]), self.land_refusal_share, self.land_refusal_on,
-            self.exit_ban_share, self.exit_ban_on, self.permit_share, self.run_share,
+            self.exit_ban_share, self.exit_ban_on, p["regularise_share"], p["visa_run_share"],
             p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
             p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
             p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"],
@@ -478,48 +495,52 @@ class ExodusRuleset:
             self.onward, self.log, self.nlog, self.cstat,
         )
 
+    # the day kernels' arguments (one place each: the entry points are resolved with the same builders)
+    def _create_args(self, day: int, n0: int) -> tuple:
+        return (self.seed, day, self.counts, self.prop, self.intensity, self.fp_share, self._sch_share,
+                self._special_share, n0, self._t, self._cl, self._out)
+
+    def _decide_args(self, day: int) -> tuple:
+        return (self.seed, day, self.scale, self.stock, self.prob[day], self.prop, self.intensity, self.counts,
+                self.fp_share, self._sch_share, self._special_share, self.pop.n, self._t, self._cl, self._out)
+
+    def _capacity_args(self, day: int) -> tuple:
+        cw = self.cw
+        return (day, self.link_cap, cw.link_capacity_factor, cw.link_open, cw.link_restricted, self.scale,
+                self.enq, self.served, self.remaining, self.cap_today, self.cap_n, self.ghost)
+
+    def _act_args(self, day: int) -> tuple:
+        return (self.seed, day, self.n_days, self._t, self._cl, self._w, self._ch, self._q, self._prm, self._out)
+
+    def _record_args(self, day: int) -> tuple:
+        return (day, self.cnt, self.nat, self.present_place, self.present_country, self.present_cr,
+                self.abroad_by_now, self.enq, self.served, self.ghost, self.out_place, self.out_country,
+                self.out_cr, self.abroad_by, self.queue)
+
     # ------------------------------------------------------------------ steps (continued)
     def decide(self, day: int) -> None:
-        hz = self.prop * self.intensity[:, day][None, :]  # [cells, R] per person per day
-        total = hz.sum(axis=1)
-        prob = -np.expm1(-total)
-        rate = np.maximum(self.stock, 0.0) * prob / self.scale
-        K.count_departures(self.seed, day, rate, self.counts)
-        n_new = int(self.counts.sum())
+        n0 = self.pop.n
+        n_new = self._k_decide(*self._decide_args(day))  # counts, and creates them when the arrays have room
         if n_new == 0:
             return
-        self.stock -= self.counts * self.scale
-        n0 = self.pop.n
-        self.pop.add(n_new)
-        K.create_travellers(
-            self.seed, day, self.counts, hz, self.fp_share, self.p["schengen_visa_share"],
-            self.p["special_grounds_share"], n0, self._travellers(), self._cells(), self._outputs(),
-        )
+        grow = n0 + n_new > self.pop.capacity
+        self.pop.add(n_new, fill=False)  # the kernel writes every field of a new traveller
+        if grow:
+            self._t = self._travellers()
+            self._k_create(*self._create_args(day, n0))
 
     def capacity(self, day: int) -> None:
-        cw = self.cw
-        K.open_capacity(day, self.link_cap, cw.link_capacity_factor, cw.link_open, cw.link_restricted, self.scale,
-                        self.enq, self.served, self.remaining, self.cap_today, self.cap_n, self.ghost)
+        self._k_capacity(*self._capacity_args(day))
 
     def choice(self, day: int) -> None:
-        a = self.pop.arrays
-        K.mark_choosers(day, self.head, a["nxt"], a["state"], a["path"], a["cell"], a["doc"], a["special"],
-                        a["reason"], self.cell_origin_idx, self.reason_urgent, self.class_index, self.need)
-        if not self.need.any():
-            return
-        K.choice_tables(day, self._world(), self._choice(), self._queues(), self._params())
+        self._k_choose(day, self._t, self._cl, self._w, self._ch, self._q, self._prm)
 
     def act(self, day: int) -> None:
-        K.act(
-            self.seed, day, self.n_days, self._travellers(), self._cells(), self._world(), self._choice(),
-            self._queues(), self._params(), self._outputs(),
-        )
+        self._k_act(*self._act_args(day))
 
     def record(self, day: int) -> None:
         self.agent_steps += int(self.cnt[K.C_LEAVING] + self.cnt[K.C_TRANSIT] + self.cnt[K.C_ABROAD])
-        K.record(day, self.cnt, self.nat, self.present_place, self.present_country, self.present_cr,
-                 self.abroad_by_now, self.enq, self.served, self.ghost, self.out_place, self.out_country, self.out_cr,
-                 self.abroad_by, self.queue)
+        self._k_record(*self._record_args(day))
 
     def result(self, seconds: float, step_seconds: dict[str, float]) -> ExodusResult:
         cw = self.cw
@@ -547,6 +568,11 @@ class ExodusRuleset:
             stay_hist=stay_hist, stay_end_hist=self.cstat[nk:2 * nk], entries=self.cstat[K.CS_ENTRIES],
             exits=self.cstat[K.CS_EXITS],
         )
+
+
+def _entry(kernel, *args):
+    """``kernel``'s compiled entry point for the Numba types of ``args`` (see ``_setup_kernels``)."""
+    return kernel.compile(tuple(numba.typeof(a) for a in args))
 
 
 def simulate(

@@ -22,7 +22,6 @@ from emigre.engine.streams import (
     S_CHOICE,
     S_COUNT,
     S_DOC,
-    S_DRAFT,
     S_LIMIT,
     S_ONWARD,
     S_ONWARD_DEST,
@@ -70,15 +69,13 @@ Cells = namedtuple(
     "cell_origin_idx cell_origin_place cell_age cell_sex cell_edu cell_it cell_reservist reason_urgent "
     "n_reasons",
 )
-#: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations
-#: (per country: ``unknown_stay`` the stay where no entry rule gives one; ``draft_share`` the share of travellers
-#: fleeing the draft for whom the country is a refuge at all).
+#: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations.
 World = namedtuple(
     "World",
     "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost path_exit "
     "path_borders link_intl link_hours link_mode link_exit link_open link_restricted place_country "
     "entry_admitted entry_modes entry_max_stay unknown_stay country_main_place country_lat country_lon "
-    "dest_static net_base arrivals_cum scale n_countries draft_share",
+    "dest_static net_base arrivals_cum scale n_countries",
 )
 #: The choice classes (origin x document x special grounds x urgency) and today's tables.
 Choice = namedtuple(
@@ -90,8 +87,7 @@ Queues = namedtuple(
     "Queues",
     "enq served remaining cap_today cap_n ghost",
 )
-#: The run's parameters as the kernels use them (rates per day, shares - permit and border-run per country -,
-#: choice coefficients).
+#: The run's parameters as the kernels use them (rates per day, shares, choice coefficients).
 Params = namedtuple(
     "Params",
     "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
@@ -149,10 +145,111 @@ def poisson_from_uniform(lam, u):
 
 
 @njit(cache=True)
-def count_departures(seed, day, rate, counts):
-    """Travellers deciding to leave today per cell: ``rate[cell]`` expected agents (persons / scale)."""
-    for c in range(rate.shape[0]):
-        counts[c] = poisson_from_uniform(rate[c], uniform(seed, c, day, S_COUNT))
+def _block_sum(v, lo, n):
+    """NumPy's pairwise sum of ``v[lo:lo + n]`` for n <= 128: one accumulator below 8 terms, else eight."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += v[i]
+        return res
+    r = np.empty(8)
+    for j in range(8):
+        r[j] = v[lo + j]
+    i = 8
+    while i < n - (n % 8):
+        for j in range(8):
+            r[j] += v[lo + i + j]
+        i += 8
+    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        res += v[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise_sum(v, lo, n):
+    """Sum of ``v[lo:lo + n]`` in NumPy's order (``numpy.add.reduce`` over a contiguous axis: blocks of at most
+    128 terms, halved at multiples of 8 above), so a kernel gives the bits NumPy gives. NumPy recurses; this
+    walks the same tree with explicit stacks (Numba's on-disk cache cannot load recursive functions)."""
+    if n <= 128:
+        return _block_sum(v, lo, n)
+    s_lo = np.empty(64, dtype=np.int64)
+    s_n = np.empty(64, dtype=np.int64)
+    s_right = np.zeros(64, dtype=np.bool_)  # the node's left half is summed, its right half pending
+    left = np.empty(64)
+    top = 0
+    s_lo[0], s_n[0] = lo, n
+    val = 0.0
+    done = False  # ``val`` is the sum of a finished child of node ``top``
+    while True:
+        if done:
+            if top < 0:
+                return val
+            if not s_right[top]:  # the left half is done: keep it, sum the right half
+                left[top] = val
+                s_right[top] = True
+                done = False
+                h = s_n[top] // 2
+                h -= h % 8
+                top += 1
+                s_lo[top], s_n[top], s_right[top] = s_lo[top - 1] + h, s_n[top - 1] - h, False
+            else:
+                val = left[top] + val
+                top -= 1
+            continue
+        m = s_n[top]
+        if m <= 128:
+            val = _block_sum(v, s_lo[top], m)
+            top -= 1
+            done = True
+        else:
+            h = m // 2
+            h -= h % 8
+            top += 1
+            s_lo[top], s_n[top], s_right[top] = s_lo[top - 1], h, False
+
+
+@njit(cache=True)
+def hazard_totals(prop, intensity, out):
+    """``out[day, cell]`` = the cell's summed departure hazard per person that day, ``sum_r prop[cell, r] x
+    intensity[r, day]``, with NumPy's summation order (bit for bit what ``(prop * intensity[:, day]).sum(1)``
+    gives). Computed once per run for every day: the probability is then one vectorised ``expm1``."""
+    n_cells, n_r = prop.shape
+    n_days = intensity.shape[1]
+    if n_r < 8:  # one accumulator per cell in reason order; zero terms are skipped (x + 0.0 == x)
+        prop_t = np.ascontiguousarray(prop.T)
+        for d in range(n_days):
+            row = out[d]
+            row[:] = 0.0
+            for r in range(n_r):
+                f = intensity[r, d]
+                if f != 0.0:
+                    pr = prop_t[r]
+                    for c in range(n_cells):
+                        row[c] += pr[c] * f
+        return
+    hz = np.empty(n_r)
+    for d in range(n_days):
+        for c in range(n_cells):
+            for r in range(n_r):
+                hz[r] = prop[c, r] * intensity[r, d]
+            out[d, c] = _pairwise_sum(hz, 0, n_r)
+
+
+@njit(cache=True)
+def count_departures(seed, day, stock, prob, scale, counts):
+    """Travellers deciding to leave today per cell (Poisson with ``stock x prob / scale`` expected agents),
+    taken from the cell's stock of persons; returns their number."""
+    n = 0
+    for c in range(stock.shape[0]):
+        k = poisson_from_uniform(max(stock[c], 0.0) * prob[c] / scale, uniform(seed, c, day, S_COUNT))
+        counts[c] = k
+        n += k
+    if n > 0:
+        for c in range(stock.shape[0]):
+            stock[c] -= counts[c] * scale
+    return n
 
 
 @njit(cache=True)
@@ -163,21 +260,27 @@ def traveller_key(cell, day, k):
 
 
 @njit(cache=True)
-def create_travellers(seed, day, counts, reason_hazard, fp_share, sch_share, special_share, n0, t, cl, out):
-    """Create today's travellers in slots ``n0...`` (reason by competing hazards; document; special grounds
-    for the 763-r land exit) and put them in today's bucket. Returns the new number of travellers."""
+def create_travellers(seed, day, counts, prop, intensity, fp_share, sch_share, special_share, n0, t, cl, out):
+    """Create today's travellers in slots ``n0...`` (reason by competing hazards ``prop[cell, r] x
+    intensity[r, day]``; document; special grounds for the 763-r land exit) and put them in today's bucket,
+    writing every field of their slots. Returns the new number of travellers."""
     key, cell, reason, doc, special, state = t.key, t.cell, t.reason, t.doc, t.special, t.state
     place, path, step, dest, country, decided = t.place, t.path, t.step, t.dest, t.country, t.decided
     tries, qlink, exit_link, arrived, limit_day = t.tries, t.qlink, t.exit_link, t.arrived, t.limit_day
     ret_day, onw_day, regular, nevent, head, nxt = t.ret_day, t.onw_day, t.regular, t.nevent, t.head, t.nxt
     cell_origin_place, cell_edu = cl.cell_origin_place, cl.cell_edu
     present_place, cnt = out.present_place, out.cnt
+    due, ticket, qsince, departed_day = t.due, t.ticket, t.qsince, t.departed_day
     n = n0
-    n_reasons = reason_hazard.shape[1]
+    n_reasons = prop.shape[1]
+    reason_hazard = np.empty(n_reasons)
     for c in range(counts.shape[0]):
+        if counts[c] == 0:
+            continue
         total = 0.0
         for r in range(n_reasons):
-            total += reason_hazard[c, r]
+            reason_hazard[r] = prop[c, r] * intensity[r, day]
+            total += reason_hazard[r]
         for k in range(counts[c]):
             a = n
             n += 1
@@ -186,10 +289,10 @@ def create_travellers(seed, day, counts, reason_hazard, fp_share, sch_share, spe
             cell[a] = c
             u = uniform(seed, kk, 0, S_REASON) * total
             r = 0
-            acc = reason_hazard[c, 0]
+            acc = reason_hazard[0]
             while u >= acc and r < n_reasons - 1:
                 r += 1
-                acc += reason_hazard[c, r]
+                acc += reason_hazard[r]
             reason[a] = r
             share = fp_share[1] if cell_edu[c] == 1 else fp_share[0]
             if uniform(seed, kk, 0, S_DOC) >= share:
@@ -215,11 +318,28 @@ def create_travellers(seed, day, counts, reason_hazard, fp_share, sch_share, spe
             onw_day[a] = -1
             regular[a] = 0
             nevent[a] = 0
+            due[a] = 0
+            ticket[a] = 0
+            qsince[a] = 0
+            departed_day[a] = -1
             present_place[place[a]] += 1
             cnt[C_LEAVING] += 1
             cnt[C_TRAVELLERS] += 1
             nxt[a] = head[day]
             head[day] = a
+    return n
+
+
+@njit(cache=True)
+def decide(seed, day, scale, stock, prob, prop, intensity, counts, fp_share, sch_share, special_share, n0, t, cl,
+           out):
+    """The day's ``decide`` step in one call: count the deciders per cell (``count_departures``) and, when the
+    travellers' arrays have room for them, create them (``create_travellers``). Returns their number; when
+    ``n0 + n`` exceeds the arrays' capacity nothing is created and the caller grows the arrays and calls
+    ``create_travellers`` with the same ``counts``."""
+    n = count_departures(seed, day, stock, prob, scale, counts)
+    if n > 0 and n0 + n <= t.key.shape[0]:
+        create_travellers(seed, day, counts, prop, intensity, fp_share, sch_share, special_share, n0, t, cl, out)
     return n
 
 
@@ -295,7 +415,7 @@ def choice_tables(day, w, ch, q, prm):
     for d in range(3):
         for c in range(n_countries):
             ms = entry_max_stay[day, c, d]
-            stay = float(unknown_stay[c] if ms < 0 else ms)
+            stay = float(unknown_stay if ms < 0 else ms)
             stay = min(max(stay, 1.0), 365.0)
             vdest[d, c] = dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
     for k in range(n_classes):
@@ -366,6 +486,19 @@ def choice_tables(day, w, ch, q, prm):
 
 
 @njit(cache=True)
+def choose(day, t, cl, w, ch, q, prm):
+    """The day's ``choice`` step in one call: mark the classes with a traveller choosing today and compute
+    their tables (none when no class chooses). Returns whether any class chose."""
+    mark_choosers(day, t.head, t.nxt, t.state, t.path, t.cell, t.doc, t.special, t.reason, cl.cell_origin_idx,
+                  cl.reason_urgent, ch.class_index, ch.need)
+    for k in range(ch.need.shape[0]):
+        if ch.need[k]:
+            choice_tables(day, w, ch, q, prm)
+            return True
+    return False
+
+
+@njit(cache=True)
 def _sample(cum_row, n, u):
     lo, hi = 0, n - 1
     while lo < hi:
@@ -375,33 +508,6 @@ def _sample(cum_row, n, u):
         else:
             lo = mid + 1
     return lo
-
-
-@njit(cache=True)
-def _sample_refuge(cum_row, n, u, path_dest, p0, draft_share):
-    """Route ``u`` of the choice row among the routes to destinations that are a refuge from the draft
-    (``draft_share`` 1); -1 when the row has none."""
-    total = 0.0
-    prev = 0.0
-    for r in range(n):
-        if draft_share[path_dest[p0 + r]] >= 1.0:
-            total += cum_row[r] - prev
-        prev = cum_row[r]
-    if total <= 0.0:
-        return -1
-    target = u * total
-    acc = 0.0
-    prev = 0.0
-    last = -1
-    for r in range(n):
-        if draft_share[path_dest[p0 + r]] >= 1.0:
-            acc += cum_row[r] - prev
-            if cum_row[r] - prev > 0.0:
-                last = r
-            if acc > target:
-                return r
-        prev = cum_row[r]
-    return last
 
 
 @njit(cache=True)
@@ -481,18 +587,7 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                 o = cell_origin_idx[cell[a]]
                 n = origin_path_start[o + 1] - origin_path_start[o]
                 u = uniform(seed, key[a], day, S_CHOICE + tries[a])
-                r = _sample(cum[k], n, u)
-                c = path_dest[origin_path_start[o] + r]
-                if (reason_urgent[reason[a]] and w.draft_share[c] < 1.0
-                        and uniform(seed, key[a], 0, S_DRAFT) >= w.draft_share[c]):
-                    # no refuge from the draft for this traveller (drawn once: day 0): the same draw among the
-                    # other destinations
-                    r = _sample_refuge(cum[k], n, u, path_dest, origin_path_start[o], w.draft_share)
-                    if r < 0:
-                        _retry_or_give_up(a, day, n_days, t, cl, prm, out)
-                        a = nx
-                        continue
-                path[a] = origin_path_start[o] + r
+                path[a] = origin_path_start[o] + _sample(cum[k], n, u)
                 step[a] = 0
                 dest[a] = path_dest[path[a]]
             _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr)
@@ -508,18 +603,16 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
             elif limit_day[a] >= 0 and day >= limit_day[a]:
                 u = uniform(seed, key[a], day, S_LIMIT + ev)
                 nevent[a] = ev + 1
-                # per destination: an unrecognised state grants no permit and a border run there is a trip
-                # back into Russia's reach (exodus.py: unrecognised_*)
-                reg = regularise_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
+                reg = regularise_share * (2.0 if cell_it[cell[a]] == 1 else 1.0)
                 if u < reg:
                     regular[a] = 1
                     limit_day[a] = -1
                     regularised[day, c] += 1
                     _log(log, nlog, day, a, EV_REGULARISE, -1, c, doc[a], special[a])
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
-                elif u < reg + (1.0 - reg) * visa_run_share[c] and entry_admitted[day, c, doc[a]]:
+                elif u < reg + (1.0 - reg) * visa_run_share and entry_admitted[day, c, doc[a]]:
                     ms = entry_max_stay[day, c, doc[a]]
-                    limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
+                    limit_day[a] = day + (unknown_stay if ms < 0 else ms)
                     visa_runs[day, c] += 1
                     _log(log, nlog, day, a, EV_VISA_RUN, -1, c, doc[a], special[a])
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
@@ -711,7 +804,7 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     ev = nevent[a]
     nevent[a] = ev + 1
     ms = entry_max_stay[day, c, doc[a]]
-    limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
+    limit_day[a] = day + (unknown_stay if ms < 0 else ms)
     rate = return_rate[reason[a]]
     u = uniform(seed, key[a], day, S_RETURN + ev)
     ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
@@ -770,10 +863,7 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     entry_admitted, entry_modes, country_main_place = w.entry_admitted, w.entry_modes, w.country_main_place
     country_lat, country_lon, dest_static, net_base = w.country_lat, w.country_lon, w.dest_static, w.net_base
     arrivals_cum, scale, entry_max_stay = w.arrivals_cum, w.scale, w.entry_max_stay
-    unknown_stay, draft_share = w.unknown_stay, w.draft_share
-    # the traveller's once-drawn refuge draw (as at the first choice): urgent travellers for whom an
-    # unrecognised state is no refuge do not move on there either
-    refuge_u = uniform(seed, key[a], 0, S_DRAFT) if cl.reason_urgent[t.reason[a]] == 1 else -1.0
+    unknown_stay = w.unknown_stay
     b_hours, b_cost, b_stay, b_net = prm.b_hours, prm.b_cost, prm.b_stay, prm.b_net
     air_cost_per_km = prm.air_cost_per_km
     cnt, present_place, onward_c = out.cnt, out.present_place, out.onward_c
@@ -785,12 +875,12 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     for c in range(1, n_c):
         if c == c0 or country_main_place[c] < 0 or not entry_admitted[day, c, dc]:
             continue
-        if (entry_modes[day, c, dc] & 1) == 0 or refuge_u >= draft_share[c]:
+        if (entry_modes[day, c, dc] & 1) == 0:
             continue
         km = _gc_km(country_lat[c0], country_lon[c0], country_lat[c], country_lon[c])
         hours = km / 750.0 + 3.0
         ms = entry_max_stay[day, c, dc]
-        stay = min(max(float(unknown_stay[c] if ms < 0 else ms), 1.0), 365.0)
+        stay = min(max(float(unknown_stay if ms < 0 else ms), 1.0), 365.0)
         v = (dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
              + b_hours * hours + b_cost * math.log(max(km * air_cost_per_km, 1.0)))
         w[c] = math.exp(min(v, 700.0))

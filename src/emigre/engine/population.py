@@ -50,8 +50,12 @@ class Population:
             self.arrays[name] = grown
         self.capacity = new_cap
 
-    def add(self, count: int) -> slice:
-        """Append ``count`` agents with every field at its fill value; returns their slot range."""
+    def add(self, count: int, *, fill: bool = True) -> slice:
+        """Append ``count`` agents with every field at its fill value; returns their slot range.
+
+        ``fill=False`` keeps what the slots hold: for a kernel that writes every field of the agents it creates
+        (into spare capacity, then claims the slots), where filling every array each day would cost more than
+        the day's work."""
         if count < 0:
             raise ValueError("count must be >= 0")
         start = self.n
@@ -59,8 +63,9 @@ class Population:
         if end > self.capacity:
             # grow geometrically so repeated small additions stay amortised O(1)
             self.reserve(max(end, self.capacity + self.capacity // 2, self.chunk))
-        for name, (_, fill) in self._spec.items():
-            self.arrays[name][start:end] = fill
+        if fill:
+            for name, (_, value) in self._spec.items():
+                self.arrays[name][start:end] = value
         self.n = end
         return slice(start, end)
 
