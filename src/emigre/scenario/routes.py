@@ -1,6 +1,7 @@
 """The route search of the simulator: every candidate path out of Russia from each origin, on the compiled world
 (day-independent: closures and entry rules are applied per day by the ruleset). :meth:`World.routes` is the other
-question - which routes are feasible on one day, and why not - asked by ``emigre scenario routes``.
+question - which routes are feasible on one day, and why not - asked by ``emigre scenario routes``; both take
+their steps by the rules of :mod:`emigre.scenario.hops` (docs/architecture.md says why they are two searches).
 
 The search is the scenario's (it reads only the network); a calibration reuses it between draws through
 :func:`cached_paths`.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emigre.scenario.hops import adjacency, comes_back, enters
 from emigre.scenario.model import HOME
 from emigre.scenario.world import CompiledWorld
 
@@ -64,13 +66,8 @@ def enumerate_paths(
     entering a country not entered before; per (origin, destination) the ``per_destination`` fastest
     within twice the fastest time plus six hours, and as many again among the routes entering by a mode that an
     entry rule is limited to. Closures and entry rules are applied per day, not here."""
-    n_places = len(cw.place_ids)
     rus = cw.countries.index(HOME)
-    adj: list[list[tuple[int, int]]] = [[] for _ in range(n_places)]
-    for k in range(len(cw.link_ids)):
-        f, t = int(cw.link_from[k]), int(cw.link_to[k])
-        adj[f].append((k, t))
-        adj[t].append((k, f))
+    adj = adjacency(zip(cw.link_from.tolist(), cw.link_to.tolist(), strict=True))
     pc = cw.place_country
     hours = cw.link_hours
     found: list[tuple[int, int, float, list[int], list[int], list[int]]] = []
@@ -82,16 +79,16 @@ def enumerate_paths(
                 if nxt in visited:
                     continue
                 c_here, c_next = int(pc[here]), int(pc[nxt])
-                if c_here != rus and c_next == rus:
+                if comes_back(c_here, c_next, rus):
                     continue
-                enters = c_next != c_here and c_next != rus
-                if enters and c_next in entered:
+                crosses = enters(c_here, c_next, rus)
+                if crosses and c_next in entered:
                     continue
-                nl, npl, ne = links + [k], places + [nxt], entries + [c_next if enters else -1]
-                if enters:
+                nl, npl, ne = links + [k], places + [nxt], entries + [c_next if crosses else -1]
+                if crosses:
                     found.append((o, c_next, float(sum(hours[i] for i in nl)), nl, npl, ne))
                 if len(nl) < max_hops:
-                    stack.append((nxt, nl, npl, ne, visited | {nxt}, entered | {c_next} if enters else entered))
+                    stack.append((nxt, nl, npl, ne, visited | {nxt}, entered | {c_next} if crosses else entered))
     found.sort(key=lambda f: (f[0], f[1], f[2], f[3]))
     by_mode = _mode_restricted_entries(cw)
     keep = []

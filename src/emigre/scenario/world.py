@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from emigre.errors import EmigreError
+from emigre.scenario.hops import adjacency, comes_back, enters
 from emigre.scenario.load import packaged_dir, source_kind, split_sources
 from emigre.scenario.model import (
     DOCUMENTS,
@@ -266,10 +267,8 @@ class World:
         self._rules: dict[tuple[str, str], list[EntryRule]] = defaultdict(list)
         for r in rules:
             self._rules[(r.country, r.document)].append(r)
-        self._adjacent: dict[str, list[Link]] = defaultdict(list)
-        for link in links.values():
-            self._adjacent[link.from_place].append(link)
-            self._adjacent[link.to_place].append(link)
+        self._link_list = list(links.values())
+        self._adjacent = adjacency((lk.from_place, lk.to_place) for lk in self._link_list)
 
     def __repr__(self) -> str:
         return (
@@ -435,12 +434,12 @@ class World:
             return status_cache[lk.id]
 
         def walk(place: Place, path: list[tuple[Link, Place]], visited: set[str], entered: list[str]) -> None:
-            for lk in self._adjacent[place.id]:
-                nxt = self.places[lk.to_place if lk.from_place == place.id else lk.from_place]
+            for k, other in self._adjacent[place.id]:
+                lk, nxt = self._link_list[k], self.places[other]
                 if nxt.id in visited:
                     continue
-                if place.country != HOME and nxt.country == HOME:
-                    continue  # a route out never comes back
+                if comes_back(place.country, nxt.country, HOME):
+                    continue
                 last = len(path) + 1 == max_hops
                 if last and nxt.country != dest:
                     continue
@@ -450,7 +449,7 @@ class World:
                     blockers[f"{lk.id} {what} ({', '.join(st.sources)})"] += 1
                     continue
                 new_entered = entered
-                if nxt.country != place.country and nxt.country != HOME:
+                if enters(place.country, nxt.country, HOME):
                     rule = self.entry_rule(nxt.country, doc, day)
                     if rule is None:
                         blockers[f"no entry rule known for {nxt.country}"] += 1
