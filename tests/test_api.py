@@ -20,7 +20,7 @@ PUBLIC = ["calibrate", "estimate", "load_evidence", "load_scenario", "run", "sim
 def test_import_emigre_loads_no_floor():
     """``import emigre`` must not pull in NumPy, pandas, Numba or any floor (the names import on use)."""
     code = ("import sys, emigre; print([m for m in sorted(sys.modules) if m.split('.')[0] in "
-            "('numpy', 'pandas', 'numba') or (m.startswith('emigre.') and m != 'emigre.callable')])")
+            "('numpy', 'pandas', 'numba') or (m.startswith('emigre.') and m != 'emigre.callable_package')])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert sorted(set(emigre.__all__) - {"__version__"}) == PUBLIC

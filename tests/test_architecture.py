@@ -24,7 +24,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "emigre"
 #: floor are siblings: neither imports the other.
 FLOORS: list[tuple[str, ...]] = [
     ("errors",),  # the ground: the one error type the CLI prints as one line
-    ("fileio", "callable", "limits"),  # atomic writes; the public face's callable packages; option bounds
+    ("fileio", "callable_package", "limits"),  # atomic writes; the public face's callable packages; option bounds
     ("evidence", "baselines"),  # sourced figures; the pre-war travel baselines
     ("scenario", "flee"),  # the world: emigre's scenario tables, Flee's input formats
     ("engine",),  # population, network, day plan, counter-based random streams

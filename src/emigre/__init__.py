@@ -73,7 +73,7 @@ def run(scenario="russia-2022", out="out/russia-2022", **options):
     return run_main_job(scenario, out, **options)
 
 
-#: the public names that are packages, callable as their namesake function (see :mod:`emigre.callable`)
+#: the public names that are packages, callable as their namesake function (see :mod:`emigre.callable_package`)
 _CALLABLE_PACKAGES = ("calibrate", "estimate")
 
 

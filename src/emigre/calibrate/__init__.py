@@ -32,7 +32,7 @@ from emigre.calibrate.posterior import (
 )
 from emigre.calibrate.smc import tempered_smc
 from emigre.calibrate.space import CALIBRATED, ParameterSpace, Prior, default_space
-from emigre.callable import make_callable
+from emigre.callable_package import make_callable
 
 __all__ = [
     "CALIBRATED",
@@ -56,4 +56,4 @@ __all__ = [
     "tempered_smc",
 ]
 
-make_callable(__name__)  # `from emigre import calibrate; calibrate(...)` (see emigre.callable)
+make_callable(__name__)  # `from emigre import calibrate; calibrate(...)` (see emigre.callable_package)

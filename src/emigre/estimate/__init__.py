@@ -14,7 +14,7 @@
 See docs/estimate.md.
 """
 
-from emigre.callable import make_callable
+from emigre.callable_package import make_callable
 from emigre.estimate.loso import LosoResult, leave_one_source_out, psis, source_key
 from emigre.estimate.posterior import load_posterior, predictive_draws, simulate_draws, stand_in_posterior
 from emigre.estimate.quantities import QUANTITIES, Estimate, describe_runs, estimate, open_store, quantiles
@@ -40,4 +40,4 @@ __all__ = [
     "validate",
 ]
 
-make_callable(__name__)  # `from emigre import estimate; estimate(...)` (see emigre.callable)
+make_callable(__name__)  # `from emigre import estimate; estimate(...)` (see emigre.callable_package)
