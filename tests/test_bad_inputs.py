@@ -137,12 +137,12 @@ def store(tmp_path_factory) -> Path:
     return d
 
 
-class _Hang(Exception):
+class _HangError(Exception):
     pass
 
 
 def _alarm(signum, frame):
-    raise _Hang("the command did not return within 60 s (a special file read, or a run that never ends)")
+    raise _HangError("the command did not return within 60 s (a special file read, or a run that never ends)")
 
 
 def emigre(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -169,7 +169,7 @@ def assert_refused(argv, capsys, out: Path | None, match: str | None = None) -> 
     if match is not None:
         assert match.lower() in errors[0].lower(), errors[0]
     if out is not None:
-        left = [p for p in out.rglob("*")] if out.is_dir() else []
+        left = list(out.rglob("*")) if out.is_dir() else []
         assert not left, f"files left in --out: {left[:5]}"
     return errors[0]
 

@@ -39,7 +39,7 @@ def test_runs_are_combined_with_diagnostics_and_a_verdict(tmp_path):
     assert set(conv["quantities"]) == set(fit["settings"]["calibrated"]) | set(preds)
     assert fit["settings"]["calibrated"] == default_space().names  # every calibrated parameter
     for q in conv["quantities"].values():
-        assert q["rhat"] >= 0.9 and 0 < q["ess"] and q["disjoint_pairs"] in (0, 1)
+        assert q["rhat"] >= 0.9 and q["ess"] > 0 and q["disjoint_pairs"] in (0, 1)
     # 52 evaluations per run cannot converge: the verdict says so and names what to raise
     assert not conv["converged"] and conv["failed"]
     assert "--budget" in fit["advice"]

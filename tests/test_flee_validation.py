@@ -20,15 +20,16 @@ SEEDS = range(5)
 def mali_runs(flee_mali):
     sc, st = flee_mali
     hasten = 1
-    runs = [run_flee(sc, st, seed=s, hasten=hasten) for s in SEEDS]
-    return runs
+    return [run_flee(sc, st, seed=s, hasten=hasten) for s in SEEDS]
 
 
 def _reference():
-    summary = {r["scenario"]: r for r in csv.DictReader(open(FLEE_DIR / "reference" / "summary.csv"))}
+    with open(FLEE_DIR / "reference" / "summary.csv") as fh:
+        summary = {r["scenario"]: r for r in csv.DictReader(fh)}
     camps: dict[str, dict[int, float]] = {}
-    for r in csv.DictReader(open(FLEE_DIR / "reference" / "camps" / "mali2012.csv")):
-        camps.setdefault(r["camp"], {})[int(r["day"])] = float(r["flee_mean"])
+    with open(FLEE_DIR / "reference" / "camps" / "mali2012.csv") as fh:
+        for r in csv.DictReader(fh):
+            camps.setdefault(r["camp"], {})[int(r["day"])] = float(r["flee_mean"])
     return summary["mali2012"], {c: np.array([v[d] for d in sorted(v)]) for c, v in camps.items()}
 
 
@@ -63,7 +64,8 @@ def test_camp_series_track_flee(mali_runs, camp):
 
 
 def test_data_columns_equal_flee_unhcr_values(mali_runs):
-    rows = list(csv.DictReader(open(FLEE_DIR / "reference" / "camps" / "mali2012.csv")))
+    with open(FLEE_DIR / "reference" / "camps" / "mali2012.csv") as fh:
+        rows = list(csv.DictReader(fh))
     r = mali_runs[0]
     for row in rows:
         j = r.camp_names.index(row["camp"])

@@ -111,9 +111,8 @@ def test_a_second_writer_is_refused(tmp_path):
     out = tmp_path / "out"
     with StoreWriter(out) as first:
         first.fresh_stage()
-        with pytest.raises(EmigreError, match="another emigre job is writing"):
-            with StoreWriter(out):
-                pass
+        with pytest.raises(EmigreError, match="another emigre job is writing"), StoreWriter(out):
+            pass
         assert first.stage.is_dir()
     with StoreWriter(out):  # released when the first one ends
         pass

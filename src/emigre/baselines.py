@@ -23,6 +23,7 @@ BASELINE_YEAR = 2019
 
 
 def baseline_path() -> Path:
+    """Path of the packaged FSB quarterly departures table (2010Q1-2020Q1)."""
     return Path(__file__).resolve().parent / "data" / "baselines" / "fsb_departures_2010q1_2020q1.csv"
 
 

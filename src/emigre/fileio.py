@@ -9,7 +9,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from emigre.errors import EmigreError, InputError
@@ -118,19 +118,19 @@ def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf
             os.fsync(fh.fileno())
         os.replace(tmp, p)
     except BaseException:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (readers see the old file or the whole new one)."""
     with atomic_writer(path, "w") as fh:
         fh.write(text)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (readers see the old file or the whole new one)."""
     with atomic_writer(path, "wb") as fh:
         fh.write(data)
 

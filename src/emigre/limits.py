@@ -30,6 +30,7 @@ _TRAVELLERS_AT_SCALE_1 = 3_000_000
 
 
 def check_int(option: str, value: int | None, low: int, high: int) -> None:
+    """Refuse an integer option outside ``low..high`` with one line naming the option."""
     if value is not None and not low <= value <= high:
         raise EmigreError(f"{option} must be between {low:,} and {high:,}, got {value:,}")
 

@@ -44,6 +44,7 @@ class Paths:
 
 
 def enumerate_paths(net: Network, is_marker: np.ndarray, awareness: int) -> Paths:
+    """Every path an agent on each location looks along: ``awareness`` links (markers uncounted)."""
     ends: list[int] = []
     dists: list[float] = []
     link_lists: list[list[int]] = []

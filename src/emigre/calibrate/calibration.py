@@ -50,6 +50,8 @@ JOURNAL = "journal.sqlite"
 
 @dataclass
 class CalibrationResult:
+    """What a calibration returns: the posterior sample, the fit summary (fit.json), where written."""
+
     posterior: object  # DataFrame
     fit: dict
     out: Path | None

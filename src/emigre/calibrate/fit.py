@@ -27,6 +27,8 @@ BATCH = 8
 
 @dataclass
 class FitResult:
+    """The best parameters a MAP fit found, with their log posterior and log likelihood."""
+
     x: np.ndarray  # best parameters (natural units)
     logpost: float
     loglik: float
@@ -49,6 +51,7 @@ def fit_map(
     start: np.ndarray | None = None,
     progress: Callable[[dict], None] | None = None,
 ) -> FitResult:
+    """Maximise the log posterior over ``space`` with Optuna, ``batch`` trials at a time."""
     import optuna
     from optuna.distributions import FloatDistribution
 

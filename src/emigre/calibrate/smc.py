@@ -63,6 +63,8 @@ IMH_WIDEN = 1.1
 
 @dataclass
 class SMCResult:
+    """The final particles of tempered SMC: likelihoods, priors, payloads, per-stage diagnostics."""
+
     U: np.ndarray  # [n, d] final particles (equal weight), unconstrained
     loglik: np.ndarray  # [n]
     logprior: np.ndarray  # [n] log prior density of u
@@ -75,7 +77,7 @@ class SMCResult:
 
 
 def _tempered(beta: float, lp: np.ndarray, ll: np.ndarray, lq: np.ndarray, from_prior: bool) -> np.ndarray:
-    """log of q^(1-b) (prior L)^b (from the prior: prior L^b); -inf where L is -inf and b > 0."""
+    """Log of q^(1-b) (prior L)^b (from the prior: prior L^b); -inf where L is -inf and b > 0."""
     with np.errstate(invalid="ignore"):
         lik = np.where(np.isfinite(ll), beta * ll, -np.inf if beta > 0 else 0.0)
         if from_prior:
@@ -84,6 +86,7 @@ def _tempered(beta: float, lp: np.ndarray, ll: np.ndarray, lq: np.ndarray, from_
 
 
 def ess_of(logw: np.ndarray) -> float:
+    """Effective sample size of log weights (Kish)."""
     w = logw - np.max(logw)
     e = np.exp(w)
     return float(e.sum() ** 2 / (e * e).sum())

@@ -205,7 +205,7 @@ class Prior:
         return lo + (hi - lo) / (1.0 + np.exp(-w))
 
     def log_jacobian(self, u):
-        """log |dx/du| at ``u``."""
+        """Log |dx/du| at ``u``."""
         w = np.asarray(u, dtype=np.float64)
         if self.dist == "normal":
             return np.zeros_like(w)

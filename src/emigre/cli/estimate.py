@@ -204,6 +204,7 @@ def _print_explain(console: Console, obs, v) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``estimate`` and ``validate`` to the ``emigre`` app."""
     app.command("estimate")(estimate_cmd)
     app.command("validate")(validate_cmd)
 

@@ -92,6 +92,7 @@ def run_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``simulate`` and ``run`` to the ``emigre`` app."""
     app.command("simulate")(simulate_cmd)
     app.command("run")(run_cmd)
 

@@ -43,6 +43,7 @@ def serve_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the ``emigre`` app."""
     app.command("serve")(serve_cmd)
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Step:
+    """One named step of a day, called with the day index."""
+
     name: str
     run: Callable[[int], None]  # called with the day index
     doc: str = ""
@@ -20,6 +22,8 @@ class Step:
 
 @dataclass
 class Plan:
+    """A day as an ordered list of named steps, with the seconds each has taken."""
+
     steps: list[Step]
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -27,7 +31,7 @@ class Plan:
         names = [s.name for s in self.steps]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate step names in plan: {names}")
-        self.seconds = {n: 0.0 for n in names}
+        self.seconds = dict.fromkeys(names, 0.0)
 
     @property
     def names(self) -> list[str]:

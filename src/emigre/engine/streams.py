@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 
 class Stream(NamedTuple):
+    """A named range of random stream ids owned by one ruleset."""
+
     ruleset: str
     name: str
     first: int

@@ -235,7 +235,7 @@ class DaskExecutor:
 Executor = LocalExecutor | DaskExecutor
 
 
-class open_executor:
+class open_executor:  # noqa: N801 - used as a function: `with open_executor(...) as ex`
     """Context manager: the executor for ``cluster`` (or ``$EMIGRE_CLUSTER``), else local processes."""
 
     def __init__(self, workers: int | None = None, cluster: str | None = None) -> None:
@@ -272,12 +272,10 @@ def run_many(fn: Callable, args: Sequence[tuple], *, executor: Executor | None =
     if not args:
         return []
     out: list = [None] * len(args)
-    done = 0
     if progress:
         progress(0, len(args))
-    for i, res in imap_many(fn, args, executor=executor, workers=workers, cluster=cluster):
+    for done, (i, res) in enumerate(imap_many(fn, args, executor=executor, workers=workers, cluster=cluster), 1):
         out[i] = res
-        done += 1
         if on_result:
             on_result(i, res)
         if progress:
@@ -286,7 +284,7 @@ def run_many(fn: Callable, args: Sequence[tuple], *, executor: Executor | None =
 
 
 def progress_bar(description: str, total: int, unit: str = "tasks"):
-    """A rich progress bar on stderr: ``with progress_bar(...) as update: update(done, total)``."""
+    """A rich progress bar on stderr: a context manager that gives ``update(done, total)``."""
     from contextlib import contextmanager
 
     from rich.console import Console

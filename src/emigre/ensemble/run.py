@@ -63,6 +63,8 @@ def write_single_run(result, out_dir: Path) -> dict:
 
 @dataclass(frozen=True)
 class RunSpec:
+    """One run of an ensemble: its index, seed, posterior draw and parameter values."""
+
     run: int
     seed: int
     draw: int

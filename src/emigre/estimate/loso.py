@@ -138,6 +138,7 @@ def psis(log_w: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def ess(w: np.ndarray) -> float:
+    """Effective sample size of importance weights (Kish)."""
     w = np.asarray(w, dtype=np.float64)
     return float(1.0 / np.sum((w / w.sum()) ** 2))
 
@@ -145,6 +146,8 @@ def ess(w: np.ndarray) -> float:
 # ---------------------------------------------------------------------------------------------- LOSO
 @dataclass
 class LosoResult:
+    """Leave-one-source-out results per observation, source and kind, and what was skipped and why."""
+
     rows: pd.DataFrame  # one row per observation: id, source, kind, observed, median, lo90, hi90, inside, ...
     sources: pd.DataFrame  # one row per source: observations, ess, k_hat, coverage90, median_abs_log_error
     kinds: pd.DataFrame  # one row per kind: observations, coverage90, median_abs_log_error

@@ -178,6 +178,7 @@ def simulate_draws(
 
 
 def clear_cache() -> None:
+    """Forget the simulations kept by :func:`simulate_draws`."""
     _CACHE.clear()
 
 

@@ -40,6 +40,8 @@ LEVELS = {"median": 0.5, "lo50": 0.25, "hi50": 0.75, "lo90": 0.05, "hi90": 0.95}
 
 @dataclass(frozen=True)
 class Quantity:
+    """A quantity ``emigre estimate`` can report: its name, kind, unit, description and breakdowns."""
+
     name: str
     kind: str  # stock | cumulative | flow | share
     unit: str  # persons | percent

@@ -63,6 +63,8 @@ _QUALITY_HINTS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class BoundReading:
+    """How a figure bounds the truth (point, lower, upper, range) and the wording that says so."""
+
     bound: str  # point | lower | upper | range
     qualifier: str | None  # the wording that decided it, in English ("more than", "almost", ...)
 

@@ -77,6 +77,7 @@ def iso3_names() -> dict[str, str]:
 
 
 def is_iso3(code: str) -> bool:
+    """Whether ``code`` is an ISO 3166-1 alpha-3 country code."""
     return code in _iso_table()[0]
 
 
@@ -88,10 +89,12 @@ def is_area_code(code: str, *, allow_all: bool = True) -> bool:
 
 
 def alpha2_to_alpha3(code: str) -> str | None:
+    """The ISO alpha-3 code of an ISO alpha-2 code, or None if unknown."""
     return _iso_table()[1].get(code)
 
 
 def country_name(code: str) -> str:
+    """The English name of a country or special area code (the code itself if unknown)."""
     if code in SPECIAL_CODES:
         return SPECIAL_CODES[code]
     return _iso_table()[0].get(code, code)

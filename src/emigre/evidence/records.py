@@ -22,6 +22,8 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
+    """Where a figure was published: publisher, date (with its precision) and URL."""
+
     publisher: str
     publication_date: date | None
     publication_date_precision: Precision | None

@@ -284,6 +284,7 @@ def _origin(row: _Row) -> tuple[str, str]:
 
 
 def parse_observation(row: _Row) -> Observation:
+    """Validate one row of observations.csv into an Observation (errors name file, line and column)."""
     oid = row.ident()
     quantity, low, high = row.integer("quantity"), row.integer("low"), row.integer("high")
     if (low is None) != (high is None):
@@ -369,6 +370,7 @@ def parse_observation(row: _Row) -> Observation:
 
 
 def parse_event(row: _Row) -> Event:
+    """Validate one row of events.csv into an Event (errors name file, line and column)."""
     eid = row.ident()
     start = row.date("date_start", required=False)
     end = row.date("date_end", required=False)
@@ -428,6 +430,7 @@ def _fieldwork(row: _Row) -> tuple[PartialDate, PartialDate]:
 
 
 def parse_survey_share(row: _Row) -> SurveyShare:
+    """Validate one row of survey_shares.csv into a SurveyShare (errors name file, line and column)."""
     sid = row.ident()
     survey = row.text("survey")
     fw_start, fw_end = _fieldwork(row)
@@ -517,6 +520,7 @@ def _requirement(row: _Row, column: str, raw: str, legacy: bool) -> tuple[str, i
 
 
 def parse_visa_table(table: _Table) -> list[VisaRequirement]:
+    """Validate the visa requirements table (one row per snapshot, one column per country)."""
     if not table.header or table.header[0] != VISA_FIRST_COLUMN:
         raise InputError(
             table.path,

@@ -175,9 +175,13 @@ class Evidence:
         assert d is not None
         best: VisaRequirement | None = None
         for rec in self.visa_history:
-            if rec.destination == destination and rec.date is not None and rec.date <= d:
-                if best is None or rec.date > best.date:  # type: ignore[operator]
-                    best = rec
+            if (
+                rec.destination == destination
+                and rec.date is not None
+                and rec.date <= d
+                and (best is None or rec.date > best.date)  # type: ignore[operator]
+            ):
+                best = rec
         return best
 
 

@@ -1,0 +1,1 @@
+"""Flee's input and output formats: reader, model, series, out.csv and ARD."""

@@ -20,6 +20,8 @@ CLOSURE_TYPES = ("country", "location", "link", "camp", "idpcamp", "remove_force
 
 @dataclass(frozen=True)
 class FleeLocation:
+    """A row of Flee's locations.csv."""
+
     name: str
     region: str
     country: str
@@ -32,6 +34,8 @@ class FleeLocation:
 
 @dataclass(frozen=True)
 class FleeRoute:
+    """A row of Flee's routes.csv."""
+
     name1: str
     name2: str
     distance_km: float
@@ -40,6 +44,8 @@ class FleeRoute:
 
 @dataclass(frozen=True)
 class FleeClosure:
+    """A row of Flee's closures.csv: a location or link closed from day ``start`` to day ``end``."""
+
     kind: str  # one of CLOSURE_TYPES
     name1: str
     name2: str
@@ -58,6 +64,8 @@ class Series:
 
 @dataclass
 class FleeScenario:
+    """A Flee scenario directory, read and checked: locations, routes, closures, conflicts, data."""
+
     name: str
     directory: Path
     start_date: dt.date

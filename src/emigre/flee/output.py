@@ -72,4 +72,5 @@ def out_csv_text(result: FleeResult) -> str:
 
 
 def write_out_csv(result: FleeResult, path: str | Path) -> None:
+    """Write Flee's out.csv for ``result`` atomically."""
     atomic_write_text(path, out_csv_text(result))

@@ -186,6 +186,7 @@ def _location_type(path: Path, line: int, text: str) -> str:
 
 
 def read_locations(path: Path) -> list[FleeLocation]:
+    """Read and check locations.csv."""
     rows = _data_rows(_rows(path))
     if not rows:
         raise InputError(path, "no locations (only header or comment lines)", expected="one row per location")
@@ -257,6 +258,7 @@ def read_locations(path: Path) -> list[FleeLocation]:
 
 # --------------------------------------------------------------------------------------------- routes
 def read_routes(path: Path, locations: dict[str, FleeLocation]) -> tuple[list[FleeRoute], list[str]]:
+    """Read and check routes.csv against the locations; also the warnings for tolerated oddities."""
     cols = ROUTE_COLUMNS
     out: list[FleeRoute] = []
     warnings: list[str] = []
@@ -312,6 +314,7 @@ def read_routes(path: Path, locations: dict[str, FleeLocation]) -> tuple[list[Fl
 
 # ------------------------------------------------------------------------------------------- closures
 def read_closures(path: Path, locations: dict[str, FleeLocation]) -> list[FleeClosure]:
+    """Read and check closures.csv (optional: none if absent)."""
     if not _present(path):
         return []
     cols = CLOSURE_COLUMNS
@@ -387,6 +390,7 @@ def read_closures(path: Path, locations: dict[str, FleeLocation]) -> list[FleeCl
 def read_conflicts(
     path: Path, locations: dict[str, FleeLocation], length: int
 ) -> tuple[list[str], np.ndarray]:
+    """Read conflicts.csv: the conflict location names and a [day, location] intensity matrix."""
     rows = _rows(path)
     header_line, header = rows[0]
     # The header is the first line (Flee takes row 0 whatever it says); column 0 is the day.
@@ -477,6 +481,7 @@ def _conflicts_from_locations(locations: list[FleeLocation], length: int) -> tup
 
 # ----------------------------------------------------------------------------------------- sim period
 def read_sim_period(path: Path) -> tuple[dt.date, int]:
+    """Read sim_period.csv: the start date and the number of simulated days."""
     start: dt.date | None = None
     length: int | None = None
     for line, row in _data_rows(_rows(path)):
@@ -535,6 +540,7 @@ def read_series(path: Path) -> tuple[Series, list[str]]:
 def read_data_layout(
     path: Path, locations: dict[str, FleeLocation]
 ) -> tuple[Series, dict[str, list[Series]], dict[str, list[Series]], list[str]]:
+    """Read data_layout.csv: the total refugee series, per-camp and per-country series, and warnings."""
     rows = _data_rows(_rows(path))
     folder = path.parent
     warnings: list[str] = []
@@ -615,6 +621,7 @@ def read_data_layout(
 def read_registration_corrections(
     path: Path, locations: dict[str, FleeLocation], camps: dict[str, list[Series]]
 ) -> dict[str, list[dt.date]]:
+    """Read registration_corrections.csv: per camp, the dates whose registrations are corrected."""
     out: dict[str, list[dt.date]] = {}
     if not _present(path):
         return out

@@ -77,6 +77,7 @@ SI_LABEL = "datum.value == 0 ? '0' : format(datum.value, '~s')"
 
 
 def axis_format(fmt: str) -> dict:
+    """Vega-Lite axis labels for a number format (SI suffixes for ``~s``)."""
     return {"labelExpr": SI_LABEL} if fmt == "~s" else {"format": fmt}
 
 
@@ -284,6 +285,7 @@ def _push_layers(data: ReportData) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------- charts
 def departed_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
+    """Cumulative departures with their bands, and the sourced figures beside them."""
     rows = data.cumulative[data.cumulative["measure"] == "departed_cum"]
     rows = rows.assign(series=SERIES_LABELS["departed_cum"])
     color = _series_color(["departed_cum"])
@@ -304,6 +306,7 @@ def departed_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
 
 
 def weekly_chart(data: ReportData) -> dict:
+    """Departures and returns per week with their bands."""
     rows = data.weekly.assign(series=data.weekly["measure"].map(SERIES_LABELS))
     color = _series_color(["departures", "returns"])
     return _spec(
@@ -321,6 +324,7 @@ def weekly_chart(data: ReportData) -> dict:
 
 
 def abroad_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
+    """People abroad, returned, in transit and leaving over time, with the sourced stocks."""
     measures = ["abroad", "returned_cum", "in_transit", "leaving"]
     rows = data.cumulative[data.cumulative["measure"].isin(measures)]
     rows = rows.assign(series=rows["measure"].map(SERIES_LABELS))
@@ -387,12 +391,14 @@ def _share_bars(
 
 
 def reasons_chart(data: ReportData) -> dict:
+    """Share of departures by reason, as bars with bands."""
     rows = records(data.reasons)
     sort = data.reasons.sort_values("share_median", ascending=False)["label"].tolist()
     return _share_bars(rows, y="label", sort=sort, x_title="share of all departures")
 
 
 def reasons_weekly_chart(data: ReportData) -> dict:
+    """Departures per week by reason."""
     order = data.reasons["label"].tolist()
     return _spec(
         width=WIDTH,
@@ -422,6 +428,7 @@ def reasons_weekly_chart(data: ReportData) -> dict:
 
 
 def modes_chart(data: ReportData) -> dict:
+    """Share of crossings out of Russia by mode."""
     if data.modes.empty:
         return {}
     rows = records(data.modes)
@@ -440,10 +447,11 @@ def modes_chart(data: ReportData) -> dict:
 
 
 def links_chart(data: ReportData) -> dict:
+    """The busiest exit links by crossings over the whole period."""
     top = data.links[data.links["exit"] & (data.links["crossings_median"] > 0)].head(15)
     rows = records(top)
     color = mode_color(top["mode"])
-    spec = _share_bars(
+    return _share_bars(
         rows,
         y="label",
         sort=top["label"].tolist(),
@@ -455,10 +463,10 @@ def links_chart(data: ReportData) -> dict:
         width=560,
         height_per_row=22,
     )
-    return spec
 
 
 def land_chart(data: ReportData) -> dict:
+    """Crossings and queues per day at the busiest land crossings."""
     if not data.land:
         return {}
     rows = []
@@ -485,6 +493,7 @@ def land_chart(data: ReportData) -> dict:
 
 
 def destinations_chart(data: ReportData) -> dict:
+    """The main destinations by share of departures."""
     top = data.destinations.head(12)
     return _share_bars(
         records(top),
@@ -500,6 +509,7 @@ def destinations_chart(data: ReportData) -> dict:
 
 
 def destinations_time_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
+    """People present in the main destinations over time, with the sourced figures."""
     rows = data.destination_series
     names = list(dict.fromkeys(rows["name"]))
     color = {
@@ -552,6 +562,7 @@ def destinations_time_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
 
 
 def profile_chart(data: ReportData) -> dict:
+    """Age and sex profile of departures and of people abroad at the end."""
     rows = []
     for r in records(data.profile):
         for series, prefix in (("of all departures", "dep_"), ("of people abroad at the end", "abroad_")):
@@ -625,6 +636,7 @@ def profile_chart(data: ReportData) -> dict:
 
 
 def timeline_chart(data: ReportData) -> dict:
+    """Push events, exit restrictions and route changes on a time axis."""
     rows = []
     for p in data.world.pushes:
         if p["start"] is None or p["start"] > data.end:
@@ -790,7 +802,7 @@ def evidence_chart(comparison: pd.DataFrame, klass: str) -> dict:
 
 
 def all_charts(data: ReportData, comparison: pd.DataFrame) -> dict[str, dict]:
-    """id -> spec for every chart of the report (an empty dict where a chart has nothing to show)."""
+    """Id -> spec for every chart of the report (an empty dict where a chart has nothing to show)."""
 
     def pick(**conditions) -> pd.DataFrame | None:
         if comparison is None or comparison.empty:

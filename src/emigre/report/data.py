@@ -138,6 +138,8 @@ def world_info(world) -> WorldInfo:
 
 @dataclass
 class ReportData:
+    """Every number the report shows, as bands over runs, with the world it was simulated on."""
+
     title: str
     start: dt.date
     end: dt.date

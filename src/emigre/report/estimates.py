@@ -30,12 +30,16 @@ _FROM_START_DAYS = 7
 
 @dataclass
 class Figure:
+    """A sourced figure placed beside a headline estimate."""
+
     obs: object  # emigre.evidence.Observation
     at_own_date: Estimate | None = None  # the estimate on the figure's date (None: same as the row's)
 
 
 @dataclass
 class Headline:
+    """One headline estimate with the sourced figures it can be compared with."""
+
     key: str
     label: str
     estimate: Estimate
@@ -44,6 +48,8 @@ class Headline:
 
 @dataclass
 class Headlines:
+    """The headline estimates and how many runs (and which posterior) they come from."""
+
     rows: list[Headline]
     runs_text: str
     posterior: bool

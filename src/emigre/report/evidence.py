@@ -31,6 +31,8 @@ _START_SLACK_DAYS = (
 
 @dataclass
 class Comparison:
+    """The like-for-like comparison of sourced figures with the simulation, and what was left out and why."""
+
     rows: pd.DataFrame  # one row per observation shown
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
 

@@ -78,22 +78,26 @@ def people(x: float) -> str:
 
 
 def plural(n, word: str) -> str:
+    """``n word`` with the plural of ``word`` when ``n`` is not 1."""
     return f"{n} {word}" if n == 1 or not isinstance(n, int | np.integer) else f"{n} {word}s"
 
 
 def pct(x: float) -> str:
+    """A share as a percentage (one decimal below 10%)."""
     if x is None or not math.isfinite(x):
         return "\u2013"
     return f"{x * 100:.1f}%" if abs(x) < 0.1 else f"{x * 100:.0f}%"
 
 
 def days(x: float) -> str:
+    """A number of days with one decimal."""
     if x is None or not math.isfinite(x):
         return "\u2013"
     return f"{x:.1f}"
 
 
 def band_text(d: dict, prefix: str = "", fmt=people) -> str:
+    """A 90% band as text, low to high."""
     return span(d[prefix + "q05"], d[prefix + "q95"], fmt)
 
 
@@ -104,14 +108,17 @@ def span(lo: float, hi: float, fmt=people) -> str:
 
 
 def with_band(d: dict, prefix: str = "", fmt=people) -> str:
+    """A median with its 90% band as text."""
     return f"{fmt(d[prefix + 'median'])} (90%: {band_text(d, prefix, fmt)})"
 
 
 def day(d: dt.date | None) -> str:
+    """A date as ``4 Dec 2022`` (a dash if unknown)."""
     return "\u2013" if d is None else f"{d:%-d %b %Y}"
 
 
 def esc(x) -> str:
+    """HTML-escaped text of anything (empty for None)."""
     return html.escape("" if x is None else str(x))
 
 
@@ -136,5 +143,7 @@ def table(headers: list[tuple[str, str]], rows: list[list], cls: str = "") -> st
 
 
 class Markup:
+    """HTML that is inserted as it is, not escaped."""
+
     def __init__(self, html_text: str) -> None:
         self.html = html_text

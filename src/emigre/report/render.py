@@ -52,6 +52,7 @@ def round_paths(svg: str) -> str:
 
 
 def namespace_ids(svg: str, prefix: str) -> str:
+    """Prefix the ids in an SVG (and their references) so several charts can share one page."""
     ids = set(_ID.findall(svg))
     if not ids:
         return svg
@@ -64,4 +65,5 @@ def namespace_ids(svg: str, prefix: str) -> str:
 
 
 def strip_xml_header(svg: str) -> str:
+    """An SVG without its XML declaration, to inline it in HTML."""
     return re.sub(r"^\s*<\?xml[^>]*>\s*", "", svg)

@@ -828,12 +828,11 @@ class StoreWriter:
         if self._fd is not None:
             os.close(self._fd)  # releases the lock
             self._fd = None
-        if exc[0] is not None and self._created:
-            # nothing of ours worth keeping in a directory we created and that holds no shard
-            if not any(self.stage.glob("runs/run-*.parquet")):
-                import shutil
+        # nothing of ours worth keeping in a directory we created and that holds no shard
+        if exc[0] is not None and self._created and not any(self.stage.glob("runs/run-*.parquet")):
+            import shutil
 
-                shutil.rmtree(self.directory, ignore_errors=True)
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def fresh_stage(self) -> Path:
         """An empty staging directory (a leftover one is discarded)."""

@@ -50,6 +50,7 @@ _ISO3 = re.compile(r"^[A-Z]{3}$")
 
 
 def packaged_dir(name: str) -> Path:
+    """The directory of a scenario packaged under emigre/data."""
     return Path(str(resources.files("emigre") / "data" / name))
 
 
@@ -68,10 +69,12 @@ def resolve_dir(name_or_path: str | Path) -> Path:
 
 
 def split_sources(text: str) -> list[str]:
+    """The sources of a ``;``-separated source field."""
     return [t.strip() for t in text.split(";") if t.strip()]
 
 
 def source_kind(token: str) -> str | None:
+    """The kind of a source reference (evidence id, route table id, URL, ...), or None."""
     for kind, pat in SOURCE_PATTERNS.items():
         if pat.match(token):
             return kind

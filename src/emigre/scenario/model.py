@@ -36,6 +36,8 @@ class _Record(BaseModel):
 
 
 class Country(_Record):
+    """A row of countries.csv."""
+
     iso3: str
     name: str
     eu: bool
@@ -46,6 +48,8 @@ class Country(_Record):
 
 
 class Place(_Record):
+    """A row of places.csv."""
+
     id: str
     name: str
     kind: str
@@ -108,6 +112,8 @@ class TimelineEntry(_Record):
 
 
 class EntryRule(_Record):
+    """A row of entry_rules.csv: how a document admits Russian citizens to a country over a period."""
+
     country: str
     document: str
     rule: str
@@ -135,6 +141,8 @@ class EntryRule(_Record):
 
 
 class PushEvent(_Record):
+    """A row of push_events.csv: an event that pushed people to leave."""
+
     id: str
     name: str
     kind: str
@@ -152,6 +160,8 @@ class PushEvent(_Record):
 
 
 class Param(_Record):
+    """A parameter of params.yaml: its value, prior, unit and what it means."""
+
     name: str
     value: float
     prior: dict
@@ -160,6 +170,8 @@ class Param(_Record):
 
 
 class Origin(_Record):
+    """A row of origins.csv: a place people leave from and its weight group."""
+
     place: str
     weight_group: str
     millionplus: bool
@@ -171,6 +183,8 @@ class Origin(_Record):
 
 
 class LinkStatus(_Record):
+    """A link on a day: open, closed or restricted, its capacity, and the timeline entries that say so."""
+
     link: str
     date: dt.date
     state: str  # open | closed | restricted

@@ -23,6 +23,8 @@ from emigre.errors import EmigreError
 
 @dataclass(frozen=True, slots=True)
 class Range:
+    """The valid range of a parameter and where it is stated."""
+
     low: float
     high: float
     unit: str = ""

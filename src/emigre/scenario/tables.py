@@ -25,6 +25,7 @@ def _table(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def read_population(path: Path) -> dict[tuple[str, str], float]:
+    """Read population.csv: persons by (age group, sex)."""
     header, rows = _table(path)
     for col in ("age", "sex", "persons"):
         if col not in header:

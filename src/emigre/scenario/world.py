@@ -56,6 +56,8 @@ def _unknown(what: str, name: str, options: list[str]) -> EmigreError:
 
 @dataclass
 class Problem:
+    """One problem ``emigre scenario check`` found, with file, line and column."""
+
     file: str
     message: str
     line: int | None = None
@@ -72,6 +74,8 @@ class Problem:
 
 @dataclass
 class CheckReport:
+    """What ``emigre scenario check`` found: counts, problems and warnings."""
+
     counts: dict[str, int]
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -90,6 +94,8 @@ class CheckReport:
 
 @dataclass
 class Route:
+    """A feasible route on a day: places, links, modes, time, distance, countries entered, sources."""
+
     places: list[str]
     links: list[str]
     modes: list[str]
@@ -598,13 +604,15 @@ class World:
         def cite(file: str, line: int, column: str, text: str) -> None:
             for tok in split_sources(text):
                 kind = source_kind(tok)
-                if kind in ("evidence", "routes", "rail_sea", "passport_index") and kind in checked_kinds:
-                    if tok not in ids[kind] and not (
-                        kind == "passport_index" and tok == "passport_index:current"
-                    ):
-                        problems.append(
-                            Problem(file, f"cited id {tok} not found in the {kind} files", line, column)
-                        )
+                if (
+                    kind in ("evidence", "routes", "rail_sea", "passport_index")
+                    and kind in checked_kinds
+                    and tok not in ids[kind]
+                    and not (kind == "passport_index" and tok == "passport_index:current")
+                ):
+                    problems.append(
+                        Problem(file, f"cited id {tok} not found in the {kind} files", line, column)
+                    )
 
         for c in self.countries.values():
             cite("countries.csv", c.line, "source", c.source)

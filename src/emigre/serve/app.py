@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from emigre import __version__
 from emigre.errors import EmigreError
-from emigre.serve.data import ServeData, StoreUnavailable
-from emigre.serve.jobs import MAX_RUNS, MAX_SCALE, MIN_SCALE, JobQueue, QueueFull
+from emigre.serve.data import ServeData, StoreUnavailableError
+from emigre.serve.jobs import MAX_RUNS, MAX_SCALE, MIN_SCALE, JobQueue, QueueFullError
 
 MAX_URL = 2048
 MAX_BODY = 16 * 1024
@@ -57,7 +57,8 @@ class Limits:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         raw = scope.get("raw_path") or scope["path"].encode()
         query = scope.get("query_string", b"")
         refuse = None
@@ -73,7 +74,8 @@ class Limits:
                 if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
                     refuse = (413, f"request body larger than {MAX_BODY} bytes")
         if refuse:
-            return await JSONResponse({"detail": refuse[1]}, status_code=refuse[0])(scope, receive, send)
+            await JSONResponse({"detail": refuse[1]}, status_code=refuse[0])(scope, receive, send)
+            return
         seen = 0
         too_large = False
 
@@ -101,11 +103,13 @@ class Limits:
 
 
 def web_dir() -> Path:
+    """The directory of the packaged dashboard (HTML, scripts, vendored libraries)."""
     return Path(str(resources.files("emigre") / "web"))
 
 
 def create_app(store: str | Path = "out/russia-2022", *, cluster: str | None = None,
                max_queued: int | None = None) -> FastAPI:
+    """The FastAPI app of ``emigre serve`` over a result store."""
     data = ServeData(store)
     jobs = JobQueue(data, cluster=cluster, **({"max_queued": max_queued} if max_queued else {}))
     app = FastAPI(title="emigre", version=__version__,
@@ -117,13 +121,13 @@ def create_app(store: str | Path = "out/russia-2022", *, cluster: str | None = N
 
     app.add_middleware(Limits)
 
-    @app.exception_handler(QueueFull)
-    async def _queue_full(request: Request, exc: QueueFull):
+    @app.exception_handler(QueueFullError)
+    async def _queue_full(request: Request, exc: QueueFullError):
         return JSONResponse({"detail": str(exc)}, status_code=429)
 
     @app.exception_handler(EmigreError)
     async def _emigre_error(request: Request, exc: EmigreError):
-        status = 503 if isinstance(exc, StoreUnavailable) else 400
+        status = 503 if isinstance(exc, StoreUnavailableError) else 400
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(LookupError)

@@ -35,11 +35,12 @@ CITATION = (
 )
 
 
-class StoreUnavailable(EmigreError):
+class StoreUnavailableError(EmigreError):
     """The ensemble store is missing or incomplete (HTTP 503: the server is up, its data is not)."""
 
 
 def check_id(value: str, what: str) -> str:
+    """Refuse an identifier of the API that is not letters, digits and ``_ . : = -`` (at most 80)."""
     if not ID_RE.match(value or ""):
         raise EmigreError(f"{what} {value[:40]!r} is not a valid identifier (letters, digits, _ . : = -; "
                           "at most 80 characters)")
@@ -47,6 +48,7 @@ def check_id(value: str, what: str) -> str:
 
 
 def check_date(value: str | None, what: str) -> str | None:
+    """Refuse a date of the API that is not YYYY-MM-DD (None or empty passes as None)."""
     if value is None or value == "":
         return None
     if not DATE_RE.match(value):
@@ -95,7 +97,7 @@ class ServeData:
                     store = open_store(self.store_dir)
                     store.grid()  # reads the shards: a broken store fails here with the store's own message
                 except EmigreError as exc:
-                    raise StoreUnavailable(str(exc)) from None
+                    raise StoreUnavailableError(str(exc)) from None
                 self._store = store
             return self._store
 
@@ -393,4 +395,4 @@ class ServeData:
         return out
 
 
-__all__ = ["ServeData", "StoreUnavailable", "check_date", "check_id"]
+__all__ = ["ServeData", "StoreUnavailableError", "check_date", "check_id"]

@@ -200,6 +200,8 @@ def summarise(pairs: list[dict], spec: JobSpec) -> dict:
 
 @dataclass
 class Job:
+    """A what-if job of the dashboard: its spec, status, progress and result."""
+
     id: str
     spec: JobSpec
     status: str = "queued"  # queued | running | done | failed
@@ -238,7 +240,7 @@ class JobQueue:
             self._expire()
             waiting = sum(j.status in ("queued", "running") for j in self._jobs.values())
             if waiting >= self.max_queued:
-                raise QueueFull(f"{waiting} what-if jobs are queued or running (at most {self.max_queued}); "
+                raise QueueFullError(f"{waiting} what-if jobs are queued or running (at most {self.max_queued}); "
                                 "try again when one has finished")
             job = Job(uuid.uuid4().hex[:16], spec)
             self._jobs[job.id] = job
@@ -292,7 +294,7 @@ class JobQueue:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-class QueueFull(EmigreError):
+class QueueFullError(EmigreError):
     """Too many what-if jobs waiting (HTTP 429)."""
 
 
@@ -309,5 +311,5 @@ def _run_many(fn, args, progress, cluster):
     return run_many(fn, args, workers=1, cluster=cluster, progress=progress)
 
 
-__all__ = ["HEADLINES", "MAX_QUEUED", "MAX_RUNS", "MAX_SCALE", "MIN_SCALE", "Job", "JobQueue", "QueueFull",
+__all__ = ["HEADLINES", "MAX_QUEUED", "MAX_RUNS", "MAX_SCALE", "MIN_SCALE", "Job", "JobQueue", "QueueFullError",
            "paired_run", "param_range", "summarise", "validate_spec"]
