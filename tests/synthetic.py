@@ -23,6 +23,7 @@ _WAVES = {
     "fake_news_law": ("2022-03-04", 2.0, 6.0, 60_000),
     "mobilization": ("2022-09-21", 1.8, 3.5, 420_000),
     "electronic_summons_law": ("2023-04-14", 1.5, 14.0, 35_000),
+    "closing_exits": ("2022-02-24", 1.5, 3.0, 60_000),
 }
 _BASELINE_PER_DAY = 220.0
 
