@@ -284,43 +284,35 @@ def _push_layers(data: ReportData) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------------------------- charts
+def _over_time(data: ReportData, rows: pd.DataFrame, title: str, color: dict, *, pushes: bool,
+               obs: pd.DataFrame | None = None, evidence: bool = False) -> dict:
+    """Bands of ``rows`` over the simulated period, behind the push events and before the sourced figures."""
+    layer = [
+        *(_push_layers(data) if pushes else []),
+        {
+            "data": {"values": records(rows)},
+            "encoding": {"x": _date_x(None, (data.start, data.end))},
+            "layer": _band_layers(title, color),
+        },
+        *(_evidence_layers(obs) if evidence else []),
+    ]
+    if not evidence:
+        return _spec(width=WIDTH, height=300, layer=layer)
+    return _spec(width=WIDTH, height=300, layer=layer, resolve={"legend": {"shape": "independent"}})
+
+
 def departed_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
     """Cumulative departures with their bands, and the sourced figures beside them."""
     rows = data.cumulative[data.cumulative["measure"] == "departed_cum"]
     rows = rows.assign(series=SERIES_LABELS["departed_cum"])
-    color = _series_color(["departed_cum"])
-    return _spec(
-        width=WIDTH,
-        height=300,
-        layer=[
-            *_push_layers(data),
-            {
-                "data": {"values": records(rows)},
-                "encoding": {"x": _date_x(None, (data.start, data.end))},
-                "layer": _band_layers("people who have left", color),
-            },
-            *_evidence_layers(obs),
-        ],
-        resolve={"legend": {"shape": "independent"}},
-    )
+    return _over_time(data, rows, "people who have left", _series_color(["departed_cum"]), pushes=True,
+                      obs=obs, evidence=True)
 
 
 def weekly_chart(data: ReportData) -> dict:
     """Departures and returns per week with their bands."""
     rows = data.weekly.assign(series=data.weekly["measure"].map(SERIES_LABELS))
-    color = _series_color(["departures", "returns"])
-    return _spec(
-        width=WIDTH,
-        height=300,
-        layer=[
-            *_push_layers(data),
-            {
-                "data": {"values": records(rows)},
-                "encoding": {"x": _date_x(None, (data.start, data.end))},
-                "layer": _band_layers("people per week", color),
-            },
-        ],
-    )
+    return _over_time(data, rows, "people per week", _series_color(["departures", "returns"]), pushes=True)
 
 
 def abroad_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
@@ -328,19 +320,7 @@ def abroad_chart(data: ReportData, obs: pd.DataFrame | None) -> dict:
     measures = ["abroad", "returned_cum", "in_transit", "leaving"]
     rows = data.cumulative[data.cumulative["measure"].isin(measures)]
     rows = rows.assign(series=rows["measure"].map(SERIES_LABELS))
-    return _spec(
-        width=WIDTH,
-        height=300,
-        layer=[
-            {
-                "data": {"values": records(rows)},
-                "encoding": {"x": _date_x(None, (data.start, data.end))},
-                "layer": _band_layers("people", _series_color(measures)),
-            },
-            *_evidence_layers(obs),
-        ],
-        resolve={"legend": {"shape": "independent"}},
-    )
+    return _over_time(data, rows, "people", _series_color(measures), pushes=False, obs=obs, evidence=True)
 
 
 def _share_bars(
