@@ -83,6 +83,7 @@ def test_calibrate_small():
     res = emigre.calibrate("russia-2022", space=space, budget=20, particles=3, scale=1000.0, end="2022-03-31",
                            workers=1, out=None, progress=False, seed=2)
     post = res.posterior
-    assert len(post) == 3 and res.fit["evaluations"]["requested"] == 20
+    # the budget is a cap: the sampler stops once its particles have decorrelated
+    assert len(post) == 3 and 0 < res.fit["evaluations"]["requested"] <= 20
     np.testing.assert_allclose(post["logprior"] + post["loglik"], post["logpost"])
     assert (post["baseline_emigration_per_year"] > 0).all()
