@@ -35,8 +35,21 @@ class Citation:
         return f'{self.publisher} ({when}). "{self.quote}" {self.url}'
 
 
+class _Cited:
+    """A record with its own publisher, publication date, URL and quote."""
+
+    __slots__ = ()
+
+    @property
+    def citation(self) -> Citation:
+        """Where the record was published, as one :class:`Citation`."""
+        return Citation(
+            self.publisher, self.publication_date, self.publication_date_precision, self.url, self.quote
+        )
+
+
 @dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(_Cited):
     """One sourced figure. ``bound``/``qualifier``/``unit``/``quality_flags`` are derived (see bounds.py)."""
 
     id: str
@@ -82,12 +95,6 @@ class Observation:
         b = format_date(self.period_end, self.period_end_precision)
         return a if a == b else f"{a}..{b}"
 
-    @property
-    def citation(self) -> Citation:
-        return Citation(
-            self.publisher, self.publication_date, self.publication_date_precision, self.url, self.quote
-        )
-
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("line")
@@ -128,7 +135,7 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
-class SurveyShare:
+class SurveyShare(_Cited):
     """One row of reasons.csv: a share (or a median age) from a survey or an administrative count."""
 
     id: str
@@ -153,12 +160,6 @@ class SurveyShare:
     quote: str
     notes: str
     line: int = field(default=0, compare=False)
-
-    @property
-    def citation(self) -> Citation:
-        return Citation(
-            self.publisher, self.publication_date, self.publication_date_precision, self.url, self.quote
-        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

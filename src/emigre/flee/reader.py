@@ -78,6 +78,15 @@ def _number(path: Path, line: int, column: str, text: str, *, what: str) -> floa
     return value
 
 
+def _coordinate(path: Path, line: int, column: str, text: str, limit: int) -> float:
+    """A latitude or longitude within +-``limit`` degrees; empty reads as 0, as Flee reads it."""
+    what = f"a {column} in [-{limit}, {limit}]"
+    value = _number(path, line, column, text, what=what) if text else 0.0
+    if not -limit <= value <= limit:
+        raise InputError(path, f"{column} out of range", line=line, column=column, expected=what, got=text)
+    return value
+
+
 def _integer(path: Path, line: int, column: str, text: str, *, what: str) -> int:
     try:
         return int(text)
@@ -210,26 +219,8 @@ def read_locations(path: Path) -> list[FleeLocation]:
             )
         seen[name] = line
         # Flee reads empty coordinates as 0 and an empty country as "unknown"; so do we.
-        lat = _number(path, line, "latitude", row[3], what="a latitude in [-90, 90]") if row[3] else 0.0
-        if not -90.0 <= lat <= 90.0:
-            raise InputError(
-                path,
-                "latitude out of range",
-                line=line,
-                column="latitude",
-                expected="a latitude in [-90, 90]",
-                got=row[3],
-            )
-        lon = _number(path, line, "longitude", row[4], what="a longitude in [-180, 180]") if row[4] else 0.0
-        if not -180.0 <= lon <= 180.0:
-            raise InputError(
-                path,
-                "longitude out of range",
-                line=line,
-                column="longitude",
-                expected="a longitude in [-180, 180]",
-                got=row[4],
-            )
+        lat = _coordinate(path, line, "latitude", row[3], 90)
+        lon = _coordinate(path, line, "longitude", row[4], 180)
         ltype = _location_type(path, line, row[5])
         cdate = 0
         if row[6]:

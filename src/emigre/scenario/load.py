@@ -137,6 +137,17 @@ class _Reader:
         self.p = problems
         self.params = params
 
+    def unknown_param(self, t: _Table, line: int, col: str, got: str) -> None:
+        """Note a cell naming a parameter that params.yaml does not define."""
+        self.p.add(
+            t.path,
+            f"unknown parameter in {col}",
+            line=line,
+            column=col,
+            expected="a parameter of params.yaml",
+            got=got,
+        )
+
     def text(self, t: _Table, line: int, row: dict, col: str, *, required: bool = True) -> str | None:
         v = row.get(col, "")
         if required and not v:
@@ -193,14 +204,7 @@ class _Reader:
         if allow_param and v.startswith("param:"):
             name = v[6:]
             if name not in self.params:
-                self.p.add(
-                    t.path,
-                    f"unknown parameter in {col}",
-                    line=line,
-                    column=col,
-                    expected="a parameter of params.yaml",
-                    got=v,
-                )
+                self.unknown_param(t, line, col, v)
                 return False
             return self.params[name].value
         try:

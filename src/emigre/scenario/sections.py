@@ -398,14 +398,7 @@ def read_push_events(directory, problems, params, rd):
         for col in ("intensity", "decay_days"):
             v = row.get(col, "")
             if (v or col == "intensity") and v not in params:
-                problems.add(
-                    t.path,
-                    f"unknown parameter in {col}",
-                    line=line,
-                    column=col,
-                    expected="a parameter of params.yaml",
-                    got=v,
-                )
+                rd.unknown_param(t, line, col, v)
                 ok = False
         if (
             not ok
