@@ -182,12 +182,9 @@ def _series_color(measures: list[str]) -> dict:
     }
 
 
-def _evidence_layers(obs: pd.DataFrame, *, x: str = "date", color: dict | None = None) -> list[dict]:
-    if obs is None or obs.empty:
-        return []
-    rows = records(obs.assign(date=obs["date_to"], bound_label=obs["bound"].map(BOUND_LABELS)))
-    col = color or {"value": EVIDENCE}
-    shape = {
+def _bound_shape() -> dict:
+    """The shape encoding of a sourced figure: one marker per bound (point, lower, upper, range)."""
+    return {
         "field": "bound_label",
         "type": "nominal",
         "title": "sourced figure",
@@ -196,6 +193,14 @@ def _evidence_layers(obs: pd.DataFrame, *, x: str = "date", color: dict | None =
             "range": [BOUND_SHAPES[b] for b in BOUND_SHAPES],
         },
     }
+
+
+def _evidence_layers(obs: pd.DataFrame, *, x: str = "date", color: dict | None = None) -> list[dict]:
+    if obs is None or obs.empty:
+        return []
+    rows = records(obs.assign(date=obs["date_to"], bound_label=obs["bound"].map(BOUND_LABELS)))
+    col = color or {"value": EVIDENCE}
+    shape = _bound_shape()
     xenc = {"field": x, "type": "temporal"}
     return [
         {
@@ -727,15 +732,7 @@ def evidence_chart(comparison: pd.DataFrame, klass: str) -> dict:
         "title": None,
         "axis": {"labelLimit": 0, "labelFontSize": 10},
     }
-    shape = {
-        "field": "bound_label",
-        "type": "nominal",
-        "title": "sourced figure",
-        "scale": {
-            "domain": [BOUND_LABELS[b] for b in BOUND_SHAPES],
-            "range": [BOUND_SHAPES[b] for b in BOUND_SHAPES],
-        },
-    }
+    shape = _bound_shape()
     return _spec(
         width=520,
         height={"step": 20},
