@@ -332,6 +332,15 @@ class ExodusRuleset:
                     + p[f"choice_region_{d['region']}"]
                 )
         self.dest_static = static + p["choice_familiarity"] * self.familiarity
+        # what an emigrant does at the end of a stay, per destination: in an unrecognised state (Abkhazia, South
+        # Ossetia) a short stay within Russia's reach, no permit, a border run only back through Russia
+        unrec = np.array([c in dest and dest[c]["status"] == "unrecognised" for c in cw.countries])
+        self.permit_share = np.where(unrec, p["unrecognised_permit_share"], p["regularise_share"])
+        self.run_share = np.where(unrec, p["unrecognised_run_share"], p["visa_run_share"])
+        self.unknown_stay = np.where(unrec, int(p["unrecognised_stay_days"]),
+                                     int(p["unknown_stay_limit_days"])).astype(np.int64)
+        # and no refuge from the draft: only a share of those fleeing it would consider one
+        self.draft_share = np.where(unrec, p["unrecognised_draft_share"], 1.0)
         self.net_base = np.ones(n_c)
         # fares: sourced where the link has one, per km otherwise
         cost = np.empty(len(cw.link_ids))
@@ -465,8 +474,8 @@ class ExodusRuleset:
             pl.origin_start, pl.links, pl.length, pl.entry, pl.dest, pl.next_place, pl.hours, pl.logcost,
             pl.exit_link, pl.borders, cw.link_international, cw.link_hours, cw.link_mode, self.link_exit,
             cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes, cw.entry_max_stay,
-            int(self.p["unknown_stay_limit_days"]), self.country_main_place, self.country_lat, self.country_lon,
-            self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries),
+            self.unknown_stay, self.country_main_place, self.country_lat, self.country_lon,
+            self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries), self.draft_share,
         )
 
     def _choice(self) -> K.Choice:
@@ -482,7 +491,7 @@ class ExodusRuleset:
         p = self.p
         return K.Params(
             p["patience_days"], int(p["give_up_days"]), self.land_refusal_share, self.land_refusal_on,
-            self.exit_ban_share, self.exit_ban_on, p["regularise_share"], p["visa_run_share"],
+            self.exit_ban_share, self.exit_ban_on, self.permit_share, self.run_share,
             p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
             p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
             p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"],

@@ -22,6 +22,7 @@ from emigre.engine.streams import (
     S_CHOICE,
     S_COUNT,
     S_DOC,
+    S_DRAFT,
     S_LIMIT,
     S_ONWARD,
     S_ONWARD_DEST,
@@ -69,13 +70,15 @@ Cells = namedtuple(
     "cell_origin_idx cell_origin_place cell_age cell_sex cell_edu cell_it cell_reservist reason_urgent "
     "n_reasons",
 )
-#: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations.
+#: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations
+#: (per country: ``unknown_stay`` the stay where no entry rule gives one; ``draft_share`` the share of travellers
+#: fleeing the draft for whom the country is a refuge at all).
 World = namedtuple(
     "World",
     "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost path_exit "
     "path_borders link_intl link_hours link_mode link_exit link_open link_restricted place_country "
     "entry_admitted entry_modes entry_max_stay unknown_stay country_main_place country_lat country_lon "
-    "dest_static net_base arrivals_cum scale n_countries",
+    "dest_static net_base arrivals_cum scale n_countries draft_share",
 )
 #: The choice classes (origin x document x special grounds x urgency) and today's tables.
 Choice = namedtuple(
@@ -87,7 +90,8 @@ Queues = namedtuple(
     "Queues",
     "enq served remaining cap_today cap_n ghost",
 )
-#: The run's parameters as the kernels use them (rates per day, shares, choice coefficients).
+#: The run's parameters as the kernels use them (rates per day, shares - permit and border-run per country -,
+#: choice coefficients).
 Params = namedtuple(
     "Params",
     "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
@@ -415,7 +419,7 @@ def choice_tables(day, w, ch, q, prm):
     for d in range(3):
         for c in range(n_countries):
             ms = entry_max_stay[day, c, d]
-            stay = float(unknown_stay if ms < 0 else ms)
+            stay = float(unknown_stay[c] if ms < 0 else ms)
             stay = min(max(stay, 1.0), 365.0)
             vdest[d, c] = dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
     for k in range(n_classes):
@@ -511,6 +515,33 @@ def _sample(cum_row, n, u):
 
 
 @njit(cache=True)
+def _sample_refuge(cum_row, n, u, path_dest, p0, draft_share):
+    """Route ``u`` of the choice row among the routes to destinations that are a refuge from the draft
+    (``draft_share`` 1); -1 when the row has none."""
+    total = 0.0
+    prev = 0.0
+    for r in range(n):
+        if draft_share[path_dest[p0 + r]] >= 1.0:
+            total += cum_row[r] - prev
+        prev = cum_row[r]
+    if total <= 0.0:
+        return -1
+    target = u * total
+    acc = 0.0
+    prev = 0.0
+    last = -1
+    for r in range(n):
+        if draft_share[path_dest[p0 + r]] >= 1.0:
+            acc += cum_row[r] - prev
+            if cum_row[r] - prev > 0.0:
+                last = r
+            if acc > target:
+                return r
+        prev = cum_row[r]
+    return last
+
+
+@njit(cache=True)
 def _schedule(a, today, when, n_days, head, nxt, due):
     """Put ``a`` in the bucket of day ``when`` (never today's again: that bucket is being walked)."""
     if when <= today:
@@ -587,7 +618,18 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                 o = cell_origin_idx[cell[a]]
                 n = origin_path_start[o + 1] - origin_path_start[o]
                 u = uniform(seed, key[a], day, S_CHOICE + tries[a])
-                path[a] = origin_path_start[o] + _sample(cum[k], n, u)
+                r = _sample(cum[k], n, u)
+                c = path_dest[origin_path_start[o] + r]
+                if (reason_urgent[reason[a]] and w.draft_share[c] < 1.0
+                        and uniform(seed, key[a], 0, S_DRAFT) >= w.draft_share[c]):
+                    # no refuge from the draft for this traveller (drawn once: day 0): the same draw among the
+                    # other destinations
+                    r = _sample_refuge(cum[k], n, u, path_dest, origin_path_start[o], w.draft_share)
+                    if r < 0:
+                        _retry_or_give_up(a, day, n_days, t, cl, prm, out)
+                        a = nx
+                        continue
+                path[a] = origin_path_start[o] + r
                 step[a] = 0
                 dest[a] = path_dest[path[a]]
             _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr)
@@ -603,16 +645,18 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
             elif limit_day[a] >= 0 and day >= limit_day[a]:
                 u = uniform(seed, key[a], day, S_LIMIT + ev)
                 nevent[a] = ev + 1
-                reg = regularise_share * (2.0 if cell_it[cell[a]] == 1 else 1.0)
+                # per destination: an unrecognised state grants no permit and a border run there is a trip
+                # back into Russia's reach (exodus.py: unrecognised_*)
+                reg = regularise_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
                 if u < reg:
                     regular[a] = 1
                     limit_day[a] = -1
                     regularised[day, c] += 1
                     _log(log, nlog, day, a, EV_REGULARISE, -1, c, doc[a], special[a])
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
-                elif u < reg + (1.0 - reg) * visa_run_share and entry_admitted[day, c, doc[a]]:
+                elif u < reg + (1.0 - reg) * visa_run_share[c] and entry_admitted[day, c, doc[a]]:
                     ms = entry_max_stay[day, c, doc[a]]
-                    limit_day[a] = day + (unknown_stay if ms < 0 else ms)
+                    limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
                     visa_runs[day, c] += 1
                     _log(log, nlog, day, a, EV_VISA_RUN, -1, c, doc[a], special[a])
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
@@ -804,7 +848,7 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     ev = nevent[a]
     nevent[a] = ev + 1
     ms = entry_max_stay[day, c, doc[a]]
-    limit_day[a] = day + (unknown_stay if ms < 0 else ms)
+    limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
     rate = return_rate[reason[a]]
     u = uniform(seed, key[a], day, S_RETURN + ev)
     ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
@@ -863,7 +907,10 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     entry_admitted, entry_modes, country_main_place = w.entry_admitted, w.entry_modes, w.country_main_place
     country_lat, country_lon, dest_static, net_base = w.country_lat, w.country_lon, w.dest_static, w.net_base
     arrivals_cum, scale, entry_max_stay = w.arrivals_cum, w.scale, w.entry_max_stay
-    unknown_stay = w.unknown_stay
+    unknown_stay, draft_share = w.unknown_stay, w.draft_share
+    # the traveller's once-drawn refuge draw (as at the first choice): urgent travellers for whom an
+    # unrecognised state is no refuge do not move on there either
+    refuge_u = uniform(seed, key[a], 0, S_DRAFT) if cl.reason_urgent[t.reason[a]] == 1 else -1.0
     b_hours, b_cost, b_stay, b_net = prm.b_hours, prm.b_cost, prm.b_stay, prm.b_net
     air_cost_per_km = prm.air_cost_per_km
     cnt, present_place, onward_c = out.cnt, out.present_place, out.onward_c
@@ -875,12 +922,12 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     for c in range(1, n_c):
         if c == c0 or country_main_place[c] < 0 or not entry_admitted[day, c, dc]:
             continue
-        if (entry_modes[day, c, dc] & 1) == 0:
+        if (entry_modes[day, c, dc] & 1) == 0 or refuge_u >= draft_share[c]:
             continue
         km = _gc_km(country_lat[c0], country_lon[c0], country_lat[c], country_lon[c])
         hours = km / 750.0 + 3.0
         ms = entry_max_stay[day, c, dc]
-        stay = min(max(float(unknown_stay if ms < 0 else ms), 1.0), 365.0)
+        stay = min(max(float(unknown_stay[c] if ms < 0 else ms), 1.0), 365.0)
         v = (dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
              + b_hours * hours + b_cost * math.log(max(km * air_cost_per_km, 1.0)))
         w[c] = math.exp(min(v, 700.0))
