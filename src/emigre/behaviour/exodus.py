@@ -156,7 +156,7 @@ class ExodusResult:
             if self.link_out[:, k].any() and self.wait_sum[:, k].any():
                 parts.append((lid, "wait_days", "", mean_wait[:, k]))
         n = len(dates)
-        frame = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "date": np.tile(dates, len(parts)),
                 "place": np.repeat([p[0] for p in parts], n),
@@ -165,7 +165,6 @@ class ExodusResult:
                 "value": np.concatenate([p[3] for p in parts]) if parts else np.empty(0),
             }
         )
-        return frame
 
 
 class ExodusRuleset:
@@ -451,12 +450,20 @@ class ExodusRuleset:
         self._ch, self._q, self._prm, self._out = self._choice(), self._queues(), self._params(), self._outputs()
         self._sch_share = float(self.p["schengen_visa_share"])
         self._special_share = float(self.p["special_grounds_share"])
-        self._k_create = _entry(K.create_travellers, *self._create_args(0, 0))
-        self._k_decide = _entry(K.decide, *self._decide_args(0))
-        self._k_capacity = _entry(K.open_capacity, *self._capacity_args(0))
-        self._k_choose = _entry(K.choose, 0, self._t, self._cl, self._w, self._ch, self._q, self._prm)
-        self._k_act = _entry(K.act, *self._act_args(0))
-        self._k_record = _entry(K.record, *self._record_args(0))
+        # typing a bundle costs ~1 ms: each is typed once (they live as long as the run, so ids are unique)
+        bundle_types = {id(b): numba.typeof(b) for b in (self._t, self._cl, self._w, self._ch, self._q, self._prm,
+                                                         self._out)}
+
+        def entry(kernel, args):
+            return kernel.compile(tuple(bundle_types[id(a)] if id(a) in bundle_types else numba.typeof(a)
+                                        for a in args))
+
+        self._k_create = entry(K.create_travellers, self._create_args(0, 0))
+        self._k_decide = entry(K.decide, self._decide_args(0))
+        self._k_capacity = entry(K.open_capacity, self._capacity_args(0))
+        self._k_choose = entry(K.choose, (0, self._t, self._cl, self._w, self._ch, self._q, self._prm))
+        self._k_act = entry(K.act, self._act_args(0))
+        self._k_record = entry(K.record, self._record_args(0))
 
     def _travellers(self) -> K.Travellers:
         a = self.pop.arrays  # rebuilt when the population grows: its arrays are reallocated
@@ -577,11 +584,6 @@ class ExodusRuleset:
             stay_hist=stay_hist, stay_end_hist=self.cstat[nk:2 * nk], entries=self.cstat[K.CS_ENTRIES],
             exits=self.cstat[K.CS_EXITS],
         )
-
-
-def _entry(kernel, *args):
-    """``kernel``'s compiled entry point for the Numba types of ``args`` (see ``_setup_kernels``)."""
-    return kernel.compile(tuple(numba.typeof(a) for a in args))
 
 
 def simulate(
