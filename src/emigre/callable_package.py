@@ -18,6 +18,7 @@ class CallablePackage(types.ModuleType):
     ``emigre.estimate.estimate(...)``); everything else is the ordinary package."""
 
     def __call__(self, *args, **kwargs):
+        """Call the package's namesake function."""
         return getattr(self, self.__name__.rpartition(".")[2])(*args, **kwargs)
 
 

@@ -114,10 +114,12 @@ class FleeResult:
 
     @property
     def n_days(self) -> int:
+        """Number of simulated days."""
         return int(self.place_count.shape[0])
 
     @property
     def camp_sim(self) -> np.ndarray:
+        """Agents per camp per day [day, camp]."""
         return self.place_count[:, self.camp_index]
 
     @property
@@ -401,6 +403,7 @@ class FleeRuleset:
 
     # ------------------------------------------------------------------ steps
     def step_update_conflicts(self, day: int) -> None:
+        """Day step: switch conflict zones on or off as conflicts.csv says for ``day``."""
         for place, active, now in self._conflict_events.get(day, ()):
             if active:
                 self._set_type(place, "conflict")
@@ -416,6 +419,7 @@ class FleeRuleset:
             self._decay_version = self._version
 
     def step_spawn(self, day: int) -> None:
+        """Day step: add the day's new agents in the conflict zones."""
         k = int(self.new_agents[day])
         if k == 0:
             return
@@ -440,6 +444,7 @@ class FleeRuleset:
                            self.pop_agents["wake"], self._wake_min, self._wait_scale, self.count)
 
     def step_apply_closures(self, day: int) -> None:
+        """Day step: close and reopen links and places as closures.csv says for ``day``."""
         active = tuple(j for j, (_, start, end, _) in enumerate(self._closures) if start <= day < end)
         if active == self._closures_active:
             return  # the same closures as yesterday: links, paths and camp types stay as they are
@@ -463,6 +468,7 @@ class FleeRuleset:
             self.path_open[:] = (np.asarray(bad) == 0).astype(np.uint8)
 
     def step_score_places(self, day: int) -> None:
+        """Day step: rescore places and path weights when a place type or conflict changed."""
         if self._score_version == self._version:
             return  # no place changed type and no conflict factor changed: same scores, same weights
         s = self.s
@@ -479,6 +485,7 @@ class FleeRuleset:
         self._score_version = self._version
 
     def step_decide_and_travel(self, day: int) -> None:
+        """Day step: agents decide to move and travel along their chosen paths."""
         pa, s, P = self.pop_agents, self.s, self.paths
         n = pa.n
         nchunks = (n + CHUNK - 1) // CHUNK
@@ -518,11 +525,13 @@ class FleeRuleset:
         K.travel(self.seed, day, nchunks, CHUNK, ag, net, rules, tab, work, self.scratch)
 
     def step_record(self, day: int) -> None:
+        """Day step: record the day's counts per place, on links and in total."""
         self.place_count[day] = self.count
         self.on_links[day] = int(self.link_count.sum())
         self.agents[day] = self.pop_agents.n
 
     def plan(self) -> Plan:
+        """The day under Flee's rules as named steps."""
         return Plan([
             Step("update_conflicts", self.step_update_conflicts, "activate/deactivate conflict zones from conflicts.csv"),
             Step("spawn", self.step_spawn, "new agents from the rise of the camp series, at conflict zones"),
@@ -533,6 +542,7 @@ class FleeRuleset:
         ])
 
     def result(self, seconds: float = 0.0, step_seconds: dict[str, float] | None = None) -> FleeResult:
+        """What the run recorded, as a FleeResult."""
         return FleeResult(
             scenario=self.scenario, settings=self.s, seed=self.seed, hasten=self.hasten,
             place_names=self.place_names, camp_names=self.camp_names, camp_index=self.camp_index,

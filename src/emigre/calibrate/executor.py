@@ -45,6 +45,7 @@ class Evaluator:
         return self._executor
 
     def close(self) -> None:
+        """Shut down the executor this evaluator opened."""
         if self._executor is not None:
             self._opener.__exit__(None, None, None)
             self._executor = None
@@ -72,6 +73,7 @@ class Evaluator:
             self.best_logpost = ev.logpost
 
     def __call__(self, X: np.ndarray, stage: str) -> list[Evaluation]:
+        """Evaluate each row of ``X`` in row order, a point repeated in the batch once."""
         X = np.atleast_2d(np.asarray(X, dtype=np.float64))
         obj = self.objective
         keys = [obj.key(x) for x in X]

@@ -72,15 +72,18 @@ class Journal:
 
     # ------------------------------------------------------------------ meta
     def get_meta(self, name: str) -> str | None:
+        """A value of the journal's meta table, or None."""
         row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return None if row is None else row[0]
 
     def set_meta(self, name: str, value: str) -> None:
+        """Set a value of the journal's meta table."""
         self.db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
         self.db.commit()
 
     # ------------------------------------------------------------------ evaluations
     def get(self, key: str) -> Evaluation | None:
+        """The journalled evaluation of ``key``, or None if it was not evaluated."""
         row = self.db.execute(
             "SELECT logprior, loglik, ll, pred, seconds, error, cpu FROM evals WHERE key = ?", (key,)
         ).fetchone()
@@ -106,12 +109,14 @@ class Journal:
         self.run += 1
 
     def note_reused(self, n: int) -> None:
+        """Count ``n`` evaluations taken from the journal in this session."""
         if n:
             self.reused += n
             self.db.execute("UPDATE sessions SET reused = reused + ? WHERE id = ?", (int(n), self.session))
             self.db.commit()
 
     def finish(self, note: str | None = None) -> None:
+        """Mark this session finished, with an optional note."""
         self.db.execute("UPDATE sessions SET finished = ?, note = ? WHERE id = ?", (time.time(), note, self.session))
         self.db.commit()
 
@@ -128,11 +133,14 @@ class Journal:
         return df
 
     def count(self) -> int:
+        """Number of journalled evaluations."""
         return int(self.db.execute("SELECT COUNT(*) FROM evals").fetchone()[0])
 
     def sessions(self) -> list[dict]:
+        """Every session of the journal, oldest first."""
         cur = self.db.execute("SELECT id, started, finished, reused, run, note FROM sessions ORDER BY id")
         return [dict(zip(("id", "started", "finished", "reused", "run", "note"), r, strict=True)) for r in cur]
 
     def close(self) -> None:
+        """Close the journal's database."""
         self.db.close()

@@ -162,11 +162,13 @@ class GaussianMixture:
         return out
 
     def logpdf(self, U: np.ndarray) -> np.ndarray:
+        """Log density of the mixture at each row of ``U``."""
         out = self.component_logpdf(U)
         m = out.max(0)
         return m + np.log(np.exp(out - m).sum(0))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from the mixture."""
         d = self.means.shape[1]
         comp = rng.choice(len(self.weights), size=n, p=self.weights)
         Z = rng.standard_normal((n, d))

@@ -164,6 +164,7 @@ class Prior:
 
     # ------------------------------------------------------------------ sampling
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from the prior, in natural units."""
         a = self.args
         if self.dist == "uniform":
             return rng.uniform(a[0], a[1], n)
@@ -276,13 +277,16 @@ class ParameterSpace:
 
     @property
     def dim(self) -> int:
+        """Number of parameters."""
         return len(self.priors)
 
     @property
     def defaults(self) -> np.ndarray:
+        """Every parameter at its default value."""
         return np.array([p.default for p in self.priors])
 
     def restrict(self, names: Iterable[str]) -> ParameterSpace:
+        """The space of the named parameters only (unknown names are an error)."""
         keep = set(names)
         missing = keep - set(self.names)
         if missing:
@@ -300,9 +304,11 @@ class ParameterSpace:
         return out[0] if one else out
 
     def to_u(self, X) -> np.ndarray:
+        """Natural units to the unconstrained space, column by column."""
         return self._cols(X, lambda p, c: p.to_u(c))
 
     def from_u(self, U) -> np.ndarray:
+        """The unconstrained space to natural units, column by column."""
         return self._cols(U, lambda p, c: p.from_u(c))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -326,6 +332,7 @@ class ParameterSpace:
         return float(out[0]) if np.ndim(U) == 1 else out
 
     def as_dict(self, x) -> dict[str, float]:
+        """Parameter name -> value of one point."""
         return {n: float(v) for n, v in zip(self.names, np.asarray(x, dtype=np.float64), strict=True)}
 
     def split(self, x) -> tuple[dict[str, float], dict[str, float]]:

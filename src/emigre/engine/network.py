@@ -25,9 +25,11 @@ class Network:
 
     @property
     def n_links(self) -> int:
+        """Number of directed links."""
         return int(self.src.shape[0])
 
     def out(self, place: int) -> np.ndarray:
+        """The links leaving ``place``."""
         return self.out_links[self.out_ptr[place] : self.out_ptr[place + 1]]
 
     @classmethod
@@ -42,6 +44,7 @@ class Network:
 
     @classmethod
     def from_directed(cls, n_places, src, dst, length, reverse=None) -> Network:
+        """A CSR network from directed links: source, destination and length per link."""
         src_a = np.asarray(src, dtype=np.int32)
         dst_a = np.asarray(dst, dtype=np.int32)
         len_a = np.asarray(length, dtype=np.float64)

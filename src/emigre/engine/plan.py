@@ -35,6 +35,7 @@ class Plan:
 
     @property
     def names(self) -> list[str]:
+        """The step names, in order."""
         return [s.name for s in self.steps]
 
     def insert(self, run: Callable[[int], None], label: str, *, after: str | None = None, doc: str = "") -> Step:
@@ -55,10 +56,12 @@ class Plan:
         return step
 
     def run_day(self, day: int) -> None:
+        """Run every step for ``day``, adding up the seconds each takes."""
         for step in self.steps:
             t0 = time.perf_counter()
             step.run(day)
             self.seconds[step.name] += time.perf_counter() - t0
 
     def describe(self) -> str:
+        """The steps as a numbered list with what each does."""
         return "\n".join(f"{i + 1}. {s.name}: {s.doc}" for i, s in enumerate(self.steps))

@@ -17,7 +17,9 @@ class Ruleset(Protocol):
     name: str
     n_days: int
 
-    def plan(self) -> Plan: ...
+    def plan(self) -> Plan:
+        """The day as named steps bound to the ruleset's arrays."""
+        ...
 
 
 Progress = Callable[[int, int], None]  # (days done, days in all)

@@ -108,6 +108,7 @@ class LocalExecutor:
         self.restarts = 0  # pools replaced after a worker died (over this executor's life)
 
     def describe(self) -> str:
+        """What runs the tasks, in words."""
         return f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
 
     def _new_pool(self, n: int) -> ProcessPoolExecutor:
@@ -130,11 +131,13 @@ class LocalExecutor:
             p.join(timeout=5)
 
     def close(self) -> None:
+        """Shut the worker processes down."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
     def imap(self, fn: Callable, args: Sequence[tuple]) -> Iterator[tuple[int, object]]:
+        """``(index, result)`` of ``fn(*a)`` for each ``a`` in ``args``, as they finish."""
         if not args:
             return
         if self.workers == 1 or len(args) == 1:
@@ -203,15 +206,18 @@ class DaskExecutor:
             raise EmigreError(f"--cluster {spec}: cannot reach the dask scheduler ({exc})") from None
 
     def describe(self) -> str:
+        """What runs the tasks, in words."""
         n = len(self.client.scheduler_info().get("workers", {}))
         return f"Dask cluster {self.spec} ({n} worker{'s' if n != 1 else ''})"
 
     def close(self) -> None:
+        """Disconnect from the cluster (and stop a local one this executor started)."""
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
 
     def imap(self, fn: Callable, args: Sequence[tuple]) -> Iterator[tuple[int, object]]:
+        """``(index, result)`` of ``fn(*a)`` for each ``a`` in ``args``, as they finish."""
         if not args:
             return
         from distributed import as_completed

@@ -158,6 +158,7 @@ class LosoResult:
     stand_in: bool
 
     def summary(self) -> dict:
+        """Coverage and errors over every observation, JSON-ready."""
         recs = self.rows.to_dict("records")
         s = summarise(recs)
         ins = summarise([{**r, "inside": r["inside_all"], "log_error": r["log_error_all"]} for r in recs])

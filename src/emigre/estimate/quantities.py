@@ -96,6 +96,7 @@ class Estimate:
 
     @property
     def when(self) -> str:
+        """The estimate's date or period as text."""
         if self.at is not None:
             return f"on {self.at}" if QUANTITIES[self.quantity].kind == "stock" else f"to {self.at}"
         return f"{self.date_from}..{self.date_to}"

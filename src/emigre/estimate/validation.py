@@ -56,10 +56,12 @@ class Validation:
 
     @property
     def coverage90(self) -> float | None:
+        """Share of held-out figures inside their 90% band."""
         return summarise(self.rows)["coverage90"]
 
     @property
     def median_abs_log_error(self) -> float | None:
+        """Median absolute log error of the held-out figures."""
         return summarise(self.rows)["median_abs_log_error"]
 
     def to_json(self) -> dict:
@@ -75,6 +77,7 @@ class Validation:
         }
 
     def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame."""
         return pd.DataFrame(self.rows)
 
 

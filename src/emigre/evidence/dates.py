@@ -30,6 +30,7 @@ class PartialDate:
 
     @property
     def text(self) -> str:
+        """The date as written at its precision (day, month or year)."""
         if self.precision == "day":
             return self.first.isoformat()
         if self.precision == "month":

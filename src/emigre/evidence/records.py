@@ -31,6 +31,7 @@ class Citation:
     quote: str
 
     def as_text(self) -> str:
+        """The citation as one line of text."""
         when = format_date(self.publication_date, self.publication_date_precision) or "n.d."
         return f'{self.publisher} ({when}). "{self.quote}" {self.url}'
 
@@ -91,11 +92,13 @@ class Observation(_Cited):
 
     @property
     def period_text(self) -> str:
+        """The period as text at its precision."""
         a = format_date(self.period_start, self.period_start_precision)
         b = format_date(self.period_end, self.period_end_precision)
         return a if a == b else f"{a}..{b}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The observation as JSON-ready fields, with its weak flag and value text."""
         d = asdict(self)
         d.pop("line")
         d["weak"] = self.weak
@@ -129,6 +132,7 @@ class Event:
         return self.date_end is None or day <= self.date_end
 
     def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready fields."""
         d = asdict(self)
         d.pop("line")
         return _jsonable(d)
@@ -162,6 +166,7 @@ class SurveyShare(_Cited):
     line: int = field(default=0, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The survey share as JSON-ready fields."""
         d = asdict(self)
         d.pop("line")
         return _jsonable(d)
@@ -181,6 +186,7 @@ class VisaRequirement:
     line: int = field(default=0, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The visa requirement as JSON-ready fields."""
         d = asdict(self)
         d.pop("line")
         return _jsonable(d)

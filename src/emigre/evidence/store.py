@@ -97,6 +97,7 @@ class Evidence:
         object.__setattr__(self, "_by_id", by_id)
 
     def ids(self) -> list[str]:
+        """Every record id."""
         return list(self._by_id)
 
     def get(self, record_id: str) -> Observation | Event | SurveyShare:
@@ -114,12 +115,14 @@ class Evidence:
         raise EmigreError(f"no evidence record with id {record_id!r}{hint}")
 
     def observation(self, record_id: str) -> Observation:
+        """The observation ``record_id`` (an error if it is another kind of record)."""
         rec = self.get(record_id)
         if not isinstance(rec, Observation):
             raise EmigreError(f"{record_id!r} is not an observation (it is a {type(rec).__name__})")
         return rec
 
     def event(self, record_id: str) -> Event:
+        """The event ``record_id`` (an error if it is another kind of record)."""
         rec = self.get(record_id)
         if not isinstance(rec, Event):
             raise EmigreError(f"{record_id!r} is not an event (it is a {type(rec).__name__})")

@@ -53,6 +53,7 @@ class WorldInfo:
     name: str = ""
 
     def link_countries(self, link_id: str) -> tuple[str, str] | None:
+        """ISO3 of a link's two ends, or None for an unknown link."""
         if link_id not in self.links:
             return None
         a, b, _ = self.links[link_id]
@@ -64,11 +65,13 @@ class WorldInfo:
         return link_id not in self.links or link_id in self.exits
 
     def mode(self, link_id: str) -> str:
+        """A link's mode (from its id where the world does not know it)."""
         if link_id in self.links:
             return self.links[link_id][2]
         return link_mode(link_id) or "other"
 
     def link_label(self, link_id: str) -> str:
+        """A link as ``from -> to`` place names."""
         if link_id not in self.links:
             return link_id
         a, b, _ = self.links[link_id]

@@ -117,6 +117,7 @@ class RunSeries:
         return np.nansum(self.values[:, self._mask(start, end)], axis=1)
 
     def slice(self, start=None, end=None) -> RunSeries:
+        """The series between ``start`` and ``end``."""
         m = self._mask(start, end)
         return RunSeries(self.dates[m], self.runs, self.values[:, m])
 
@@ -330,20 +331,25 @@ class ResultStore:
     # ------------------------------------------------------------------ paths
     @property
     def runs_dir(self) -> Path:
+        """Directory of the per-run shards."""
         return self.directory / "runs"
 
     @property
     def runs_table_path(self) -> Path:
+        """Path of the runs table."""
         return self.directory / "runs.parquet"
 
     @property
     def duckdb_path(self) -> Path:
+        """Path of the DuckDB database."""
         return self.directory / "results.duckdb"
 
     def shard_path(self, run: int) -> Path:
+        """Path of run ``run``'s shard."""
         return self.runs_dir / f"run-{int(run):04d}.parquet"
 
     def shard_paths(self) -> list[Path]:
+        """Paths of the run shards present, in run order."""
         if self._frame is not None or not self.runs_dir.is_dir():
             return []
         return sorted(p for p in self.runs_dir.iterdir() if _SHARD.match(p.name))
@@ -494,11 +500,13 @@ class ResultStore:
         return con
 
     def close(self) -> None:
+        """Close the database connection and forget the date grid."""
         self._reset()
 
     # ------------------------------------------------------------------ completeness
     @property
     def manifest_path(self) -> Path:
+        """Path of the manifest (written last: a store without it is incomplete)."""
         return self.directory / MANIFEST
 
     def manifest(self) -> dict | None:
@@ -601,10 +609,12 @@ class ResultStore:
 
     @property
     def start(self) -> dt.date:
+        """First simulated day."""
         return pd.Timestamp(self.grid()[0][0]).date()
 
     @property
     def end(self) -> dt.date:
+        """Last simulated day."""
         return pd.Timestamp(self.grid()[0][-1]).date()
 
     def catalogue(self) -> pd.DataFrame:

@@ -97,6 +97,7 @@ class Problems:
         expected: str | None = None,
         got: object = None,
     ) -> None:
+        """Note a problem with its file, line, column and what was expected."""
         self.items.append(InputError(file, message, line=line, column=column, expected=expected, got=got))
 
 

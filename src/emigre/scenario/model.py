@@ -86,6 +86,7 @@ class Link(_Record):
 
     @property
     def international(self) -> bool:
+        """Whether the link crosses a border."""
         return self.from_country != self.to_country
 
 
@@ -106,6 +107,7 @@ class TimelineEntry(_Record):
     line: int = 0
 
     def active(self, day: dt.date) -> bool:
+        """Whether the entry applies on ``day``."""
         return (self.date_start is None or day >= self.date_start) and (
             self.date_end is None or day <= self.date_end
         )
@@ -127,11 +129,13 @@ class EntryRule(_Record):
     line: int = 0
 
     def active(self, day: dt.date) -> bool:
+        """Whether the rule applies on ``day``."""
         return (self.valid_from is None or day >= self.valid_from) and (
             self.valid_to is None or day <= self.valid_to
         )
 
     def as_json(self) -> dict:
+        """The rule as JSON-ready fields."""
         return {
             "country": self.country,
             "document": self.document,
@@ -156,6 +160,7 @@ class PushEvent(_Record):
     line: int = 0
 
     def active(self, day: dt.date) -> bool:
+        """Whether the event is under way on ``day``."""
         return day >= self.date_start and (self.date_end is None or day <= self.date_end)
 
 
@@ -194,4 +199,5 @@ class LinkStatus(_Record):
 
     @property
     def open(self) -> bool:
+        """Open for an ordinary traveller."""
         return self.state == "open"

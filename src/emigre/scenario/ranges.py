@@ -34,6 +34,7 @@ class Range:
         return self.low <= value <= self.high
 
     def text(self) -> str:
+        """The range as text, e.g. ``[0, 1] share``."""
         unit = f" {self.unit}" if self.unit else ""
         return f"[{self.low:g}, {self.high:g}]{unit}"
 

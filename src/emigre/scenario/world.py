@@ -82,6 +82,7 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
+        """No problems found."""
         return not self.problems
 
     def __str__(self) -> str:
@@ -106,15 +107,18 @@ class Route:
 
     @property
     def hops(self) -> int:
+        """Number of links."""
         return len(self.links)
 
     def describe(self) -> str:
+        """The route as one line: places joined by modes, hops and hours."""
         parts = [self.places[0]]
         for mode, place in zip(self.modes, self.places[1:], strict=True):
             parts.append(f"-{mode}-> {place}")
         return " ".join(parts) + f"  ({self.hops} hops, {self.hours:.1f} h)"
 
     def as_json(self) -> dict:
+        """The route as JSON-ready fields."""
         return {
             "places": self.places,
             "links": self.links,
@@ -146,9 +150,11 @@ class RouteSearch:
 
     @property
     def reason(self) -> str:
+        """The reasons as one line."""
         return "; ".join(self.reasons)
 
     def as_json(self) -> dict:
+        """The search as JSON-ready fields."""
         return {
             "from": self.origin,
             "to": self.destination,
@@ -204,6 +210,7 @@ class CompiledWorld:
 
     @property
     def n_days(self) -> int:
+        """Number of compiled days."""
         return len(self.dates)
 
     @cached_property
@@ -226,6 +233,7 @@ class CompiledWorld:
         return [(self.link_ids[k], self.countries[c]) for k, c in enumerate(self.exit_country) if c >= 0]
 
     def day(self, when: dt.date | str) -> int:
+        """The index of a date in the compiled period (an error outside it)."""
         d = (_as_date(when) - self.start).days
         if not 0 <= d < self.n_days:
             raise EmigreError(f"date {when} outside the compiled period {self.start}..{self.end}")
@@ -284,6 +292,7 @@ class World:
 
     # ------------------------------------------------------------------ lookups
     def country(self, code: str) -> Country:
+        """A country by ISO3 code or name (an error naming close matches if unknown)."""
         c = code.strip()
         if c.upper() in self.countries:
             return self.countries[c.upper()]
@@ -293,6 +302,7 @@ class World:
         raise _unknown("country", code, list(self.countries) + [x.name for x in self.countries.values()])
 
     def place(self, name: str) -> Place:
+        """A place by id or name (an error if unknown or ambiguous)."""
         if name in self.places:
             return self.places[name]
         low = name.lower()
@@ -306,6 +316,7 @@ class World:
         raise _unknown("place", name, list(self.places))
 
     def link(self, link: str | Link) -> Link:
+        """A link by id (an error naming close matches if unknown)."""
         if isinstance(link, Link):
             return link
         if link in self.links:
@@ -350,6 +361,7 @@ class World:
 
     # ------------------------------------------------------------------ status on a day
     def link_status(self, link: str | Link, when: dt.date | str) -> LinkStatus:
+        """A link's state on a day from the timeline, with the entries and sources that set it."""
         lk, day = self.link(link), _as_date(when)
         state, factor, ids, sources = "open", 1.0, [], []
         for e in self._by_link.get(lk.id, ()):
@@ -387,6 +399,7 @@ class World:
         return None
 
     def admitted(self, country: str, document: str, when: dt.date | str, mode: str | None = None) -> bool:
+        """Whether ``country`` admits holders of ``document`` on a day (by ``mode``, if given)."""
         r = self.entry_rule(country, document, when)
         return bool(r and r.admitted and (not r.modes or mode is None or mode in r.modes))
 

@@ -124,18 +124,21 @@ class ServeData:
 
     @functools.cached_property
     def world(self):
+        """The store's scenario, loaded once."""
         from emigre.scenario import load_scenario
 
         return load_scenario(self.scenario)
 
     @functools.cached_property
     def evidence(self):
+        """The packaged evidence, loaded once."""
         from emigre.evidence import load_evidence
 
         return load_evidence()
 
     # ------------------------------------------------------------------ meta
     def meta(self) -> dict:
+        """What the API serves: quantities, measures, breakdowns, runs and the timeline."""
         def make():
             from emigre.estimate.quantities import QUANTITIES, describe_runs
             from emigre.results.schema import (
@@ -194,6 +197,7 @@ class ServeData:
         return out
 
     def report_data(self):
+        """The report's numbers for the store, computed once."""
         def make():
             from emigre.report.data import collect
 
@@ -203,6 +207,7 @@ class ServeData:
 
     # ------------------------------------------------------------------ estimate and series
     def estimate(self, quantity: str, at=None, date_from=None, date_to=None, destination=None, by=None) -> list:
+        """An estimate of a quantity, as ``emigre estimate --json`` gives it."""
         from emigre.estimate.quantities import estimate
 
         for v, what in ((at, "at"), (date_from, "from"), (date_to, "to")):
@@ -213,6 +218,7 @@ class ServeData:
             scenario=self.scenario)])
 
     def series(self, measure: str, place: str = "ALL", group: str = "", step: str = "day") -> dict:
+        """A measure's bands over time for a place and group, per day or week."""
         check_id(measure, "measure")
         check_id(place, "place")
         if group:
@@ -296,11 +302,13 @@ class ServeData:
         return self.cached(("comparison",), make)
 
     def evidence_rows(self, kind: str | None = None, destination: str | None = None) -> list[dict]:
+        """Evidence rows (by kind and destination) with the model's value beside each."""
         rows = self.evidence.filter(kind=kind or None, destination=destination or None)
         comp = self.comparison()
         return [o.to_dict() | {"model": comp.get(o.id)} for o in rows]
 
     def evidence_record(self, record_id: str) -> dict:
+        """One evidence record as JSON-ready fields."""
         check_id(record_id, "evidence id")
         try:
             rec = self.evidence.get(record_id)
@@ -310,6 +318,7 @@ class ServeData:
 
     # ------------------------------------------------------------------ scenario
     def scenario_day(self, name: str, date: str) -> dict:
+        """What was open on a day, as ``emigre scenario show --json`` gives it."""
         self._check_scenario(name)
         check_date(date, "date")
         if len(date) != 10:
@@ -317,6 +326,7 @@ class ServeData:
         return self.world.show(date)
 
     def scenario_routes(self, name: str, origin: str, to: str, date: str, document: str, limit: int = 10) -> dict:
+        """Feasible routes on a day, as ``emigre scenario routes --json`` gives them."""
         self._check_scenario(name)
         check_id(origin, "from")
         check_id(to, "to")
@@ -358,6 +368,7 @@ class ServeData:
         raise EmigreError(f"unknown table {what!r}; expected series, evidence or destinations")
 
     def citation(self, ids: list[str]) -> str:
+        """How to cite the estimates and the evidence ids used."""
         shown = ", ".join(ids[:60]) + (f" (+{len(ids) - 60} more)" if len(ids) > 60 else "")
         return CITATION.format(version=__version__, scenario=self.scenario, ids=shown or "none") + \
             f"; generated {dt.date.today().isoformat()}"
@@ -386,6 +397,7 @@ class ServeData:
 
     # ------------------------------------------------------------------ parameters
     def params(self) -> list[dict]:
+        """The scenario's parameters with their values and valid ranges."""
         from emigre.serve.jobs import param_range
 
         out = []

@@ -212,6 +212,7 @@ class Job:
     finished: float | None = None
 
     def to_json(self) -> dict:
+        """The job's state and request, JSON-ready."""
         return {"id": self.id, "status": self.status, "progress": round(self.progress, 4),
                 "result": self.result, "error": self.error,
                 "request": {"params": self.spec.params, "runs": self.spec.runs, "scale": self.spec.scale}}
@@ -231,6 +232,7 @@ class JobQueue:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emigre-job")
 
     def submit(self, params: dict, runs: int, scale: float, closures: list[dict] | None = None) -> Job:
+        """Check and queue a what-if job (an error when the queue is full)."""
         spec = validate_spec(self.data.world, params, runs, scale, closures)
         store_runs = self.data.store.runs()
         if spec.runs > len(store_runs):
@@ -248,6 +250,7 @@ class JobQueue:
         return job
 
     def get(self, job_id: str) -> Job | None:
+        """The job ``job_id``, or None."""
         with self._lock:
             return self._jobs.get(job_id)
 
@@ -291,6 +294,7 @@ class JobQueue:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def close(self) -> None:
+        """Stop taking jobs and cancel the queued ones."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
