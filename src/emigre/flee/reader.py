@@ -78,6 +78,14 @@ def _number(path: Path, line: int, column: str, text: str, *, what: str) -> floa
     return value
 
 
+def _count(path: Path, line: int, column: str, text: str, *, what: str) -> int:
+    """A whole number >= 0 (a day number or a count)."""
+    value = _integer(path, line, column, text, what=what)
+    if value < 0:
+        raise InputError(path, f"negative {column}", line=line, column=column, expected=what, got=text)
+    return value
+
+
 def _coordinate(path: Path, line: int, column: str, text: str, limit: int) -> float:
     """A latitude or longitude within +-``limit`` degrees; empty reads as 0, as Flee reads it."""
     what = f"a {column} in [-{limit}, {limit}]"
@@ -224,16 +232,7 @@ def read_locations(path: Path) -> list[FleeLocation]:
         ltype = _location_type(path, line, row[5])
         cdate = 0
         if row[6]:
-            cdate = _integer(path, line, "conflict_date", row[6], what="a whole number of days >= 0")
-            if cdate < 0:
-                raise InputError(
-                    path,
-                    "negative conflict_date",
-                    line=line,
-                    column="conflict_date",
-                    expected="a whole number of days >= 0",
-                    got=row[6],
-                )
+            cdate = _count(path, line, "conflict_date", row[6], what="a whole number of days >= 0")
         pop = 0
         if row[7]:
             what = "a capacity >= 0 (0 or empty = unlimited)" if "camp" in ltype else "a population >= 0"
@@ -343,16 +342,7 @@ def read_closures(path: Path, locations: dict[str, FleeLocation]) -> list[FleeCl
             # location/camp/idpcamp use name1 only (the real files put a country or a neighbour in name2).
             if a not in locations:
                 raise _unknown(path, line, "name1", a, "location", locations)
-        start = _integer(path, line, "closure_start", row[3], what="a day number >= 0")
-        if start < 0:
-            raise InputError(
-                path,
-                "negative closure_start",
-                line=line,
-                column="closure_start",
-                expected="a day number >= 0",
-                got=row[3],
-            )
+        start = _count(path, line, "closure_start", row[3], what="a day number >= 0")
         end = _integer(path, line, "closure_end", row[4], what="a day number >= closure_start, or -1")
         if end < -1:
             raise InputError(
