@@ -2,7 +2,7 @@
 check): rows covered by an operator, 90% coverage, median |log error|, median width of the 90% predictive
 interval (hi90/lo90), overall and for the rows OBS201 on. Prints figures; gates nothing.
 
-    python benchmarks/bench_evidence_fit.py [--draws 20] [--scale 20] [--json out.json]
+    python benchmarks/bench_evidence_fit.py [--draws 20] [--scale 20] [--json out.json] [--posterior FILE] [--workers K]
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=20)
     ap.add_argument("--scale", type=float, default=20.0)
     ap.add_argument("--json", default=None, help="write the rows here")
+    ap.add_argument("--posterior", default=None, help="a posterior.parquet (default: the packaged one)")
+    ap.add_argument("--workers", type=int, default=1)
     a = ap.parse_args()
     from emigre.estimate.validation import validate
     from emigre.evidence import load_evidence
 
     t0 = time.perf_counter()
     ev = load_evidence()
-    v = validate(ev.observations, draws=a.draws, scale=a.scale)
+    v = validate(ev.observations, draws=a.draws, scale=a.scale, posterior=a.posterior, workers=a.workers)
     rows = v.rows
 
     def stats(rs):
