@@ -216,3 +216,30 @@ def test_accessibility_and_narrow_screen(server, browser):
     assert smallest >= 7, smallest
     w.check_clean()
     w.close()
+
+
+def test_evidence_explorer_shows_the_predicted_parts(server, browser):
+    """The sources view: each figure's predicted count with its parts (a stacked bar and "of which" text), and
+    by keyboard a figure's detail with its parts table adding up to the median; axe-clean at 390 px."""
+    w = Watched(browser, width=390, height=844)
+    page = w.open(server.url + "/?view=sources")
+    row = page.locator("#source-table tbody tr", has=page.locator("button[data-id='OBS010']"))
+    assert "of which: wave emigrants" in row.inner_text() and row.locator(".parts-bar span").count() >= 2
+    assert "wave emigrants" in page.inner_text("#parts-legend")
+    row.locator("button").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#source-detail table.parts') !== null", timeout=10_000)
+    cells = page.eval_on_selector_all("#source-detail table.parts tbody tr td:nth-child(2)",
+                                      "tds => tds.map(t => Number(t.textContent.replace(/[^0-9.-]/g, '')))")
+    head = page.inner_text("#source-detail h4")
+    median = float(head.split("Predicted: ")[1].split(" ")[0].replace(",", ""))
+    assert len(cells) >= 2 and abs(sum(cells) - median) <= len(cells)  # each part rounded to a whole number
+    assert "ordinary trips" in page.inner_text("#source-detail") and "Definition" in page.inner_text("#source-detail")
+    scroll, width, wide = overflow(page)
+    assert scroll <= width and not wide, (scroll, width, wide)
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => { const r = await axe.run('#panel-sources', {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, where: v.nodes.slice(0, 2).map(n => n.target.join(' '))})); }""")
+    assert not [v for v in found if v["impact"] in ("serious", "critical")], found
+    w.check_clean()
+    w.close()

@@ -148,6 +148,32 @@ def test_evidence_is_shown_with_citations(report, store, world):
     assert obs3["sim_median"] == pytest.approx(float(store.final("departed_cum", date="2022-10-05").median()))
 
 
+def test_evidence_table_gives_the_predicted_count_and_its_parts(report, store, world, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    _, plain = report
+    assert "of which:" not in plain and "predicted count" not in plain  # a store without predictions
+    copy = ResultStore(shutil.copytree(store.directory, tmp_path / "with-predictions"))
+    # known parts: OBS003 = wave 100k/200k/300k + 50k ordinary trips in every run; OBS068 = wave only
+    for r in copy.run_ids():
+        copy.write_predictions(r, pd.DataFrame({"id": ["OBS003", "OBS003", "OBS068"],
+                                                "part": ["wave", "ordinary_trips", "wave"],
+                                                "value": [100_000.0 * (r + 1), 50_000.0, 7_000.0 + r]}))
+    text = write_report(copy, world, tmp_path / "report.html").read_text("utf-8")
+    row = re.search(r"<tr><td>OBS003</td>.*?</tr>", text).group(0)
+    # totals 150k, 250k, 350k: median 250k, 90% 160k-340k; the median split by the parts' means (200k + 50k)
+    assert ('<td class="num">250,000 <span class="band">(160,000\u2013340,000)</span><br><span class="note">'
+            "of which: wave emigrants 200,000, ordinary trips 50,000</span></td>") in row
+    row68 = re.search(r"<tr><td>OBS068</td>.*?</tr>", text).group(0)
+    assert '<td class="num">7,001 <span class="band">(7,000\u20137,002)</span></td>' in row68  # one part: no split
+    other = next(i for i in compare(collect(copy, world_info(world)), load_evidence()).rows["id"]
+                 if i not in ("OBS003", "OBS068"))
+    assert "not predicted" in re.search(rf"<tr><td>{other}</td>.*?</tr>", text).group(0)
+    assert "predicted count of what the source counted" in text and "add up to the median" in text
+
+
 def test_frame_input_and_no_evidence(store, world, tmp_path):
     frame = store.query("SELECT * FROM daily")
     out = write_report(frame, world.compile(), tmp_path / "r.html", evidence=False)

@@ -313,3 +313,94 @@ def test_serve_command_refuses_an_incomplete_store_in_one_line(tmp_path, store, 
     assert main(["serve", "--store", str(broken), "--port", "1"]) == 2  # fails before listening
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "incomplete" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------------------ predicted parts
+def test_evidence_predicted_parts_add_up_and_are_the_runs_own(client, store):
+    """Every figure with an operator carries the main job's prediction over its runs, split into parts whose
+    values add up to the median; the stored numbers are the operator's on each run's own simulation with the
+    observation parameters of that run's posterior draw."""
+    import pyarrow.parquet as pq
+
+    rows = client.get("/api/evidence").json()
+    pred = {r["id"]: r["predicted"] for r in rows if r["predicted"]}
+    assert len(pred) >= 100  # 141 figures have an operator inside the simulated period
+    for oid, p in pred.items():
+        assert p["runs"] == 2 and p["q05"] <= p["q25"] <= p["median"] <= p["q75"] <= p["q95"], oid
+        assert p["parts"][0]["part"] == "wave", oid
+        split = sum(x["of_median"] for x in p["parts"])
+        assert split == pytest.approx(p["median"], rel=1e-9, abs=1e-6), oid
+    # the API's median is the median over the runs of the stored parts' sums
+    frame = pd.concat([pq.read_table(f).to_pandas() for f in sorted((store / "runs").glob("pred-*.parquet"))])
+    totals = frame.groupby(["id", "run"])["value"].sum()
+    for oid in ("OBS003", "OBS010"):
+        assert pred[oid]["median"] == pytest.approx(float(np.median(totals[oid].to_numpy())), rel=1e-12)
+    assert len(pred["OBS010"]["parts"]) >= 2  # counted at the borders: the wave plus ordinary trips
+    one = client.get("/api/evidence/OBS010").json()["predicted"]
+    assert one["definition"].startswith("Predicted:") and all(x["doc"] for x in one["parts"])
+    # run 1 again, by hand: its seed, its draw's model and observation parameters, the same scale
+    from emigre.behaviour.exodus import simulate
+    from emigre.jobs.main_job import observe_run, posterior_ensemble
+
+    draws, thetas, _ = posterior_ensemble("default")
+    man = json.loads((store / "manifest.json").read_text())
+    r1 = next(r for r in man["runs"] if r["run"] == 1)
+    params = draws[r1["draw"]] if draws else None
+    theta = thetas[r1["draw"]] if thetas else None
+    want = observe_run("russia-2022", simulate("russia-2022", seed=r1["seed"], params=params, scale=50.0), theta)
+    got = frame[frame["run"] == 1].set_index(["id", "part"])["value"]
+    want = want.set_index(["id", "part"])["value"]
+    assert sorted(got.index) == sorted(want.index)
+    assert np.allclose(got.loc[want.index].to_numpy(), want.to_numpy(), rtol=1e-12, atol=0)
+
+
+def _synthetic_store_with_predictions(d, *, predictions: bool = True):
+    """The synthetic ensemble (3 runs) with predictions whose parts are known: OBS010 = wave 100/200/300 plus
+    50 ordinary trips in every run; OBS003 = wave 1000/2000/4000."""
+    from synthetic import synthetic_ensemble
+
+    from emigre.results import ResultStore
+    from emigre.scenario import load_scenario
+
+    frame, runs = synthetic_ensemble(3, seed=11, world=load_scenario("russia-2022"), end="2023-03-31",
+                                     max_destinations=14)
+    s = ResultStore(d)
+    for r, part in frame.groupby("run"):
+        s.write_run(int(r), part.drop(columns="run"))
+        if predictions:
+            s.write_predictions(int(r), pd.DataFrame({
+                "id": ["OBS010", "OBS010", "OBS003"], "part": ["wave", "ordinary_trips", "wave"],
+                "value": [100.0 * (r + 1), 50.0, [1000.0, 2000.0, 4000.0][int(r)]]}))
+    s.write_runs_table(runs)
+    s.write_manifest({"command": "test"})
+    return s
+
+
+def test_predicted_parts_of_a_synthetic_store_are_the_known_numbers(tmp_path):
+    s = _synthetic_store_with_predictions(tmp_path / "synthetic")
+    with TestClient(create_app(s.directory)) as c:
+        p = c.get("/api/evidence/OBS010").json()["predicted"]
+        # totals 150, 250, 350: median 250, 5% 160, 95% 340 (linear quantiles over 3 runs)
+        assert (p["runs"], p["median"], p["q05"], p["q25"], p["q75"], p["q95"]) == (3, 250.0, 160.0, 200.0, 300.0,
+                                                                                    340.0)
+        parts = {x["part"]: x for x in p["parts"]}
+        assert [x["part"] for x in p["parts"]] == ["wave", "ordinary_trips"]
+        assert parts["wave"]["median"] == 200.0 and parts["ordinary_trips"]["median"] == 50.0
+        # the median split by the parts' means (200 and 50 of 250): 200 + 50
+        assert parts["wave"]["of_median"] == pytest.approx(200.0) and parts["wave"]["share"] == pytest.approx(0.8)
+        assert parts["ordinary_trips"]["of_median"] == pytest.approx(50.0)
+        assert parts["ordinary_trips"]["label"] == "ordinary trips" and "FSB" in parts["ordinary_trips"]["doc"]
+        rows = {r["id"]: r for r in c.get("/api/evidence").json()}
+        assert rows["OBS003"]["predicted"]["median"] == 2000.0
+        assert [x["of_median"] for x in rows["OBS003"]["predicted"]["parts"]] == [2000.0]
+        assert rows["OBS001"]["predicted"] is None  # no prediction stored for it
+        csv = c.get("/api/download/evidence.csv").text.splitlines()
+        head = csv[1].split(",")
+        obs10 = next(line for line in csv if line.startswith("OBS010,"))
+        assert "predicted_median" in head and "wave=200; ordinary_trips=50" in obs10
+    # a store written before predictions existed answers the same rows with predicted null
+    old = _synthetic_store_with_predictions(tmp_path / "old", predictions=False)
+    with TestClient(create_app(old.directory)) as c:
+        rows = c.get("/api/evidence").json()
+        assert rows and all(r["predicted"] is None for r in rows)
+        assert c.get("/api/evidence/OBS010").json()["predicted"] is None

@@ -106,6 +106,45 @@ def test_readers_refuse_an_incomplete_or_mixed_store_saying_what_is_missing(tmp_
         s.verify()
 
 
+def test_manifest_records_prediction_files_and_verify_checks_them(tmp_path):
+    # a store written before prediction files existed: no pred_bytes, readable, no predictions
+    old = _store(tmp_path / "old", [10.0, 20.0])
+    man = old.write_manifest({"command": "test"})
+    assert all("pred_bytes" not in r for r in man["runs"])
+    assert old.verify()["command"] == "test" and old.predictions().empty
+    s = _store(tmp_path / "new", [10.0, 20.0, 30.0])
+    for run in range(3):
+        s.write_predictions(run, pd.DataFrame({"id": ["OBS002", "OBS001", "OBS001"],
+                                               "part": ["wave", "wave", "ordinary_trips"],
+                                               "value": [1.0 + run, 100.0 * run, 7.0]}))
+    man = s.write_manifest({"command": "test"})
+    assert [r["pred_bytes"] for r in man["runs"]] == [s.prediction_path(r).stat().st_size for r in range(3)]
+    s.verify()
+    got = s.predictions()
+    assert len(got) == 9 and got["run"].tolist() == [0] * 3 + [1] * 3 + [2] * 3
+    # sorted by id then part; the parts of OBS001 in run 2 add up to 207
+    assert got[got["run"] == 2][["id", "part"]].values.tolist() == [["OBS001", "ordinary_trips"],
+                                                                   ["OBS001", "wave"], ["OBS002", "wave"]]
+    assert got[(got["run"] == 2) & (got["id"] == "OBS001")]["value"].sum() == 207.0
+    kept = s.prediction_path(1).read_bytes()
+    s.prediction_path(1).unlink()
+    with pytest.raises(EmigreError, match="incomplete store: pred-0001.parquet is missing"):
+        s.verify()
+    s.prediction_path(1).write_bytes(kept)
+    s.write_predictions(1, pd.DataFrame({"id": ["OBS001"], "part": ["wave"], "value": [5.0]}))  # other content
+    with pytest.raises(EmigreError, match="mixed store: pred-0001.parquet is"):
+        s.verify()
+    s.prediction_path(1).write_bytes(kept)
+    s.write_predictions(7, pd.DataFrame({"id": ["OBS001"], "part": ["wave"], "value": [5.0]}))  # a foreign run
+    with pytest.raises(EmigreError, match="mixed store: prediction files of runs 7"):
+        s.verify()
+    s.prediction_path(7).unlink()
+    assert s.verify()["command"] == "test"
+    with pytest.raises(EmigreError, match="OBS001 has part 'wave' twice"):
+        s.write_predictions(0, pd.DataFrame({"id": ["OBS001", "OBS001"], "part": ["wave", "wave"],
+                                             "value": [1.0, 2.0]}))
+
+
 # ------------------------------------------------------------------------------------------ lock
 def test_a_second_writer_is_refused(tmp_path):
     out = tmp_path / "out"
@@ -226,7 +265,8 @@ def test_kill_9_midway_leaves_no_process_and_resume_is_byte_identical(tmp_path):
     r = subprocess.run(_emigre(*args, "--out", str(ref)), capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     got, want = _comparable(out), _comparable(ref)
-    assert sorted(got) == sorted(want) and len([k for k in want if k.startswith("runs/")]) == 6
+    assert sorted(got) == sorted(want) and len([k for k in want if k.startswith("runs/run-")]) == 6
+    assert len([k for k in want if k.startswith("runs/pred-")]) == 6  # each run's predictions, byte-identical too
     for name in want:
         assert got[name] == want[name], name
     assert ResultStore(out).verify()["runs_present"] == 6

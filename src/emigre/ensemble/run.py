@@ -63,12 +63,19 @@ def write_single_run(result, out_dir: Path) -> dict:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of an ensemble: its index, seed, posterior draw and parameter values."""
+    """One run of an ensemble: its index, seed, posterior draw, parameter values and the observation parameters
+    of its draw (``theta``; None: their defaults), with which its predictions of the sourced figures are made."""
 
     run: int
     seed: int
     draw: int
     params: dict[str, float]
+    theta: dict[str, float] | None = None
+
+
+#: what a run's result is observed with: ``observe(scenario, result, theta)`` -> DataFrame (id, part, value),
+#: written as the run's ``pred-NNNN.parquet``; a module-level function (pickled by reference to the workers)
+Observer = Callable[[str, object, dict[str, float] | None], object]
 
 
 #: per-run summaries beside the shards in a staging store (read back by --resume; not part of the store)
@@ -81,33 +88,44 @@ def _summary_path(store_dir: Path, run: int) -> Path:
     return Path(store_dir) / SUMMARIES / f"run-{int(run):04d}.json"
 
 
-def _one(scenario: str, spec: RunSpec, scale: float, store_dir: str) -> dict:
-    """Worker: simulate one run, write its shard then its summary (the summary marks the run done)."""
+def _one(scenario: str, spec: RunSpec, scale: float, store_dir: str, observe: Observer | None = None) -> dict:
+    """Worker: simulate one run, write its shard and (with ``observe``) its predictions of the sourced figures
+    on that same result, then its summary (the summary marks the run done)."""
     from emigre.behaviour.exodus import simulate
     from emigre.results import ResultStore
 
     result = simulate(scenario, seed=spec.seed, params=spec.params, scale=scale)
-    ResultStore(Path(store_dir)).write_run(spec.run, result.to_frame())
+    store = ResultStore(Path(store_dir))
+    store.write_run(spec.run, result.to_frame())
+    if observe is not None:
+        store.write_predictions(spec.run, observe(scenario, result, spec.theta))
     summary = result.summary() | {"run": spec.run, "draw": spec.draw}
     atomic_write_text(_summary_path(Path(store_dir), spec.run), json.dumps(summary) + "\n")
     return summary
 
 
-def run_specs(runs: int, seed: int, params: dict[str, float] | None, draws: list[dict[str, float]] | None
-              ) -> list[RunSpec]:
-    """Run i: seed ``seed + i``, parameter set ``draws[i % len(draws)]`` overridden by ``params``."""
+def run_specs(runs: int, seed: int, params: dict[str, float] | None, draws: list[dict[str, float]] | None,
+              thetas: list[dict[str, float]] | None = None) -> list[RunSpec]:
+    """Run i: seed ``seed + i``, parameter set ``draws[i % len(draws)]`` overridden by ``params``, observation
+    parameters ``thetas[i % len(draws)]`` (the same draw's; None: their defaults)."""
     draws = draws or [{}]
-    return [RunSpec(i, seed + i, i % len(draws), {**draws[i % len(draws)], **(params or {})}) for i in range(runs)]
+    if thetas is not None and len(thetas) != len(draws):
+        raise EmigreError(f"{len(thetas)} sets of observation parameters for {len(draws)} parameter draws")
+    return [RunSpec(i, seed + i, i % len(draws), {**draws[i % len(draws)], **(params or {})},
+                    None if thetas is None else dict(thetas[i % len(draws)])) for i in range(runs)]
 
 
-def _done_runs(store_dir: Path, specs: list[RunSpec]) -> dict[int, dict]:
-    """Summaries of the runs already complete in ``store_dir`` (shard and summary both present)."""
+def _done_runs(store_dir: Path, specs: list[RunSpec], predictions: bool = False) -> dict[int, dict]:
+    """Summaries of the runs already complete in ``store_dir`` (shard, summary and - when ``predictions`` - the
+    prediction file present)."""
     from emigre.results import ResultStore
 
     store = ResultStore(store_dir)
     out = {}
     for s in specs:
         sp = _summary_path(store_dir, s.run)
+        if predictions and not store.prediction_path(s.run).is_file():
+            continue  # staged without predictions: run it again
         if store.shard_path(s.run).is_file() and sp.is_file():
             try:
                 summary = json.loads(sp.read_text())
@@ -131,11 +149,14 @@ def run_ensemble(
     cluster: str | None = None,
     resume: bool = False,
     progress: Callable[[int, int, dict], None] | None = None,
+    thetas: list[dict[str, float]] | None = None,
+    observe: Observer | None = None,
 ) -> list[dict]:
     """Run ``runs`` simulations (seed ``seed + i``; parameter set ``draws[i % len(draws)]`` over ``params``)
     on the executor (``workers`` local processes, or the Dask ``cluster``); shards go to
-    ``DIR/runs/run-NNNN.parquet``. ``resume`` keeps the runs already complete in ``DIR``. Returns the run
-    summaries in run order."""
+    ``DIR/runs/run-NNNN.parquet`` and, with ``observe``, each run's predictions of the sourced figures (made with
+    the observation parameters ``thetas[i % len(draws)]``) to ``DIR/runs/pred-NNNN.parquet``. ``resume`` keeps
+    the runs already complete in ``DIR``. Returns the run summaries in run order."""
     if runs < 1:
         raise EmigreError(f"--runs must be >= 1, got {runs}")
     if not scale > 0:
@@ -144,15 +165,15 @@ def run_ensemble(
     from emigre.scenario import load_scenario
 
     load_scenario(scenario, params=params)  # fail early on a bad scenario or parameter name
-    specs = run_specs(runs, seed, params, draws)
+    specs = run_specs(runs, seed, params, draws, thetas)
     from emigre.results import ResultStore
 
     out_dir = Path(out_dir)
     store = ResultStore(out_dir)
     if resume:
-        out = _done_runs(out_dir, specs)
+        out = _done_runs(out_dir, specs, predictions=observe is not None)
     else:
-        for old in store.shard_paths():
+        for old in store.shard_paths() + store.prediction_paths():
             old.unlink()
         out = {}
     todo = [s for s in specs if s.run not in out]
@@ -165,14 +186,16 @@ def run_ensemble(
         if progress:
             progress(len(out), runs, summary)
 
-    run_many(_one, [(scenario, s, scale, str(out_dir)) for s in todo], workers=workers, cluster=cluster,
+    run_many(_one, [(scenario, s, scale, str(out_dir), observe) for s in todo], workers=workers, cluster=cluster,
              on_result=arrived)
     return [out[i] for i in range(runs)]
 
 
 def _plan(scenario: str, runs: int, seed: int, scale: float, params: dict, specs: list[RunSpec],
           parameter_source: str) -> dict:
-    digest = hashlib.sha256(json.dumps([asdict(s) for s in specs], sort_keys=True).encode()).hexdigest()
+    # a spec without observation parameters digests as before they existed (same plan, same manifest)
+    rows = [{k: v for k, v in asdict(s).items() if k != "theta" or v is not None} for s in specs]
+    digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
     return {"scenario": scenario, "runs": runs, "seed": seed, "scale": scale, "params": params,
             "parameters": parameter_source, "specs_sha256": digest}
 
@@ -192,11 +215,13 @@ def run_into_store(
     cluster: str | None = None,
     resume: bool = False,
     progress: Callable[[int, int, dict], None] | None = None,
+    thetas: list[dict[str, float]] | None = None,
+    observe: Observer | None = None,
 ) -> Path:
     """The store lifecycle of the main job: check and lock ``out``, run the ensemble into its staging directory
-    (continuing a staged one with ``resume``), let ``finish(stage, summaries)`` build the store and report
-    there (it returns the report's path), then replace the previous store and write the manifest. Returns the
-    report's final path."""
+    (continuing a staged one with ``resume``; ``thetas``/``observe`` as in :func:`run_ensemble`), let
+    ``finish(stage, summaries)`` build the store and report there (it returns the report's path), then replace
+    the previous store and write the manifest. Returns the report's final path."""
     import datetime as dt
 
     from emigre import __version__
@@ -209,7 +234,7 @@ def run_into_store(
         raise EmigreError(f"--scale must be a finite number > 0, got {scale}")
     parse_cluster(cluster)  # a bad --cluster fails before any work
     params = dict(params or {})
-    specs = run_specs(runs, seed, params, draws)
+    specs = run_specs(runs, seed, params, draws, thetas)
     plan = _plan(scenario, runs, seed, scale, params, specs, parameter_source)
     with StoreWriter(out) as w:
         if resume:
@@ -231,7 +256,8 @@ def run_into_store(
             w.fresh_stage()
             atomic_write_text(w.stage / PLAN, json.dumps(plan, indent=2) + "\n")
         summaries = run_ensemble(scenario, w.stage, runs=runs, seed=seed, params=params, draws=draws,
-                                 scale=scale, workers=workers, cluster=cluster, resume=resume, progress=progress)
+                                 scale=scale, workers=workers, cluster=cluster, resume=resume, progress=progress,
+                                 thetas=thetas, observe=observe)
         report = finish(w.stage, summaries)
         manifest = {
             "format": 1, "package": "emigre", "version": __version__, "command": "run",

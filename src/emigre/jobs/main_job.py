@@ -17,7 +17,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from emigre.calibrate.posterior import draw_order, ensemble_draws, load_posterior
+from emigre.calibrate.posterior import draw_order, ensemble_draws, load_posterior, posterior_theta
 from emigre.fileio import atomic_write_text
 
 SUMMARY_ROWS = (
@@ -39,24 +39,60 @@ def summary_bands(summaries: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def posterior_draws(which: str = "default") -> tuple[list[dict[str, float]] | None, str]:
-    """The parameter sets of the ensemble: the model parameters of each posterior draw in
-    :func:`~emigre.calibrate.posterior.draw_order`, and a description.
+def posterior_ensemble(which: str = "default"
+                       ) -> tuple[list[dict[str, float]] | None, list[dict[str, float]] | None, str]:
+    """The parameter sets of the ensemble: the model parameters and the observation parameters of each posterior
+    draw in :func:`~emigre.calibrate.posterior.draw_order` (both None without a posterior: the defaults), and a
+    description.
 
     ``which``: 'default' (the packaged posterior when there is one, else the defaults of params.yaml),
     'none' (the defaults) or the path of a posterior.parquet written by ``emigre calibrate``."""
     if which == "none":
-        return None, "defaults of params.yaml (no posterior)"
+        return None, None, "defaults of params.yaml (no posterior)"
     if which == "default":
         df = load_posterior()
         if df is None:
-            return None, "defaults of params.yaml (no posterior yet: run `emigre calibrate`)"
+            return None, None, "defaults of params.yaml (no posterior yet: run `emigre calibrate`)"
         label = "the packaged posterior"
     else:
         df = load_posterior(Path(which))
         label = str(which)
     draws = ensemble_draws(df)  # run r takes draw_order[r]
-    return draws, f"{len(draws)} posterior draws from {label} (in a fixed random order)"
+    thetas = [posterior_theta(df, int(i)) for i in draw_order(len(df))]  # the same draws' observation parameters
+    return draws, thetas, f"{len(draws)} posterior draws from {label} (in a fixed random order)"
+
+
+def posterior_draws(which: str = "default") -> tuple[list[dict[str, float]] | None, str]:
+    """The model parameters of :func:`posterior_ensemble` and its description."""
+    draws, _, source = posterior_ensemble(which)
+    return draws, source
+
+
+def observe_run(scenario: str, result, theta: dict[str, float] | None) -> pd.DataFrame:
+    """What every sourced figure's observation operator gives on one run's result, with that run's observation
+    parameters ``theta`` (None: their defaults), split into its parts (:data:`emigre.observe.PART_DOCS`): a
+    frame id, part, value - the same numbers the calibration and ``emigre validate`` compute, on the run's own
+    simulation. Figures without an operator, or outside the simulated period, have no rows; so has a figure
+    whose value is undefined in this run (a share of nobody at a coarse scale): the stored run count says so."""
+    from emigre.evidence import load_evidence
+    from emigre.observe import ObservationContext
+    from emigre.observe.operators import ResultStack, predict_parts, usable
+
+    ctx = ObservationContext.from_scenario(scenario)  # cached per process
+    stack = ResultStack([result], ctx)
+    ids, names, values = [], [], []
+    for obs in load_evidence().observations:
+        if usable(obs, ctx, stack.end) is not None:
+            continue
+        parts = predict_parts(obs, [result], ctx, theta, stack=stack)
+        got = {k: float(v[0]) for k, v in parts.items()}
+        if not all(np.isfinite(v) for v in got.values()):
+            continue
+        for k, v in got.items():
+            ids.append(obs.id)
+            names.append(k)
+            values.append(v)
+    return pd.DataFrame({"id": ids, "part": names, "value": np.array(values, dtype=np.float64)})
 
 
 def run_main_job(scenario: str = "russia-2022", out: str | Path = "out/russia-2022", *, runs: int = 20,
@@ -65,7 +101,8 @@ def run_main_job(scenario: str = "russia-2022", out: str | Path = "out/russia-20
                  err: Console | None = None, progress: Callable[[int, int, dict], None] | None = None,
                  cluster: str | None = None, resume: bool = False) -> Path:
     """Run the main job end to end and return the report's path: ``runs`` simulations (run i: seed ``seed + i``,
-    posterior draw ``draw_order[i]`` with ``params`` over it) into ``out``, then store, report and summary.
+    posterior draw ``draw_order[i]`` with ``params`` over it) into ``out``, each with its predictions of the
+    sourced figures (:func:`observe_run`, the draw's observation parameters), then store, report and summary.
 
     ``console`` gets the summary table (default: none printed), ``err`` the parameter source line,
     ``progress(done, total, summary)`` is called after each run."""
@@ -74,14 +111,14 @@ def run_main_job(scenario: str = "russia-2022", out: str | Path = "out/russia-20
 
     params = dict(params or {})
     out = check_out_dir(out)  # before any work
-    draws, source = posterior_draws(posterior)
+    draws, thetas, source = posterior_ensemble(posterior)
     if err is not None:
         err.print(f"parameters: {source}")
     t0 = time.perf_counter()
     # written beside the previous store, which is replaced (manifest last) only when all is done
     return run_into_store(
         scenario, out, runs=runs, seed=seed, params=params, draws=draws, parameter_source=source, scale=scale,
-        workers=workers, cluster=cluster, resume=resume, progress=progress,
+        workers=workers, cluster=cluster, resume=resume, progress=progress, thetas=thetas, observe=observe_run,
         finish=lambda stage, summaries: finish_main_job(
             scenario, stage, summaries, params=params, console=console or Console(quiet=True), started=t0,
             draws=draws, parameter_source=source, where=out))
@@ -132,4 +169,5 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     return report
 
 
-__all__ = ["draw_order", "finish_main_job", "posterior_draws", "run_main_job", "summary_bands"]
+__all__ = ["draw_order", "finish_main_job", "observe_run", "posterior_draws", "posterior_ensemble", "run_main_job",
+           "summary_bands"]

@@ -28,6 +28,45 @@ _START_SLACK_DAYS = (
     7  # a period starting within a week of the first simulated day counts as "since the start"
 )
 
+#: short names of the parts of a figure's prediction (:data:`emigre.observe.PART_DOCS` defines each)
+PART_LABELS: dict[str, str] = {
+    "wave": "wave emigrants",
+    "border_runs": "border runs",
+    "ordinary_trips": "ordinary trips",
+    "ordinary_visitors": "ordinary visitors",
+    "prewar_permits": "pre-war permits",
+    "prewar_holders": "pre-war holders",
+    "background_share": "background permits",
+    "prewar_encounters": "pre-war encounters",
+}
+#: what the predicted figures and their parts are, where they are shown
+PREDICTED_DEFINITION = (
+    "Predicted: what the source would have counted in each run - its observation operator applied to the run's "
+    "own simulation with the observation parameters of the run's posterior draw (median and 50%/90% intervals "
+    "over the runs, without observation noise). Of which: the wave's emigrants and what the source counted "
+    "beside them (ordinary trips and visitors, pre-war permits and holders, ...); each part's value splits the "
+    "median in proportion to the part's mean over the runs, so the parts add up to the median."
+)
+
+
+def part_label(name: str) -> str:
+    """The short name of a part of a prediction (the part's own name for one this module does not know)."""
+    return PART_LABELS.get(name, name.replace("_", " "))
+
+
+def predicted_by_figure(store) -> dict[str, dict]:
+    """Figure id -> the store's predictions of it over the runs (:func:`emigre.results.store.prediction_bands`),
+    each part with its ``label``; empty for a store without prediction files."""
+    from emigre.results.store import prediction_bands
+
+    if store is None:
+        return {}
+    out = prediction_bands(store.predictions())
+    for b in out.values():
+        for part in b["parts"]:
+            part["label"] = part_label(part["part"])
+    return out
+
 
 @dataclass
 class Comparison:

@@ -16,7 +16,14 @@ from emigre.report import charts as ch
 from emigre.report import geo
 from emigre.report.data import ReportData, collect, world_info
 from emigre.report.estimates import Headlines, headlines
-from emigre.report.evidence import GROSS, LIKE_FOR_LIKE, Comparison, compare
+from emigre.report.evidence import (
+    GROSS,
+    LIKE_FOR_LIKE,
+    PREDICTED_DEFINITION,
+    Comparison,
+    compare,
+    predicted_by_figure,
+)
 from emigre.report.markup import (  # noqa: F401 - people, span are part of this module's face
     CSS,
     Markup,
@@ -638,7 +645,19 @@ def _timeline(data: ReportData, svgs: dict) -> str:
     )
 
 
-def _evidence(data: ReportData, svgs: dict, comparison: Comparison | None) -> str:
+def predicted_cell(p: dict | None) -> Markup:
+    """A figure's predicted count (median and 90% interval over the runs) and, when it has more than one part,
+    "of which: wave emigrants X, ordinary trips Y, ..." - the parts splitting the median (they add up to it)."""
+    if not p:
+        return Markup('<span class="note">not predicted</span>')
+    text = f'{esc(people(p["median"]))} <span class="band">({esc(span(p["q05"], p["q95"]))})</span>'
+    if len(p["parts"]) > 1:
+        text += '<br><span class="note">of which: ' + ", ".join(
+            f'{esc(x["label"])} {esc(people(x["of_median"]))}' for x in p["parts"]) + "</span>"
+    return Markup(text)
+
+
+def _evidence(data: ReportData, svgs: dict, comparison: Comparison | None, predicted: dict | None = None) -> str:
     if comparison is None:
         return '<p class="lead">No evidence was given to the report.</p>'
     rows = comparison.rows
@@ -669,6 +688,8 @@ def _evidence(data: ReportData, svgs: dict, comparison: Comparison | None) -> st
         mark = {"lower": "more than ", "upper": "up to "}.get(r.bound, "")
         return mark + people(r.value)
 
+    predicted = predicted or {}
+
     def simulated(r) -> Markup:
         return Markup(
             f'{esc(people(r.sim_median))} <span class="band">({esc(span(r.sim_q05, r.sim_q95))})</span>'
@@ -683,6 +704,7 @@ def _evidence(data: ReportData, svgs: dict, comparison: Comparison | None) -> st
                 observed(r),
                 simulated(r),
                 r.verdict + (f" ({r.note})" if r.note else ""),
+                *([predicted_cell(predicted.get(r.id))] if predicted else []),
                 cite(r),
             ]
             for r in frame.itertuples()
@@ -694,10 +716,12 @@ def _evidence(data: ReportData, svgs: dict, comparison: Comparison | None) -> st
         ("source says", "num"),
         ("simulated: median (90% band)", "num"),
         ("comparison", ""),
+        *([("predicted count of what the source counted: median (90%), of which", "num")] if predicted else []),
         ("citation", ""),
     ]
     return (
         f'<p class="lead">{esc(lead)}</p>'
+        + (f'<p class="note">{esc(PREDICTED_DEFINITION)}</p>' if predicted else "")
         + _figure(
             "evidence",
             svgs.get("evidence"),
@@ -824,7 +848,8 @@ def write_report(
         "stayed": lambda: _stayed(data, svgs),
         "map": lambda: _map(data, svgs),
         "timeline": lambda: _timeline(data, svgs),
-        "evidence": lambda: _evidence(data, svgs, comparison),
+        "evidence": lambda: _evidence(data, svgs, comparison,
+                                      predicted_by_figure(store) if evidence is not False else None),
     }
     body = [_sec(sid, heading, builders[sid]()) for sid, heading in SECTIONS if sid in builders]
     seconds = time.perf_counter() - t0

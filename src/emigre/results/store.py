@@ -3,10 +3,14 @@
 Layout of a store directory::
 
     DIR/runs/run-0000.parquet   one run, long format: run, date, place, measure, group, value
+    DIR/runs/pred-0000.parquet  optional: what each sourced figure's observation operator gives on that run,
+                                split into its parts (run, id, part, value; the parts of an id add up to its
+                                prediction). Stores written before these files existed have none.
     DIR/runs.parquet            one row per run: run, seed, draw and the parameter values
     DIR/results.duckdb          tables ``daily`` (all shards) and ``runs`` (built by :meth:`build_duckdb`)
     DIR/manifest.json           written last by the job that made the store: arguments, seeds, the runs
-                                expected and the size of each shard (:meth:`ResultStore.verify` checks it)
+                                expected and the size of each shard and prediction file
+                                (:meth:`ResultStore.verify` checks it)
 
 Every file is written to a temporary name beside its target and moved into place with ``os.replace``, so a
 reader never sees half a shard, and a failed write leaves nothing behind.
@@ -48,6 +52,9 @@ QUANTILES: dict[str, float] = {"q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0
 BAND_COLUMNS = ("median", "q05", "q25", "q75", "q95")
 
 _SHARD = re.compile(r"^run-(\d{4,})\.parquet$")
+_PRED = re.compile(r"^pred-(\d{4,})\.parquet$")
+#: columns of one run's predictions (plus ``run``): figure id, part name, value (persons, or percent)
+PRED_COLUMNS = ("id", "part", "value")
 #: the store's manifest (written last: a store without one is incomplete)
 MANIFEST = "manifest.json"
 _GLOB = re.compile(r"[*?\[\]{}]")
@@ -63,6 +70,9 @@ _ARROW_SCHEMA = pa.schema(
         ("value", pa.float64()),
     ]
 )
+
+
+_PRED_SCHEMA = pa.schema([("run", pa.int32()), ("id", pa.string()), ("part", pa.string()), ("value", pa.float64())])
 
 
 def band_table(values: np.ndarray) -> dict[str, np.ndarray]:
@@ -84,6 +94,39 @@ def summarize(values: Sequence[float] | np.ndarray | pd.Series) -> dict[str, flo
     """Median and 5/25/75/95 % quantiles of one number per run."""
     b = band_table(np.asarray(values, dtype=np.float64).reshape(-1, 1))
     return {k: float(b[k][0]) for k in BAND_COLUMNS}
+
+
+def prediction_bands(frame: pd.DataFrame) -> dict[str, dict]:
+    """Per figure id, over the runs of ``frame`` (run, id, part, value as :meth:`ResultStore.predictions`
+    gives it): ``runs``, the prediction's ``median``/``q05``/``q25``/``q75``/``q95`` and ``parts``, a list
+    (the wave first, then the larger parts) of ``{part, median, q05, q95, share, of_median}``.
+
+    ``median``/``q05``/``q95`` of a part are its own quantiles over the runs (they do not add up);
+    ``share`` is its mean over the runs divided by the mean prediction, and ``of_median`` = share x median,
+    the split of the median that adds up to it (None/its own median when the mean prediction is 0).
+    A part a run lacks counts 0 in that run."""
+    out: dict[str, dict] = {}
+    if frame is None or frame.empty:
+        return out
+    wide = frame.pivot_table(index=["id", "run"], columns="part", values="value", aggfunc="sum", fill_value=0.0)
+    has = frame.groupby("id")["part"].unique()  # the parts each figure has (the pivot has every part)
+    for oid, block in wide.groupby(level="id", sort=True):
+        names = [c for c in block.columns if c in set(has[oid])]
+        vals = block[names].to_numpy(dtype=np.float64)
+        total = vals.sum(axis=1)
+        b = summarize(total)
+        mean_total = float(total.mean())
+        parts = []
+        for j, name in enumerate(names):
+            v = vals[:, j]
+            share = float(v.mean()) / mean_total if mean_total != 0 else None
+            q = np.quantile(v, [0.05, 0.5, 0.95])
+            parts.append({"part": str(name), "median": float(q[1]), "q05": float(q[0]), "q95": float(q[2]),
+                          "share": share, "of_median": share * b["median"] if share is not None else float(q[1])})
+        parts.sort(key=lambda x: (x["part"] != "wave", -abs(x["share"] if x["share"] is not None else x["median"]),
+                                  x["part"]))
+        out[str(oid)] = {"runs": int(len(total)), **b, "parts": parts}
+    return out
 
 
 @dataclass(frozen=True)
@@ -354,6 +397,16 @@ class ResultStore:
             return []
         return sorted(p for p in self.runs_dir.iterdir() if _SHARD.match(p.name))
 
+    def prediction_path(self, run: int) -> Path:
+        """Path of run ``run``'s predictions of the sourced figures (it may not exist)."""
+        return self.runs_dir / f"pred-{int(run):04d}.parquet"
+
+    def prediction_paths(self) -> list[Path]:
+        """Paths of the prediction files present, in run order."""
+        if self._frame is not None or not self.runs_dir.is_dir():
+            return []
+        return sorted(p for p in self.runs_dir.iterdir() if _PRED.match(p.name))
+
     # ------------------------------------------------------------------ writing
     def _writable(self) -> None:
         if self._frame is not None:
@@ -371,6 +424,49 @@ class ResultStore:
             pq.write_table(table, fh, compression="zstd", row_group_size=_ROW_GROUP)
         self._reset()
         return path
+
+    def write_predictions(self, run: int, frame: pd.DataFrame) -> Path:
+        """Write run ``run``'s predictions (columns id, part, value: one row per figure and part) as
+        ``runs/pred-NNNN.parquet`` atomically, sorted by id and part."""
+        self._writable()
+        if isinstance(run, bool) or not isinstance(run, int | np.integer) or run < 0:
+            raise EmigreError(f"run must be a non-negative integer, got {run!r}")
+        what = f"predictions of run {run}"
+        if not isinstance(frame, pd.DataFrame) or any(c not in frame.columns for c in PRED_COLUMNS):
+            raise EmigreError(f"{what}: expected a DataFrame with columns {', '.join(PRED_COLUMNS)}")
+        ids, parts = frame["id"].astype(str).to_numpy(), frame["part"].astype(str).to_numpy()
+        try:
+            value = pd.to_numeric(frame["value"], errors="raise").to_numpy(dtype=np.float64)
+        except (ValueError, TypeError) as exc:
+            raise EmigreError(f"{what}: column value is not numeric ({exc})") from None
+        if not np.isfinite(value).all():
+            raise EmigreError(f"{what}: column value has empty or infinite numbers")
+        order = np.lexsort((parts, ids))
+        key = pd.Series(ids[order]) + "\0" + pd.Series(parts[order])
+        if key.duplicated().any():
+            i = int(np.flatnonzero(key.duplicated().to_numpy())[0])
+            raise EmigreError(f"{what}: figure {ids[order][i]} has part {parts[order][i]!r} twice")
+        table = pa.table({"run": pa.array(np.full(len(order), int(run), dtype=np.int32), pa.int32()),
+                          "id": pa.array(ids[order], pa.string()), "part": pa.array(parts[order], pa.string()),
+                          "value": pa.array(value[order], pa.float64())}, schema=_PRED_SCHEMA)
+        path = self.prediction_path(run)
+        with atomic_writer(path, "wb") as fh:
+            pq.write_table(table, fh, compression="zstd")
+        return path
+
+    def predictions(self) -> pd.DataFrame:
+        """Every run's predictions of the sourced figures (run, id, part, value), for the runs whose shard is
+        present; an empty frame for a store without prediction files (in memory, or written before them)."""
+        runs = set(self.run_ids())
+        paths = [p for p in self.prediction_paths() if int(_PRED.match(p.name).group(1)) in runs]
+        if not paths:
+            return pd.DataFrame({"run": pd.Series(dtype=np.int32), "id": pd.Series(dtype=object),
+                                 "part": pd.Series(dtype=object), "value": pd.Series(dtype=np.float64)})
+        try:
+            table = pa.concat_tables([pq.read_table(p, schema=_PRED_SCHEMA) for p in paths])
+        except (OSError, pa.ArrowException) as exc:
+            raise EmigreError(f"{self.runs_dir}: unreadable prediction file ({exc})") from None
+        return table.to_pandas()
 
     def write_runs_table(self, table: pd.DataFrame) -> Path:
         """Write the runs table (``run`` required; ``seed``, ``draw`` and parameters as columns)."""
@@ -534,7 +630,10 @@ class ResultStore:
             else:
                 runs = [{"run": r} for r in self.run_ids()]
         sizes = {int(_SHARD.match(p.name).group(1)): p.stat().st_size for p in self.shard_paths()}
-        entries = [dict(r) | {"bytes": sizes.get(int(r["run"]))} for r in runs]
+        preds = {int(_PRED.match(p.name).group(1)): p.stat().st_size for p in self.prediction_paths()}
+        # pred_bytes only where a run has predictions: a store without them reads as before
+        entries = [dict(r) | {"bytes": sizes.get(int(r["run"]))}
+                   | ({"pred_bytes": preds[int(r["run"])]} if int(r["run"]) in preds else {}) for r in runs]
         manifest = {"format": 1, "package": "emigre", "version": __version__} | (info or {}) | {
             "runs": entries, "runs_expected": len(entries),
             "runs_present": sum(r["bytes"] is not None for r in entries)}
@@ -569,6 +668,21 @@ class ResultStore:
         for r, p in present.items():
             size = expected[r].get("bytes")
             if size is not None and p.stat().st_size != int(size):
+                raise EmigreError(f"{d}: mixed store: {p.name} is {p.stat().st_size} bytes, its {MANIFEST} says "
+                                  f"{size} (written by another run)")
+        preds = {int(_PRED.match(p.name).group(1)): p for p in self.prediction_paths()}
+        foreign = sorted(r for r in preds if r not in expected or expected[r].get("pred_bytes") is None)
+        if foreign:
+            raise EmigreError(f"{d}: mixed store: prediction files of runs {', '.join(map(str, foreign[:10]))} are "
+                              f"not in its {MANIFEST} (left by another run)")
+        for r, entry in expected.items():
+            size = entry.get("pred_bytes")
+            if size is None:
+                continue  # a run stored without predictions (older stores): nothing to check
+            p = self.prediction_path(r)
+            if r not in preds:
+                raise EmigreError(f"{d}: incomplete store: {p.name} is missing (its {MANIFEST} lists it)")
+            if p.stat().st_size != int(size):
                 raise EmigreError(f"{d}: mixed store: {p.name} is {p.stat().st_size} bytes, its {MANIFEST} says "
                                   f"{size} (written by another run)")
         if not self.runs_table_path.is_file():

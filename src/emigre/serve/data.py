@@ -108,7 +108,8 @@ class ServeData:
         with self._lock:
             if key not in self._cache:
                 if len(self._cache) >= MAX_CACHED:  # keys come from requests: bound the memory they can take
-                    self._cache = {k: v for k, v in self._cache.items() if k[0] in ("meta", "report", "comparison")}
+                    self._cache = {k: v for k, v in self._cache.items()
+                                   if k[0] in ("meta", "report", "comparison", "predicted")}
                 self._cache[key] = make()
             return self._cache[key]
 
@@ -301,20 +302,46 @@ class ServeData:
 
         return self.cached(("comparison",), make)
 
+    def predicted(self) -> dict[str, dict]:
+        """Observation id -> what its source would have counted in the store's runs (the observation operator on
+        each run's simulation): median, q05, q25, q75, q95 over the runs, ``runs`` and ``parts`` (each
+        ``{part, label, median, q05, q95, share, of_median}``: ``of_median`` split the median and add up to it).
+        Empty for a store written without predictions."""
+        def make():
+            from emigre.report.evidence import predicted_by_figure
+
+            return {oid: {k: (_num(v) if isinstance(v, float) else v) for k, v in b.items() if k != "parts"}
+                    | {"parts": [{k: (_num(v) if isinstance(v, float) else v) for k, v in part.items()}
+                                 for part in b["parts"]]}
+                    for oid, b in predicted_by_figure(self.store).items()}
+
+        return self.cached(("predicted",), make)
+
     def evidence_rows(self, kind: str | None = None, destination: str | None = None) -> list[dict]:
-        """Evidence rows (by kind and destination) with the model's value beside each."""
+        """Evidence rows (by kind and destination) with the model's value beside each: ``model`` (the report's
+        like-for-like band) and ``predicted`` (what the source would have counted, split into its parts)."""
         rows = self.evidence.filter(kind=kind or None, destination=destination or None)
         comp = self.comparison()
-        return [o.to_dict() | {"model": comp.get(o.id)} for o in rows]
+        pred = self.predicted()
+        return [o.to_dict() | {"model": comp.get(o.id), "predicted": pred.get(o.id)} for o in rows]
 
     def evidence_record(self, record_id: str) -> dict:
-        """One evidence record as JSON-ready fields."""
+        """One evidence record as JSON-ready fields; for a figure the store predicts, ``predicted`` with each
+        part's definition and the definition of the whole."""
+        from emigre.observe import PART_DOCS
+        from emigre.report.evidence import PREDICTED_DEFINITION
+
         check_id(record_id, "evidence id")
         try:
             rec = self.evidence.get(record_id)
         except (KeyError, EmigreError):
             raise LookupError(f"no evidence record {record_id!r}") from None
-        return {"type": type(rec).__name__, **rec.to_dict(), "model": self.comparison().get(record_id)}
+        pred = self.predicted().get(record_id)
+        if pred is not None:
+            pred = pred | {"definition": PREDICTED_DEFINITION,
+                           "parts": [p | {"doc": PART_DOCS.get(p["part"], "")} for p in pred["parts"]]}
+        return {"type": type(rec).__name__, **rec.to_dict(), "model": self.comparison().get(record_id),
+                "predicted": pred}
 
     # ------------------------------------------------------------------ scenario
     def scenario_day(self, name: str, date: str) -> dict:
@@ -358,8 +385,12 @@ class ServeData:
             flat = []
             for r in rows:
                 m = r.pop("model") or {}
+                pr = r.pop("predicted") or {}
                 flat.append({**{k: (v if not isinstance(v, list | tuple | dict) else str(v)) for k, v in r.items()},
-                             **{f"model_{k}": v for k, v in m.items()}})
+                             **{f"model_{k}": v for k, v in m.items()},
+                             **{f"predicted_{k}": pr.get(k) for k in ("median", "q05", "q25", "q75", "q95", "runs")},
+                             "predicted_parts": "; ".join(f"{p['part']}={p['of_median']:.6g}"
+                                                          for p in pr.get("parts", []) if p["of_median"] is not None)})
             return pd.DataFrame(flat), [r["id"] for r in flat]
         if what == "destinations":
             m = self.map(None, None)

@@ -339,6 +339,30 @@ function legend() {
 }
 
 /* ---------------------------------------------------------------- sources (M7) */
+// parts of a predicted figure: blues for the wave, greens for permits, greys for the rest (never the evidence orange)
+const PART_COLORS = { wave: "#08519c", border_runs: "#6baed6", ordinary_trips: "#9ecae1", ordinary_visitors: "#c6dbef",
+  prewar_permits: "#238b45", prewar_holders: "#74c476", background_share: "#969696", prewar_encounters: "#525252" };
+const partColor = (p) => PART_COLORS[p] || "#bdbdbd";
+
+function partsBar(parts) {  // a stacked bar of the positive parts; the text beside it says the same for readers
+  const pos = parts.filter((p) => p.of_median > 0), sum = pos.reduce((a, p) => a + p.of_median, 0);
+  if (!sum) return "";
+  return `<span class="parts-bar" aria-hidden="true">${pos.map((p) => `<span style="width:${(100 * p.of_median / sum).toFixed(1)}%;background:${partColor(p.part)}"></span>`).join("")}</span>`;
+}
+
+function predictedCell(p, unit) {
+  if (!p) return "not predicted";
+  const u = unit === "percent" ? "%" : "";
+  const of = p.parts.length > 1 ? `<br><small>of which: ${p.parts.map((x) => `${esc(x.label)} ${fmt(x.of_median)}${u}`).join(", ")}</small>` : "";
+  return `${fmt(p.median)}${u} (${span(p.q05, p.q95)})${partsBar(p.parts)}${of}`;
+}
+
+function partsLegend() {
+  const seen = [...new Set(evidence.flatMap((e) => (e.predicted ? e.predicted.parts : []).map((p) => `${p.part}|${p.label}`)))];
+  $("parts-legend").innerHTML = seen.length ? "Colours: " + seen.map((k) => { const [part, label] = k.split("|");
+    return `<span class="lc"><span class="swatch" aria-hidden="true" style="background:${partColor(part)}"></span>${esc(label)}</span>`; }).join(" ") : "This store has no predicted counts (written by an older emigre run).";
+}
+
 function sourcesTable() {
   const kind = $("source-kind").value;
   const rows = evidence.filter((e) => !kind || e.kind === kind);
@@ -347,19 +371,34 @@ function sourcesTable() {
     const m = e.model;
     return `<tr><th scope="row"><button type="button" class="linklike" data-id="${e.id}">${e.id}</button></th><td>${fig} ${e.unit || ""}</td>
       <td>${e.destination}, ${e.period_start} to ${e.period_end}</td><td>${esc(e.publisher)}</td>
-      <td>${m ? `${fmt(m.median)} (${span(m.q05, m.q95)})<br><small>${esc(m.quantity)}</small>` : "not compared"}</td><td>${m ? esc(m.verdict) : ""}</td></tr>`;
+      <td>${m ? `${fmt(m.median)} (${span(m.q05, m.q95)})<br><small>${esc(m.quantity)}</small>` : "not compared"}</td><td>${m ? esc(m.verdict) : ""}</td>
+      <td>${predictedCell(e.predicted, e.unit)}</td></tr>`;
   }).join("");
   for (const b of document.querySelectorAll("#source-table button")) b.addEventListener("click", () => showSource(b.dataset.id));
 }
 
 function esc(s) { return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c])); }
 
+function predictedParts(r) {  // the prediction of one figure split into its parts, each with its definition
+  const p = r.predicted;
+  if (!p) return "";
+  const u = r.unit === "percent" ? "%" : "";
+  const rows = p.parts.map((x) => `<tr><th scope="row"><span class="swatch" aria-hidden="true" style="background:${partColor(x.part)}"></span>${esc(x.label)}</th>
+    <td>${fmt(x.of_median)}${u}</td><td>${x.share === null ? "-" : Math.round(100 * x.share) + "%"}</td><td>${span(x.q05, x.q95)}${u}</td><td>${esc(x.doc)}</td></tr>`).join("");
+  return `<h4>Predicted: ${fmt(p.median)}${u} (50% ${span(p.q25, p.q75)}, 90% ${span(p.q05, p.q95)}; ${p.runs} runs)</h4>
+    <p class="definition">${esc(p.definition)}</p>${partsBar(p.parts)}
+    <div class="table-wrap"><table class="parts"><caption>${esc(r.id)}: the predicted count split into its parts</caption>
+    <thead><tr><th scope="col">Part</th><th scope="col">Of the median</th><th scope="col">Share</th><th scope="col">90% interval of the part</th><th scope="col">Definition</th></tr></thead>
+    <tbody>${rows}</tbody>
+    <tfoot><tr><th scope="row">Total</th><td>${fmt(p.parts.reduce((a, x) => a + (x.of_median || 0), 0))}${u}</td><td></td><td></td><td>the median prediction</td></tr></tfoot></table></div>`;
+}
+
 async function showSource(id) {
   const r = await api(`/api/evidence/${encodeURIComponent(id)}`);
   const keys = ["publisher", "kind", "value_text", "destination", "period_start", "period_end", "publication_date", "unit", "qualifier", "bound", "quote", "notes", "quality_flags"];
   const rows = keys.filter((k) => r[k] !== undefined && r[k] !== null && r[k] !== "").map((k) => `<dt>${k.replace(/_/g, " ")}</dt><dd>${esc(r[k])}</dd>`).join("");
   const m = r.model ? `<dt>model</dt><dd>${esc(r.model.quantity)}: ${fmt(r.model.median)} (90% ${span(r.model.q05, r.model.q95)}), ${esc(r.model.verdict)}</dd>` : "";
-  $("source-detail").innerHTML = `<h3>${esc(r.id)}</h3><dl>${rows}${m}</dl>` + (r.url ? `<p>Source: <a href="${esc(r.url)}" rel="noreferrer">${esc(r.url)}</a></p>` : "");
+  $("source-detail").innerHTML = `<h3>${esc(r.id)}</h3><dl>${rows}${m}</dl>` + predictedParts(r) + (r.url ? `<p>Source: <a href="${esc(r.url)}" rel="noreferrer">${esc(r.url)}</a></p>` : "");
   if (state.view !== "sources") $("tab-sources").click();
   $("source-detail").focus();
 }
@@ -472,6 +511,7 @@ async function start() {
   $("source-kind").innerHTML += kinds.map((k) => `<option value="${k}">${k.replace(/_/g, " ")}</option>`).join("");
   $("source-kind").addEventListener("change", sourcesTable);
   sourcesTable();
+  partsLegend();
   await refreshPlaces();
   if (!state.country && mapData.countries.length) state.country = mapData.countries[0].iso3;
   countryList();
