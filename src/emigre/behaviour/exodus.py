@@ -94,9 +94,11 @@ class ExodusResult:
     NAT = NAT
 
     def national(self, measure: str) -> np.ndarray:
+        """A national measure per day, in persons."""
         return self.nat[:, self.NAT.index(measure)] * self.scale
 
     def summary(self) -> dict:
+        """The run's headline totals (to the end of 2022 and of the run), JSON-ready."""
         n = self.nat[-1]
         last_2022 = int(np.searchsorted(self.dates, np.datetime64("2022-12-31"), side="right")) - 1
         return {
@@ -427,6 +429,7 @@ class ExodusRuleset:
 
     # ------------------------------------------------------------------ steps
     def plan(self) -> Plan:
+        """The exodus day as named steps: decide, capacity, choice, act, record."""
         return Plan(
             [
                 Step("decide", self.decide, "departure hazards per cell; create today's travellers with reasons"),
@@ -535,6 +538,7 @@ class ExodusRuleset:
 
     # ------------------------------------------------------------------ steps (continued)
     def decide(self, day: int) -> None:
+        """Day step: who decides to leave today, created as travellers with their reasons."""
         n0 = self.pop.n
         n_new = self._k_decide(*self._decide_args(day))  # counts, and creates them when the arrays have room
         if n_new == 0:
@@ -546,19 +550,24 @@ class ExodusRuleset:
             self._k_create(*self._create_args(day, n0))
 
     def capacity(self, day: int) -> None:
+        """Day step: today's throughput of the exit links, queue first."""
         self._k_capacity(*self._capacity_args(day))
 
     def choice(self, day: int) -> None:
+        """Day step: route choice of the travellers who choose today."""
         self._k_choose(day, self._t, self._cl, self._w, self._ch, self._q, self._prm)
 
     def act(self, day: int) -> None:
+        """Day step: travellers queue, cross, travel, arrive, move on or return."""
         self._k_act(*self._act_args(day))
 
     def record(self, day: int) -> None:
+        """Day step: record the day's counts."""
         self.agent_steps += int(self.cnt[K.C_LEAVING] + self.cnt[K.C_TRANSIT] + self.cnt[K.C_ABROAD])
         self._k_record(*self._record_args(day))
 
     def result(self, seconds: float, step_seconds: dict[str, float]) -> ExodusResult:
+        """What the run recorded, as an ExodusResult."""
         cw = self.cw
         # stays still running at the end count under the thresholds they have already reached
         nk = len(K.STAY_THRESHOLDS)

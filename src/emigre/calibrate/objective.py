@@ -43,6 +43,7 @@ class Evaluation:
 
     @property
     def logpost(self) -> float:
+        """Log posterior: log prior plus log likelihood."""
         return self.logprior + self.loglik
 
 
@@ -230,6 +231,7 @@ class Objective:
         end: str | dt.date | None = None,
         fast: bool = True,
     ) -> Objective:
+        """A calibration's objective over ``space``: the observations (less ``exclude``), seeds and scale."""
         if not scale > 0:
             raise EmigreError(f"scale must be a positive number of persons per traveller, got {scale}")
         if not len(sim_seeds):
@@ -241,6 +243,7 @@ class Objective:
                                  None if end is None else str(end), tuple(excluded), fast))
 
     def key(self, x) -> str:
+        """The journal key of a parameter point under this objective."""
         return eval_key(self.fingerprint, x)
 
     def simulate(self, x) -> list:
@@ -256,6 +259,7 @@ class Objective:
                 for seed in s.sim_seeds]
 
     def predict(self, results, x) -> np.ndarray:
+        """Every observation's prediction from simulation results at ``x``."""
         from emigre.observe import predict_all
 
         _, theta = self.space.split(x)
@@ -263,6 +267,7 @@ class Objective:
         return np.array([float(np.mean(preds[i])) if i in preds else np.nan for i in self.obs_ids])
 
     def loglik_of(self, pred: np.ndarray) -> np.ndarray:
+        """Log likelihood of each observation given its prediction (-inf where none)."""
         from emigre.observe import loglik
 
         return np.array([
@@ -271,6 +276,7 @@ class Objective:
         ])
 
     def __call__(self, x) -> Evaluation:
+        """Evaluate the objective at ``x``."""
         return self._evaluate(x)
 
     def _evaluate(self, x) -> Evaluation:

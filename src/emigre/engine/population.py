@@ -33,6 +33,7 @@ class Population:
 
     @property
     def fields(self) -> list[str]:
+        """The names of the per-agent arrays."""
         return list(self._spec)
 
     def view(self, name: str) -> np.ndarray:
@@ -70,4 +71,5 @@ class Population:
         return slice(start, end)
 
     def nbytes(self) -> int:
+        """Bytes held by the per-agent arrays."""
         return sum(a.nbytes for a in self.arrays.values())

@@ -83,10 +83,12 @@ class ObservationContext:
 
     @classmethod
     def from_scenario(cls, scenario: str | Path = "russia-2022", *, end: str | dt.date | None = None):
+        """The context of a scenario (cached), optionally ending on ``end``."""
         return _context(str(scenario), None if end is None else str(end))
 
     # ------------------------------------------------------------------ countries
     def country_index(self, iso: str) -> int:
+        """The index of a country (an error if the scenario lacks it)."""
         try:
             return self.countries.index(iso)
         except ValueError:
@@ -101,9 +103,11 @@ class ObservationContext:
         return (code,) if code in self.countries else ()
 
     def has_area(self, code: str) -> bool:
+        """Whether an area code names any country of the scenario."""
         return bool(self.area(code))
 
     def day(self, d: dt.date) -> int:
+        """Days from the start of the scenario to ``d``."""
         return (d - self.start).days
 
     # ------------------------------------------------------------------ ordinary travel

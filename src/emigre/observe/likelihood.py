@@ -100,6 +100,7 @@ _LOG_C = math.log(2.0 / (math.pi * math.sqrt(3.0)))
 
 
 def t3_logpdf(z):
+    """Log density of Student's t with 3 degrees of freedom at ``z``."""
     z = np.asarray(z, dtype=np.float64)
     return _LOG_C - 2.0 * np.log1p(z * z / 3.0)
 
@@ -116,12 +117,14 @@ def _t3_tail(y):
 
 
 def t3_cdf(z):
+    """Distribution function of Student's t with 3 degrees of freedom at ``z``."""
     z = np.asarray(z, dtype=np.float64)
     tail = _t3_tail(np.abs(z) / math.sqrt(3.0))
     return np.where(z >= 0, 1.0 - tail, tail)
 
 
 def t3_logcdf(z):
+    """Log of the t3 distribution function, accurate far into the lower tail."""
     z = np.asarray(z, dtype=np.float64)
     tail = _t3_tail(np.abs(z) / math.sqrt(3.0))
     with np.errstate(divide="ignore"):

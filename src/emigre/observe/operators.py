@@ -79,6 +79,7 @@ class ResultStack:
         return np.array([float(f(r, i)) for i, r in enumerate(self.results)])
 
     def group(self, name: str) -> int:
+        """The index of a breakdown group (an error naming the groups if unknown)."""
         try:
             return self.groups.index(name)
         except ValueError:
@@ -176,6 +177,7 @@ def _present(r, cidx: np.ndarray, day: int) -> float:
 # each: (obs, reading, stack, context, theta arrays) -> persons (or percent) per result
 
 def op_departed(obs, rd, S, ctx, th):
+    """Departures in the period (of one group, or net of returns where the reading says so)."""
     w = _Window(obs, S)
     if w.empty:
         return np.zeros(S.n)
@@ -193,6 +195,7 @@ def op_departed(obs, rd, S, ctx, th):
 
 
 def op_abroad(obs, rd, S, ctx, th):
+    """Emigrants abroad or in transit on the period end (of one group where the reading says so)."""
     w = _Window(obs, S)
     if w.hi < 0:
         return np.zeros(S.n)
@@ -215,6 +218,7 @@ def op_present(obs, rd, S, ctx, th):
 
 
 def op_arrivals(obs, rd, S, ctx, th):
+    """Arrivals in the area in the period (those whose stay reached the reading's threshold, if any)."""
     w = _Window(obs, S)
     if w.empty:
         return np.zeros(S.n)
@@ -390,6 +394,7 @@ def _returns_by_country(r) -> np.ndarray:
 
 
 def op_returns_from(obs, rd, S, ctx, th):
+    """Returns to Russia in the period from the area's countries."""
     w = _Window(obs, S)
     c = _cidx(ctx, rd.area)
     if w.empty:
@@ -614,6 +619,7 @@ OPERATORS: dict[str, Callable] = {
 
 # ---------------------------------------------------------------------- public API
 def default_context() -> ObservationContext:
+    """The observation context of the packaged russia-2022 scenario."""
     return ObservationContext.from_scenario("russia-2022")
 
 

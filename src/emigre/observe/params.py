@@ -21,6 +21,8 @@ from emigre.errors import EmigreError
 
 @dataclass(frozen=True, slots=True)
 class ObsParam:
+    """A parameter of the observation model: default, prior, unit and what it means."""
+
     name: str
     default: float
     prior: str  # lognormal | uniform | normal
@@ -29,6 +31,7 @@ class ObsParam:
     doc: str
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from the prior."""
         if self.prior == "lognormal":
             median, sigma = self.args
             return median * np.exp(sigma * rng.standard_normal(n))
@@ -154,6 +157,7 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
 assert set(OBS_RANGES) == set(OBS_PARAMS), "every observation parameter declares its valid range"
 
 def default_theta() -> dict[str, float]:
+    """Every observation parameter at its default value."""
     return {k: p.default for k, p in OBS_PARAMS.items()}
 
 

@@ -38,6 +38,8 @@ PERIOD_FORMATS = ("YYYY, YYYY (note), YYYY-MM, YYYY-MM-DD, YYYYQn, YYYYHn, FYYYY
 
 @dataclass(frozen=True, slots=True)
 class PrewarRow:
+    """One sourced pre-war figure of prewar_and_context.csv (series, country, period, value)."""
+
     series: str
     country: str
     period: str  # as published (year_or_period)
@@ -55,6 +57,7 @@ class PrewarRow:
 
     @property
     def ref(self) -> str:
+        """The row as a reference: series/country/period."""
         return f"{self.series}/{self.country}/{self.period}"
 
     @property
@@ -174,6 +177,7 @@ def _parse_row(path: Path, line: int, cells: dict[str, str]) -> PrewarRow:
 
 
 def prewar_path() -> Path:
+    """Path of the packaged pre-war and context figures (prewar_and_context.csv)."""
     return Path(__file__).resolve().parent.parent / "data" / "baselines" / "prewar_and_context.csv"
 
 
@@ -288,6 +292,7 @@ class Prewar:
 
 @lru_cache(maxsize=1)
 def packaged_prewar() -> Prewar:
+    """Look-ups over the packaged pre-war figures, read once per process."""
     return Prewar()
 
 

@@ -41,6 +41,7 @@ class Reading:
 
     @property
     def used(self) -> bool:
+        """Whether an operator measures the figure."""
         return self.operator is not None
 
 
