@@ -19,7 +19,7 @@ import pytest
 from emigre.cli import main
 from emigre.errors import EmigreError
 from emigre.results import ResultStore
-from emigre.results.store import StoreWriter, check_out_dir
+from emigre.results.writer import StoreWriter, check_out_dir
 
 
 def _frame(value: float, days: int = 3) -> pd.DataFrame:

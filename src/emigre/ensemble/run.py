@@ -3,7 +3,7 @@
 Every run is a pure function of (scenario, parameters, seed), so runs can go to any worker (local process or
 Dask worker, :mod:`emigre.ensemble.executor`) in any order and the stored ensemble is the same. Results are
 written run by run (atomic shards, each with its summary) into a staging directory beside the previous store
-(:class:`emigre.results.store.StoreWriter`), so an interrupted ensemble loses at most the runs in flight,
+(:class:`emigre.results.writer.StoreWriter`), so an interrupted ensemble loses at most the runs in flight,
 ``--resume`` continues it with the same bytes, and the previous store is replaced only when the new one is
 complete; its manifest is written last.
 """
@@ -226,7 +226,7 @@ def run_into_store(
 
     from emigre import __version__
     from emigre.ensemble.executor import parse_cluster
-    from emigre.results.store import StoreWriter
+    from emigre.results.writer import StoreWriter
 
     if runs < 1:
         raise EmigreError(f"--runs must be >= 1, got {runs}")

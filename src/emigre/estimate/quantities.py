@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from emigre.errors import EmigreError
+from emigre.results.bands import RunSeries
 from emigre.results.schema import BREAKDOWNS, NATIONAL, group_key
-from emigre.results.store import ResultStore, RunSeries
+from emigre.results.store import ResultStore
 
 DEFAULT_STORE = Path("out/russia-2022")
 #: quantile levels of the reported numbers

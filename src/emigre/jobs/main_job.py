@@ -107,7 +107,7 @@ def run_main_job(scenario: str = "russia-2022", out: str | Path = "out/russia-20
     ``console`` gets the summary table (default: none printed), ``err`` the parameter source line,
     ``progress(done, total, summary)`` is called after each run."""
     from emigre.ensemble.run import run_into_store
-    from emigre.results.store import check_out_dir
+    from emigre.results.writer import check_out_dir
 
     params = dict(params or {})
     out = check_out_dir(out)  # before any work

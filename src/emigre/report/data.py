@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from emigre.errors import EmigreError
+from emigre.results.bands import RunSeries, summarize
 from emigre.results.schema import (
     BREAKDOWNS,
     CATEGORY_LABELS,
@@ -22,7 +23,7 @@ from emigre.results.schema import (
     OPTIONAL_MEASURES,
     link_mode,
 )
-from emigre.results.store import ResultStore, RunSeries, summarize
+from emigre.results.store import ResultStore
 
 TOP_DESTINATIONS = 12
 TOP_DESTINATION_SERIES = 6

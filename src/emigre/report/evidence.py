@@ -55,9 +55,9 @@ def part_label(name: str) -> str:
 
 
 def predicted_by_figure(store) -> dict[str, dict]:
-    """Figure id -> the store's predictions of it over the runs (:func:`emigre.results.store.prediction_bands`),
+    """Figure id -> the store's predictions of it over the runs (:func:`emigre.results.bands.prediction_bands`),
     each part with its ``label``; empty for a store without prediction files."""
-    from emigre.results.store import prediction_bands
+    from emigre.results.bands import prediction_bands
 
     if store is None:
         return {}

@@ -10,17 +10,9 @@ The per-run schema and its vocabulary are in :mod:`emigre.results.schema`;
 ``tests/synthetic.py`` makes a made-up ensemble in that schema for the tests.
 """
 
+from emigre.results.bands import BAND_COLUMNS, QUANTILES, RunSeries, band_table, summarize
 from emigre.results.schema import COUNTRY_MEASURES, LINK_MEASURES, NATIONAL, NATIONAL_MEASURES
-from emigre.results.store import (
-    BAND_COLUMNS,
-    COLUMNS,
-    QUANTILES,
-    ResultStore,
-    RunSeries,
-    band_table,
-    normalize_frame,
-    summarize,
-)
+from emigre.results.store import COLUMNS, ResultStore, normalize_frame
 
 __all__ = [
     "BAND_COLUMNS",
