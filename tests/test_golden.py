@@ -1,4 +1,5 @@
-"""Regression: a small simulation, a Flee run and a small main job give the recorded content digests.
+"""Regression: a small simulation, a Flee run, a small main job and a short calibration give the recorded
+content digests.
 
 A refactoring leaves every digest unchanged. When the model changes on purpose, update the digests with
 ``tests/golden/regenerate.py`` (the only way; see its docstring) and say why in the commit."""
@@ -32,3 +33,7 @@ def test_flee_run_matches_its_golden_digest():
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_small_main_job_matches_its_golden_digest():
     assert golden.run_digest() == WANT["run"], HINT
+
+
+def test_short_calibration_matches_its_golden_digest():
+    assert golden.calibrate_digest() == WANT["calibrate"], HINT

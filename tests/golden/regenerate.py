@@ -1,4 +1,5 @@
-"""The golden digests of tests/test_golden.py: what a small simulation, a Flee run and a small main job produce.
+"""The golden digests of tests/test_golden.py: what a small simulation, a Flee run, a small main job and a short
+calibration produce.
 
 This script is the ONLY way to update ``tests/golden/digests.json``, and only when the model changes on purpose
 (a new rule, a fixed bug, a re-sourced number): say so in the commit message. A refactoring must leave every
@@ -26,6 +27,9 @@ DIGESTS = HERE / "digests.json"
 SIMULATE = {"seed": 3, "scale": 200.0, "end": "2022-06-30"}
 FLEE = {"scenario": "mali2012", "seed": 1, "hasten": 10}
 RUN = ["--runs", "2", "--scale", "400", "--seed", "5", "--workers", "1"]
+#: one parameter and one observation parameter over March 2022: fit stage and SMC in a few seconds
+CALIBRATE = {"names": ["baseline_emigration_per_year"], "obs": ["travel_level_2022"], "budget": 20, "particles": 3,
+             "scale": 1000.0, "end": "2022-03-31", "seed": 2}
 
 
 def _sha(text: str) -> str:
@@ -70,8 +74,19 @@ def run_digest() -> str:
         return _sha("".join(p.name + _frame_digest(pd.read_parquet(p)) for p in shards))
 
 
+def calibrate_digest() -> str:
+    from emigre.calibrate import calibrate, default_space
+
+    c = CALIBRATE
+    space = default_space(names=c["names"], obs=c["obs"])
+    res = calibrate("russia-2022", space=space, budget=c["budget"], particles=c["particles"], scale=c["scale"],
+                    end=c["end"], workers=1, out=None, progress=False, seed=c["seed"])
+    return _frame_digest(res.posterior)
+
+
 def compute(flee_dir: Path) -> dict[str, str]:
-    return {"simulate": simulate_digest(), "flee": flee_digest(flee_dir), "run": run_digest()}
+    return {"simulate": simulate_digest(), "flee": flee_digest(flee_dir), "run": run_digest(),
+            "calibrate": calibrate_digest()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         bad = sorted(k for k in got if got[k] != want.get(k))
         print("golden digests: " + ("all equal" if not bad else "DIFFER: " + ", ".join(bad)))
         return 1 if bad else 0
-    DIGESTS.write_text(json.dumps({"cases": {"simulate": SIMULATE, "flee": FLEE, "run": RUN}, **got}, indent=2)
+    DIGESTS.write_text(json.dumps({"cases": {"simulate": SIMULATE, "flee": FLEE, "run": RUN, "calibrate": CALIBRATE}, **got}, indent=2)
                        + "\n")
     print(f"wrote {DIGESTS}")
     return 0
