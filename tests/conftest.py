@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -114,3 +115,28 @@ def main_job(tmp_path_factory):
         rc = main(["run", "russia-2022", "--runs", "2", "--scale", "50", "--workers", "1", "--out", str(out)])
     assert rc == 0, buf.getvalue()
     return out, buf.getvalue()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: flags every browser test starts Debian's chromium with (this machine's closed network refuses the rest)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+
+
+@contextlib.contextmanager
+def chromium(*extra_args: str):
+    """Debian's chromium driven by Playwright (Playwright's own browser downloads are not used); the browser
+    tests must run in CI, so a missing browser or package fails rather than skips."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian package (apt-get install -y chromium); the browser "
+                    "tests must run in CI, and Playwright's own browser downloads are not used")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the Python package playwright is missing: pip install -e '.[dev]'")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args])
+        try:
+            yield b
+        finally:
+            b.close()

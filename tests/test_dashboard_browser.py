@@ -15,13 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium
 from test_serve import LiveServer
 
 from emigre.serve import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--enable-unsafe-swiftshader"]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 READY_MS = 90_000
 
@@ -34,18 +32,8 @@ def server(main_job):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install the Debian package (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the Python package playwright is missing: pip install -e '.[dev]'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium("--enable-unsafe-swiftshader") as b:
+        yield b
 
 
 class Watched:

@@ -13,18 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import chromium
 
 from emigre.report import CHARTS
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-gpu",
-]
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +26,8 @@ def report(main_job) -> Path:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install the Debian package (apt-get install -y chromium); the report's browser "
-            "test must run in CI, and Playwright's own browser downloads are not used"
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the Python package playwright is missing: pip install -e '.[dev]'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium("--disable-gpu") as b:
+        yield b
 
 
 def test_report_renders_in_chromium(browser, report, tmp_path):
