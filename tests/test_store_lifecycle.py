@@ -18,8 +18,9 @@ import pytest
 
 from emigre.cli import main
 from emigre.errors import EmigreError
+from emigre.fileio import check_output_dir as check_out_dir
 from emigre.results import ResultStore
-from emigre.results.writer import StoreWriter, check_out_dir
+from emigre.results.writer import StoreWriter
 
 
 def _frame(value: float, days: int = 3) -> pd.DataFrame:

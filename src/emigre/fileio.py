@@ -174,7 +174,7 @@ def _check_not_special(p: Path, *, option: str) -> None:
     resolved = Path(os.path.realpath(p))  # realpath, unlike Path.resolve, does not raise on a symlink loop
     for root in _SPECIAL_ROOTS:
         if resolved == root or root in resolved.parents:
-            raise EmigreError(f"{option} {p}: inside {root}, a special filesystem; choose a directory on disk")
+            raise EmigreError(f"{option} {p}: inside {root}, a special file system; choose a directory on disk")
 
 
 def _check_no_loop(p: Path, *, option: str) -> None:

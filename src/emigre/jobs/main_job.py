@@ -107,10 +107,10 @@ def run_main_job(scenario: str = "russia-2022", out: str | Path = "out/russia-20
     ``console`` gets the summary table (default: none printed), ``err`` the parameter source line,
     ``progress(done, total, summary)`` is called after each run."""
     from emigre.ensemble.run import run_into_store
-    from emigre.results.writer import check_out_dir
+    from emigre.fileio import check_output_dir
 
     params = dict(params or {})
-    out = check_out_dir(out)  # before any work
+    out = check_output_dir(out)  # before any work
     draws, thetas, source = posterior_ensemble(posterior)
     if err is not None:
         err.print(f"parameters: {source}")

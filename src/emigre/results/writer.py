@@ -10,35 +10,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from emigre.errors import EmigreError
+from emigre.fileio import check_output_dir
 from emigre.results.store import MANIFEST, ResultStore
 
 # ---------------------------------------------------------------------------------------------- writing a store
 #: where a job writes the new store before it replaces the old one (inside the output directory)
 STAGING = ".partial"
-_SPECIAL_FS = (Path("/proc"), Path("/sys"), Path("/dev"))
-
-
-def check_out_dir(path: str | Path, option: str = "--out") -> Path:
-    """Refuse an output directory that cannot be one, before any work: an existing non-directory, a path
-    inside /proc, /sys or /dev, or one whose nearest existing parent is not a writable directory."""
-    p = Path(path)
-    try:
-        resolved = p.resolve()
-    except (OSError, RuntimeError) as exc:  # a symlink loop
-        raise EmigreError(f"{option} {p}: cannot resolve the path ({exc})") from None
-    for special in _SPECIAL_FS:
-        if resolved == special or special in resolved.parents:
-            raise EmigreError(f"{option} {p}: inside {special}, a special file system; choose a normal directory")
-    if p.exists() and not p.is_dir():
-        raise EmigreError(f"{option} {p}: exists and is not a directory")
-    probe = resolved
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise EmigreError(f"{option} {p}: {probe} is a file, not a directory")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise EmigreError(f"{option} {p}: {probe} is not writable")
-    return p
 
 
 class StoreWriter:
@@ -50,7 +27,7 @@ class StoreWriter:
     for ``--resume``."""
 
     def __init__(self, directory: str | Path, *, option: str = "--out") -> None:
-        self.directory = check_out_dir(directory, option)
+        self.directory = check_output_dir(directory, option=option)
         self.stage = self.directory / STAGING
         self._fd: int | None = None
         self._created = False
