@@ -42,14 +42,11 @@ import numpy as np
 
 # ---------------------------------------------------------------------- the known target
 def known_model(d: int = 56, informed: int = 40, seed: int = 0):
-    """Prior N(0, I); y = theta[:informed] + noise with precision P (dense, correlated, plus a ridge on the
-    sum of the first two); the last d - informed parameters are not informed. Returns (P, sample_y)."""
-    r = np.random.default_rng(seed)
-    a = r.standard_normal((informed, informed)) / math.sqrt(informed)
-    pk = a @ a.T * 10 + 0.5 * np.eye(informed)
-    v = np.zeros(informed)
-    v[:2] = 1.0
-    pk += 50 * np.outer(v, v)
+    """Prior N(0, I); y = theta[:informed] + noise with precision P (the known target's, see
+    emigre.calibrate.known_target); the last d - informed parameters are not informed. Returns (P, sample_y)."""
+    from emigre.calibrate.known_target import ridge_precision
+
+    pk = ridge_precision(np.random.default_rng(seed), informed)
     noise_chol = np.linalg.cholesky(np.linalg.inv(pk))
 
     def sample_y(theta, rng):

@@ -11,23 +11,19 @@ import math
 import numpy as np
 import pytest
 
+from emigre.calibrate.known_target import ridge_precision
 from emigre.calibrate.smc import fit_mixture, tempered_smc
 
 D = 56
 
 
 def correlated_gaussian(d: int = D, informed: int = 40, seed: int = 1):
-    """Prior N(0, I). Likelihood Gaussian in the first ``informed`` coordinates with a random dense precision
-    (correlated) plus a ridge (coordinates 0 and 1 informed strongly through their sum only); the other
-    coordinates are not informed at all. Posterior: N(mean, (I + P)^-1)."""
+    """The known target (emigre.calibrate.known_target): prior N(0, I), a Gaussian likelihood in the first
+    ``informed`` coordinates with the ridge precision P, the other coordinates not informed at all; data ``y``
+    drawn from the same generator after P. Posterior: N(mean, (I + P)^-1)."""
     r = np.random.default_rng(seed)
-    a = r.standard_normal((informed, informed)) / math.sqrt(informed)
-    pk = a @ a.T * 10 + 0.5 * np.eye(informed)
-    v = np.zeros(informed)
-    v[:2] = 1.0
-    pk += 50 * np.outer(v, v)
     p = np.zeros((d, d))
-    p[:informed, :informed] = pk
+    p[:informed, :informed] = ridge_precision(r, informed)
     y = np.zeros(d)
     y[:informed] = 0.5 * r.standard_normal(informed)
     cov = np.linalg.inv(np.eye(d) + p)
