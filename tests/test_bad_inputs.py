@@ -559,6 +559,126 @@ def test_memory_estimate_refuses_a_run_that_would_not_fit(monkeypatch):
         limits.check_scale(2.0, parallel=8)
 
 
+# ----------------------------------------------------------------------------------------------------- serve
+@pytest.fixture
+def no_serving(monkeypatch):
+    """Serving, or making the store with the main job, means a bad input got through: fail at once, not after
+    the 60 s hang guard. Returns (address, socket) of what uvicorn would have served on (the valid control's)."""
+    import uvicorn
+
+    import emigre.jobs.main_job as main_job
+
+    served = []
+
+    def never(*a, **k):
+        raise AssertionError("ran the main job despite a bad input")
+
+    monkeypatch.setattr(main_job, "run_main_job", never)
+    monkeypatch.setattr(uvicorn.Server, "run",
+                        lambda self, sockets=None: served.extend((s.getsockname()[:2], s) for s in sockets or []))
+    return served
+
+
+SERVE_BAD = [
+    (["--port", "-1"], "--port"), (["--port", "0"], "--port"), (["--port", "65536"], "--port"),
+    (["--port", "70000"], "--port"), (["--port", "abc"], "--port"), (["--port", "1.5"], "--port"),
+    (["--port", ""], "--port"), (["--host", ""], "--host is empty"), (["--host", " "], "--host is empty"),
+    (["--host", "not..valid"], "not a valid host name"), (["--host", "x" * 300], "not a valid host name"),
+    (["--host", "192.0.2.1"], "not an address of this machine"),  # TEST-NET-1: never a local address
+    (["--cluster", "foo"], "--cluster"), (["--cluster", "tcp://127.0.0.1:99999"], "out of range"),
+    (["--cluster", "local:abc"], "--cluster"), (["--runs", "0"], "--runs"), (["--runs", "-1"], "--runs"),
+    (["--runs", "100000"], "--runs must be between"), (["--scale", "inf"], "finite"), (["--scale", "nan"], "finite"),
+    (["--scale", "0"], "--scale must be between"), (["--scale", "-1"], "--scale must be between"),
+    (["--scale", "1e9"], "--scale must be between"), (["--scale", "abc"], "--scale"),
+]
+
+
+@pytest.mark.parametrize("args,match", SERVE_BAD, ids=["_".join(a)[:40] for a, _ in SERVE_BAD])
+def test_serve_refuses_bad_option(args, match, store, no_serving, capsys):
+    assert_refused(["serve", "--store", store, "--port", "18765", *args], capsys, None, match)
+    assert not no_serving
+
+
+@pytest.mark.parametrize("args", [["--scale", "inf"], ["--runs", "0"], ["--cluster", "foo"], ["--host", "192.0.2.1"]],
+                         ids=["scale", "runs", "cluster", "host"])
+def test_serve_refuses_bad_option_before_making_the_store(args, tmp_path, no_serving, capsys):
+    # a missing store is made by the main job first: a bad option must be refused before it, leaving nothing
+    out = tmp_path / "new-store"
+    assert_refused(["serve", "--store", out, "--port", "18765", *args], capsys, None)
+    assert not out.exists()
+
+
+def test_serve_refuses_a_port_in_use(store, tmp_path, no_serving, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert_refused(["serve", "--store", store, "--port", port], capsys, None, f"--port {port}: already in use")
+        # also before the main job would make a missing store
+        out = tmp_path / "new-store"
+        assert_refused(["serve", "--store", out, "--port", port], capsys, None, "already in use")
+        assert not out.exists()
+    assert not no_serving
+
+
+def _bad_stores(store: Path, fx: Path, tmp: Path) -> dict[str, tuple[Path, str]]:
+    """Stores that are not one, or not complete: (path, what the one line must say)."""
+    def copy(name: str) -> Path:
+        d = tmp / name
+        shutil.copytree(store, d)
+        return d
+
+    no_manifest = copy("no-manifest")
+    (no_manifest / "manifest.json").unlink()
+    corrupt = copy("corrupt-manifest")
+    (corrupt / "manifest.json").write_text("{not json")
+    shard = copy("missing-shard")
+    sorted((shard / "runs").glob("run-*.parquet"))[-1].unlink()
+    foreign = tmp / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("not a store\n")
+    return {"no manifest": (no_manifest, "incomplete store (no manifest.json"),
+            "corrupt manifest": (corrupt, "unreadable store manifest"),
+            "missing shard": (shard, "store"),
+            "not a store": (foreign, "no ensemble results in"),
+            "file": (fx / "afile", "exists and is not a directory"),
+            "fifo": (fx / "fifo", "exists and is not a directory"),
+            "dev zero": (Path("/dev/zero"), "special file system"),
+            "proc": (Path("/proc/emigre-test"), "special file system"),
+            "symlink loop": (fx / "loop1", "symbolic link loop"),
+            "file as parent": (fx / "afile" / "x", "is a file")}
+
+
+SERVE_STORES = ["no manifest", "corrupt manifest", "missing shard", "not a store", "file", "fifo", "dev zero", "proc",
+                "symlink loop", "file as parent"]
+
+
+@pytest.mark.parametrize("kind", SERVE_STORES)
+def test_serve_refuses_bad_store(kind, store, fx, tmp_path, no_serving, capsys):
+    path, match = _bad_stores(store, fx, tmp_path)[kind]
+    assert_refused(["serve", "--store", path, "--port", "18765"], capsys, None, match)
+    assert not no_serving
+
+
+def test_serve_valid_options_reach_the_server_with_the_port_bound(store, tmp_path, no_serving, capsys):
+    import socket
+
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rc, _, stderr = emigre(["serve", "--store", store, "--port", port, "--scale", "20", "--runs", "3"], capsys)
+    assert rc == 0, stderr
+    assert f"serving {store} on http://127.0.0.1:{port}/" in stderr.replace("\n", "")
+    assert [address for address, _ in no_serving] == [("127.0.0.1", port)]
+    assert all(s.fileno() == -1 for _, s in no_serving)  # closed when the server returns
+    empty = tmp_path / "empty"
+    empty.mkdir()  # an empty directory is made by the main job (stubbed here: it must be reached)
+    with pytest.raises(AssertionError, match="ran the main job"):
+        emigre(["serve", "--store", empty, "--port", port], capsys)
+
+
 # ------------------------------------------------------------------------------------------- valid controls
 def test_controls_still_pass(fx, store, tmp_path, capsys):
     out = tmp_path / "sim"

@@ -63,8 +63,9 @@ def run_memory_bytes(scale: float, parallel: int = 1) -> int:
     return int(per_run * max(parallel, 1))
 
 
-def check_scale(scale: float, *, parallel: int = 1, option: str = "--scale") -> None:
-    """A finite scale in [MIN_SCALE, MAX_SCALE] whose runs fit in the memory this machine has now."""
+def check_scale(scale: float, *, parallel: int = 1, option: str = "--scale", memory: bool = True) -> None:
+    """A finite scale in [MIN_SCALE, MAX_SCALE] whose runs fit in the memory this machine has now (that part
+    only with ``memory``: a command that may run nothing at this scale checks the range alone)."""
     if not (isinstance(scale, int | float) and math.isfinite(scale)):
         raise EmigreError(f"{option} must be a finite number, got {scale}")
     if not MIN_SCALE <= scale <= MAX_SCALE:
@@ -72,6 +73,8 @@ def check_scale(scale: float, *, parallel: int = 1, option: str = "--scale") -> 
             f"{option} must be between {MIN_SCALE:g} and {MAX_SCALE:g} persons per traveller, got {scale:g} "
             f"(below, memory runs out; above, too few travellers are left to simulate)"
         )
+    if not memory:
+        return
     need = run_memory_bytes(scale, parallel)
     have = available_memory()
     if have is not None and need > have:
