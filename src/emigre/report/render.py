@@ -26,8 +26,8 @@ def _vegalite_version() -> str | None:
 
 
 def to_svg(spec: dict, name: str) -> str:
-    """Render ``spec`` to an SVG string whose ids are prefixed with ``name`` (several SVGs share one page,
-    and Vega numbers its clip paths from 1 in each)."""
+    """Render ``spec`` to an SVG string whose ids are prefixed with ``name`` and numbered within it (several
+    SVGs share one page; the same chart gets the same ids whatever was rendered before it)."""
     try:
         import vl_convert as vlc
     except ImportError as exc:  # pragma: no cover - a declared dependency
@@ -52,16 +52,25 @@ def round_paths(svg: str) -> str:
 
 
 def namespace_ids(svg: str, prefix: str) -> str:
-    """Prefix the ids in an SVG (and their references) so several charts can share one page."""
-    ids = set(_ID.findall(svg))
+    """Prefix the ids in an SVG (and their references) so several charts can share one page, and number them
+    in the order they appear: Vega's counters run on across the charts one process renders (a second report
+    built in the same process had its map's clip path at 9, not 1), so the same chart must not depend on what
+    was rendered before it."""
+    ids = list(dict.fromkeys(_ID.findall(svg)))  # in order of first appearance
     if not ids:
         return svg
+    counts: dict[str, int] = {}
+    renamed = {}
+    for old in ids:
+        base = old.rstrip("0123456789")  # never ends in a digit, so base + count names one id only
+        counts[base] = counts.get(base, 0) + 1
+        renamed[old] = f"{prefix}-{base}{counts[base]}"
     pattern = re.compile(
         r'(\bid="|url\(#|href="#)('
         + "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
         + r')(?=["\)])'
     )
-    return pattern.sub(lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
+    return pattern.sub(lambda m: f"{m.group(1)}{renamed[m.group(2)]}", svg)
 
 
 def strip_xml_header(svg: str) -> str:
