@@ -679,6 +679,82 @@ def test_serve_valid_options_reach_the_server_with_the_port_bound(store, tmp_pat
         emigre(["serve", "--store", empty, "--port", port], capsys)
 
 
+# ---------------------------------------------------------------------------------------------------- report
+REPORT_STORES = {"no manifest": "incomplete store (no manifest.json", "corrupt manifest": "unreadable store manifest",
+                 "missing shard": "store", "not a store": "no ensemble results in", "file": "no ensemble results in",
+                 "fifo": "no ensemble results in", "dev zero": "no ensemble results in",
+                 "proc": "no ensemble results in", "symlink loop": "no ensemble results in",
+                 "file as parent": "no ensemble results in"}
+
+
+@pytest.mark.parametrize("kind", [*REPORT_STORES, "empty dir", "nonexistent"])
+def test_report_refuses_bad_store(kind, store, fx, tmp_path, capsys):
+    stores = _bad_stores(store, fx, tmp_path) | {"empty dir": (tmp_path / "empty", ""),
+                                                  "nonexistent": (tmp_path / "nosuch", "")}
+    (tmp_path / "empty").mkdir()
+    path, _ = stores[kind]
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    assert_refused(["report", path], capsys, None, REPORT_STORES.get(kind, "no ensemble results in"))
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before  # nothing written, nothing touched
+
+
+def _report_outs(fx: Path) -> dict[str, tuple[Path, str]]:
+    cases = {"directory": (fx / "dir", "is a directory"), "fifo": (fx / "fifo", "not a regular file"),
+             "dev null": (Path("/dev/null"), "/dev"), "dev zero": (Path("/dev/zero"), "/dev"),
+             "proc": (Path("/proc/emigre-test.html"), "/proc"), "file as parent": (fx / "afile" / "r.html", "is a file"),
+             "symlink loop": (fx / "loop1", "cannot be used"), "symlink loop as parent": (fx / "loop1" / "r.html", "")}
+    if not IS_ROOT:
+        cases["read-only dir"] = (fx / "ro" / "r.html", "cannot write")
+    return cases
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "dev null", "dev zero", "proc", "file as parent",
+                                  "symlink loop", "symlink loop as parent", "read-only dir"])
+def test_report_refuses_bad_out_before_the_work(kind, store, fx, capsys, monkeypatch):
+    cases = _report_outs(fx)
+    if kind not in cases:
+        pytest.skip("running as root: permissions do not stop writes")
+    out, match = cases[kind]
+    import emigre.report
+
+    def never(*a, **k):
+        raise AssertionError("built the report before checking --out")
+
+    monkeypatch.setattr(emigre.report, "write_report", never)
+    assert_refused(["report", store, "--out", out], capsys, None, match or None)
+    assert not (store / "report.html").exists()
+
+
+@pytest.mark.parametrize("arguments,match", [({"scenario": "nosuch-scenario", "params": {}}, "nosuch-scenario"),
+                                             ({"scenario": "russia-2022", "params": [1, 2]}, "params mapping"),
+                                             ({"scenario": 5}, "scenario name")],
+                         ids=["unknown scenario", "params not a mapping", "scenario not a name"])
+def test_report_refuses_a_manifest_with_bad_arguments(arguments, match, store, tmp_path, capsys):
+    import json
+
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps(manifest | {"arguments": arguments}))
+    out = tmp_path / "out" / "r.html"
+    assert_refused(["report", copy, "--out", out], capsys, None, match)
+    assert not out.exists() and not (copy / "report.html").exists()
+
+
+def test_report_refuses_a_store_another_job_is_writing(store, tmp_path, capsys):
+    from emigre.results.writer import StoreWriter
+
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    with StoreWriter(copy):
+        assert_refused(["report", copy], capsys, None, "another emigre job is writing")
+    assert not (copy / "report.html").exists()
+    # a store made without `emigre run` (no arguments in its manifest): the russia-2022 scenario, no --param
+    rc, stdout, stderr = emigre(["report", copy], capsys)
+    assert rc == 0 and stdout.strip() == f"report: {copy / 'report.html'}", stderr
+    assert (copy / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
 # ------------------------------------------------------------------------------------------- valid controls
 def test_controls_still_pass(fx, store, tmp_path, capsys):
     out = tmp_path / "sim"

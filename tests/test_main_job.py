@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import pandas as pd
@@ -100,3 +101,34 @@ def test_a_posterior_file_that_is_not_parquet_is_one_clear_line(tmp_path, capsys
     err = capsys.readouterr().err
     assert rc == 2 and str(bad) in err and "not a readable posterior sample" in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def _unstamped(html: str) -> str:
+    """The report without when it was built and how long that took (all that may differ between builds)."""
+    html = re.sub(r"Report built in [0-9.]+ s", "Report built in - s", html)
+    return re.sub(r"built \d{1,2} [A-Z][a-z]{2} \d{4} by emigre", "built - by emigre", html)
+
+
+def test_report_command_rewrites_the_page_the_run_wrote(tmp_path, capsys, monkeypatch):
+    import emigre.scenario
+
+    out = tmp_path / "run"
+    assert main(["run", "russia-2022", "--runs", "2", "--scale", "2000", "--workers", "1",
+                 "--param", "regularise_share=1", "--out", str(out)]) == 0
+    written = (out / "report.html").read_text()
+    (out / "report.html").unlink()
+    capsys.readouterr()
+    loads = []
+    real = emigre.scenario.load_scenario
+    monkeypatch.setattr(emigre.scenario, "load_scenario", lambda name, **kw: loads.append((name, kw)) or real(name, **kw))
+    assert main(["report", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == f"report: {out / 'report.html'}"
+    again = (out / "report.html").read_text()
+    assert loads == [("russia-2022", {"params": {"regularise_share": 1.0}})]  # the run's scenario and --param
+    assert _unstamped(again) == _unstamped(written)  # the same page, byte for byte, but for the build stamps
+    assert written.count("Report built in") == 1 and str(out) in again and ".partial" not in again
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+    # elsewhere: the same figures; the links to the store's data files are left out (they are relative to it)
+    other = tmp_path / "elsewhere" / "r.html"
+    assert main(["report", str(out), "--out", str(other)]) == 0
+    assert 'href="runs.parquet"' in again and 'href="runs.parquet"' not in other.read_text()

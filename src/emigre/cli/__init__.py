@@ -1,9 +1,9 @@
 """The ``emigre`` command line: one Typer app whose verbs follow the data flow.
 
 One module per verb group: ``evidence``, ``scenario``, ``run`` (``simulate`` and ``run``, the main job),
-``calibrate``, ``estimate`` (``estimate`` and ``validate``), ``flee``, ``serve``. The commands are the top floor:
-they parse options and call the floors and jobs below (docs/architecture.md). This module only assembles them
-and turns every :class:`~emigre.errors.EmigreError` into one clear line on stderr.
+``calibrate``, ``estimate`` (``estimate`` and ``validate``), ``flee``, ``report``, ``serve``. The commands are the
+top floor: they parse options and call the floors and jobs below (docs/architecture.md). This module only assembles
+them and turns every :class:`~emigre.errors.EmigreError` into one clear line on stderr.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def _register() -> None:
     from emigre.cli.estimate import register as register_estimate
     from emigre.cli.evidence import app as evidence_app
     from emigre.cli.flee import app as flee_app
+    from emigre.cli.report import register as register_report
     from emigre.cli.run import register
     from emigre.cli.scenario import app as scenario_app
     from emigre.cli.serve import register as register_serve
@@ -38,6 +39,7 @@ def _register() -> None:
     register(app)
     register_estimate(app)
     app.command("calibrate")(calibrate_cmd)
+    register_report(app)
     register_serve(app)
 
 

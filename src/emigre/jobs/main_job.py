@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from emigre.calibrate.posterior import draw_order, ensemble_draws, load_posterior, posterior_theta
+from emigre.errors import EmigreError
 from emigre.fileio import atomic_write_text
 
 SUMMARY_ROWS = (
@@ -129,8 +130,6 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
                     parameter_source: str = "defaults", where: Path | None = None) -> Path:
     """Write the runs table, summary.json, the DuckDB store and the report of a finished ensemble; print the
     summary table on ``console``; return the report's path."""
-    from emigre.evidence import load_evidence
-    from emigre.report import write_report
     from emigre.results import ResultStore
     from emigre.scenario import load_scenario
 
@@ -152,9 +151,7 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
         db = store.build_duckdb()
     with console.status("writing the report"):
         world = load_scenario(scenario, params=params)
-        report = write_report(store, world, out / "report.html", evidence=load_evidence())
-        if where is not None:  # the report names the store where it will be, not its staging directory
-            atomic_write_text(report, report.read_text().replace(str(out), str(where)))
+        report = write_main_report(store, world, out / "report.html", where=where)
     table = Table(title=f"{world.name}: {len(summaries)} runs (median and 90% interval over runs: parameter draws x seeds)")
     table.add_column("quantity")
     table.add_column("median", justify="right")
@@ -169,5 +166,43 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     return report
 
 
-__all__ = ["draw_order", "finish_main_job", "observe_run", "posterior_draws", "posterior_ensemble", "run_main_job",
-           "summary_bands"]
+def write_main_report(store, world, path: Path, *, where: Path | None = None) -> Path:
+    """The main job's report of ``store`` (a :class:`~emigre.results.ResultStore`) at ``path``: the scenario
+    ``world`` and the packaged evidence. ``where``: the store's final directory when ``store`` is a staging
+    directory (the report names the store where it will be, not where it was built)."""
+    from emigre.evidence import load_evidence
+    from emigre.report import write_report
+
+    report = write_report(store, world, path, evidence=load_evidence())
+    if where is not None:
+        atomic_write_text(report, report.read_text().replace(str(store.directory), str(where)))
+    return report
+
+
+def rewrite_report(store_dir: str | Path, out: str | Path | None = None) -> Path:
+    """``emigre report``: (re)write the report of the complete store in ``store_dir`` (verified by its
+    manifest) at ``out`` (default ``store_dir/report.html``) with the scenario and ``--param`` values its run
+    recorded; the same page ``emigre run`` wrote, but for the build time. Returns the report's path."""
+    from emigre.estimate.quantities import open_store
+    from emigre.fileio import check_output_file
+    from emigre.results.writer import StoreWriter
+    from emigre.scenario import load_scenario
+
+    store_dir = Path(store_dir)
+    store = open_store(store_dir)  # missing, incomplete or mixed: refused with the store's own message
+    path = check_output_file(out if out is not None else store_dir / "report.html")  # before the report's work
+    arguments = (store.manifest() or {}).get("arguments") or {}  # a store made by run_ensemble alone has none
+    scenario, params = arguments.get("scenario", "russia-2022"), arguments.get("params") or {}
+    if not isinstance(scenario, str) or not isinstance(params, dict):
+        raise EmigreError(f"{store.manifest_path}: 'arguments' should hold a scenario name and a params mapping, "
+                          f"got {scenario!r} and {params!r}")
+    world = load_scenario(scenario, params=params)
+    if path.parent.resolve() != store_dir.resolve():
+        return write_main_report(store, world, path)
+    # into the store itself: as its writer, so that an `emigre run` at work there refuses it (or is refused)
+    with StoreWriter(store_dir, option="STORE"):
+        return write_main_report(store, world, path)
+
+
+__all__ = ["draw_order", "finish_main_job", "observe_run", "posterior_draws", "posterior_ensemble",
+           "rewrite_report", "run_main_job", "summary_bands", "write_main_report"]
