@@ -99,8 +99,19 @@ def run_checked(
 
         # every traveller still leaving, in transit or abroad has a future event (a traveller put in today's
         # bucket after the kernel emptied it would never act again); today's bucket is empty
+        # or waits in a border queue: in its link's line (woken when served, kernels' wake_queues)
         active = (state == K.LEAVING) | (state == K.TRANSIT) | (state == K.ABROAD)
-        lost = int((active & (a["due"][:n] <= day)).sum())
+        ql = a["qlink"][:n]
+        waiting = (ql >= 0) & (a["ticket"][:n] >= rs.served[np.maximum(ql, 0)])
+        in_line = np.zeros(n, dtype=bool)
+        for lk in np.flatnonzero(rs.qhead >= 0):
+            x = rs.qhead[lk]
+            while x >= 0:
+                in_line[x] = True
+                x = a["qnext"][x]
+        if (waiting != in_line).any():
+            run.lost.append((date, -int((waiting != in_line).sum())))
+        lost = int((active & ~waiting & (a["due"][:n] <= day)).sum())
         if lost or rs.head[day] != -1:
             run.lost.append((date, lost))
 

@@ -169,6 +169,19 @@ class ExodusResult:
         )
 
 
+def queue_wake_days(cw) -> np.ndarray:
+    """[day, link]: the days on which a traveller waiting at the link may find its route changed - the link
+    opens, shuts or changes restriction, or the entry rules (admitted, modes) of the country it enters change
+    for any document. Waiting travellers are looked at only then and when served (kernels' ``wake_queues``)."""
+    c_to = cw.place_country[cw.link_to]
+    ch = np.zeros(cw.link_open.shape, dtype=np.bool_)
+    ch[1:] = (cw.link_open[1:] != cw.link_open[:-1]) | (cw.link_restricted[1:] != cw.link_restricted[:-1])
+    adm = cw.entry_admitted[:, c_to, :]
+    modes = cw.entry_modes[:, c_to, :]
+    ch[1:] |= ((adm[1:] != adm[:-1]) | (modes[1:] != modes[:-1])).any(axis=2)
+    return ch
+
+
 class ExodusRuleset:
     """The emigration rules on the engine. Build with a loaded world (``load_scenario``) or use
     :func:`simulate`."""
@@ -384,7 +397,7 @@ class ExodusRuleset:
                 "ticket": (np.int64, 0), "qsince": (np.int32, 0), "exit_link": (np.int32, -1),
                 "departed_day": (np.int32, -1), "arrived": (np.int32, -1), "limit_day": (np.int32, -1),
                 "ret_day": (np.int32, -1), "onw_day": (np.int32, -1), "regular": (np.int8, 0),
-                "nevent": (np.int16, 0),
+                "nevent": (np.int16, 0), "qprev": (np.int32, -1), "qnext": (np.int32, -1),
             },
             chunk=1 << 18,
         )
@@ -397,6 +410,9 @@ class ExodusRuleset:
         self.cap_today = np.zeros(L)
         self.cap_n = np.zeros(L, dtype=np.int64)
         self.ghost = np.zeros(L, dtype=np.int64)  # tickets of travellers who left a queue
+        self.qhead = np.full(L, -1, dtype=np.int32)
+        self.qtail = np.full(L, -1, dtype=np.int32)
+        self.wake = queue_wake_days(cw)
         self.present_place = np.zeros(P, dtype=np.int64)
         self.present_country = np.zeros(C, dtype=np.int64)
         self.present_cr = np.zeros((C, R), dtype=np.int64)
@@ -495,7 +511,8 @@ class ExodusRuleset:
         )
 
     def _queues(self) -> K.Queues:
-        return K.Queues(self.enq, self.served, self.remaining, self.cap_today, self.cap_n, self.ghost)
+        return K.Queues(self.enq, self.served, self.remaining, self.cap_today, self.cap_n, self.ghost, self.qhead,
+                        self.qtail, self.wake)
 
     def _params(self) -> K.Params:
         p = self.p

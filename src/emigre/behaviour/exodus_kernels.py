@@ -21,6 +21,7 @@ from emigre.behaviour.exodus_counts import (  # noqa: F401 (re-exported: the rul
     hazard_totals,
     poisson_from_uniform,
 )
+from emigre.behaviour.exodus_queues import _enqueue, _unqueue, wake_queues
 from emigre.behaviour.measures import NAT
 from emigre.behaviour.measures import STAY_THRESHOLDS as _STAYS
 from emigre.engine.rng import uniform
@@ -67,7 +68,7 @@ EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
 Travellers = namedtuple(
     "Travellers",
     "key cell reason doc special state place path step dest country due nxt decided tries qlink ticket qsince "
-    "exit_link departed_day arrived limit_day ret_day onw_day regular nevent head",
+    "exit_link departed_day arrived limit_day ret_day onw_day regular nevent qprev qnext head",
 )
 #: Per-cell tables of the population (origin, age, sex, education, IT, reservist) and per-reason urgency.
 Cells = namedtuple(
@@ -90,10 +91,12 @@ Choice = namedtuple(
     "Choice",
     "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util",
 )
-#: Per exit link: tickets issued and served, today's capacity, tickets of those who left.
+#: Per exit link: tickets issued and served, today's capacity, tickets of those who left; the waiting travellers
+#: in ticket order (``qhead``/``qtail``, linked through the travellers' ``qprev``/``qnext``) and the days on which
+#: the link's state or its entry rules change (``wake`` [day, link]: every waiting traveller looks again).
 Queues = namedtuple(
     "Queues",
-    "enq served remaining cap_today cap_n ghost",
+    "enq served remaining cap_today cap_n ghost qhead qtail wake",
 )
 #: The run's parameters as the kernels use them (rates per day, shares - permit and border-run per country -,
 #: choice coefficients).
@@ -180,6 +183,8 @@ def create_travellers(seed, day, counts, prop, intensity, fp_share, sch_share, s
             ticket[a] = 0
             qsince[a] = 0
             departed_day[a] = -1
+            t.qprev[a] = -1
+            t.qnext[a] = -1
             present_place[place[a]] += 1
             cnt[C_LEAVING] += 1
             cnt[C_TRAVELLERS] += 1
@@ -451,6 +456,7 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
     regularise_share, visa_run_share, onward_share = prm.regularise_share, prm.visa_run_share, prm.onward_share
     visa_runs, regularised, log, nlog, cstat = out.visa_runs, out.regularised, out.log, out.nlog, out.cstat
     gr = np.empty(6, dtype=np.int64)
+    wake_queues(day, t, q)
     a = head[day]
     head[day] = -1
     while a != -1:
@@ -589,6 +595,7 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
             if qlink[a] >= 0:
                 if ticket[a] >= served[qlink[a]]:
                     ghost[qlink[a]] += 1
+                    _unqueue(a, qlink[a], t, q)
                 qlink[a] = -1
             if state[a] == LEAVING:
                 path[a] = -1
@@ -618,8 +625,7 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
                     return
             if qlink[a] == lk:
                 if ticket[a] >= served[lk]:
-                    _schedule(a, day, day + 1, n_days, head, nxt, due)
-                    return
+                    return  # still waiting (woken by a change of the link or its rules): stays in the queue
                 qlink[a] = -1
                 wait_sum[day, lk] += day - qsince[a]
             elif enq[lk] == served[lk] and remaining[lk] > 0:
@@ -636,7 +642,8 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
                 enq[lk] += 1
                 qlink[a] = lk
                 qsince[a] = day
-                _schedule(a, day, day + 1, n_days, head, nxt, due)
+                _enqueue(a, lk, t, q)
+                due[a] = -1
                 return
             # cross the border out of Russia
             link_out[day, lk] += 1

@@ -1,0 +1,68 @@
+"""Numba kernels of the border queues' waiting lines (exodus ruleset): a waiting traveller is not visited every
+day but sits in its exit link's line, in ticket order, until ``open_capacity`` serves its ticket or the link's
+state or entry rules change (:func:`wake_queues`)."""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def _enqueue(a, lk, t, q):
+    """Append ``a`` to link ``lk``'s waiting line (tickets rise, so the line stays in ticket order)."""
+    t.qnext[a] = -1
+    t.qprev[a] = q.qtail[lk]
+    if q.qtail[lk] >= 0:
+        t.qnext[q.qtail[lk]] = a
+    else:
+        q.qhead[lk] = a
+    q.qtail[lk] = a
+
+
+@njit(cache=True)
+def _unqueue(a, lk, t, q):
+    """Take ``a`` out of link ``lk``'s waiting line (served, or left it)."""
+    pv, nx = t.qprev[a], t.qnext[a]
+    if pv >= 0:
+        t.qnext[pv] = nx
+    else:
+        q.qhead[lk] = nx
+    if nx >= 0:
+        t.qprev[nx] = pv
+    else:
+        q.qtail[lk] = pv
+    t.qprev[a] = -1
+    t.qnext[a] = -1
+
+
+@njit(cache=True)
+def wake_queues(day, t, q):
+    """Put the waiting travellers who act today in today's bucket, in ticket order, instead of visiting every
+    waiting traveller every day: those whose ticket ``open_capacity`` served today (out of the line: they
+    cross), and, on a day the link's state or its entry rules change, everyone still waiting (they look
+    again: a shut route sends them back to choose). The same travellers act as under a daily check."""
+    head, nxt, due, ticket = t.head, t.nxt, t.due, t.ticket
+    first, last = -1, -1
+    for lk in range(q.qhead.shape[0]):
+        while q.qhead[lk] >= 0 and ticket[q.qhead[lk]] < q.served[lk]:
+            a = q.qhead[lk]
+            _unqueue(a, lk, t, q)
+            if last >= 0:
+                nxt[last] = a
+            else:
+                first = a
+            last = a
+            due[a] = day
+        if q.wake[day, lk]:
+            a = q.qhead[lk]
+            while a >= 0:
+                if last >= 0:
+                    nxt[last] = a
+                else:
+                    first = a
+                last = a
+                due[a] = day
+                a = t.qnext[a]
+    if last >= 0:
+        nxt[last] = head[day]
+        head[day] = first
