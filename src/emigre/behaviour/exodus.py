@@ -7,7 +7,8 @@ The day plan:
 2. ``capacity`` - every exit link opens its daily throughput: queued travellers first (FIFO), then newcomers.
 3. ``choice``   - per origin x document x special-grounds x urgency class, a nested logit over the
                   (destination, route) pairs feasible today under closures and entry rules.
-4. ``act``      - travellers due today choose, travel (queue or balk at the border, exit rules), arrive, and
+4. ``act``      - travellers due today choose, travel (queue or balk at the border, exit rules), arrive (some
+                  seek a permit on arrival where the destination grants them and apply a fixed delay later), and
                   abroad act at their stay limit (permit, border run, onward move, return) or return.
 5. ``record``   - snapshot of the stocks into the day x ... result arrays.
 """
@@ -351,6 +352,11 @@ class ExodusRuleset:
         unrec = np.array([c in dest and dest[c]["status"] == "unrecognised" for c in cw.countries])
         self.permit_share = np.where(unrec, p["unrecognised_permit_share"], p["regularise_share"])
         self.run_share = np.where(unrec, p["unrecognised_run_share"], p["visa_run_share"])
+        # and whether an emigrant seeks a permit on arrival, per destination by how the country grants them
+        # (destinations.csv permit_route): applied for in the country, through a consulate's long-stay visa, or none
+        route = [dest[c]["permit_route"] if c in dest else "none" for c in cw.countries]
+        seek = {"in_country": p["permit_seek_share"], "visa": p["permit_seek_share_visa"], "none": 0.0}
+        self.seek_share = np.array([seek[r] for r in route], dtype=np.float64)
         self.unknown_stay = np.where(unrec, int(p["unrecognised_stay_days"]),
                                      int(p["unknown_stay_limit_days"])).astype(np.int64)
         # and no refuge from the draft: only a share of those fleeing it would consider one
@@ -521,7 +527,8 @@ class ExodusRuleset:
             self.exit_ban_share, self.exit_ban_on, self.permit_share, self.run_share,
             p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
             p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
-            p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"],
+            p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"], self.seek_share,
+            int(round(p["permit_apply_days"])),
         )
 
     def _outputs(self) -> K.Outputs:

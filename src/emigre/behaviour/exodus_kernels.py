@@ -33,6 +33,7 @@ from emigre.engine.streams import (
     S_ONWARD,
     S_ONWARD_DEST,
     S_PATIENCE,
+    S_PERMIT,
     S_REASON,
     S_REFUSE,
     S_RETURN,
@@ -99,12 +100,12 @@ Queues = namedtuple(
     "enq served remaining cap_today cap_n ghost qhead qtail wake",
 )
 #: The run's parameters as the kernels use them (rates per day, shares - permit and border-run per country -,
-#: choice coefficients).
+#: choice coefficients; per country the share seeking a permit on arrival, and the days to the application).
 Params = namedtuple(
     "Params",
     "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
     "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay b_net "
-    "b_border mu air_cost_per_km",
+    "b_border mu air_cost_per_km seek_share apply_days",
 )
 #: Running counters and the day x ... result arrays the kernels write.
 Outputs = namedtuple(
@@ -454,7 +455,7 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
     unknown_stay, origin_path_start = w.unknown_stay, w.origin_path_start
     class_index, cum, class_ok = ch.class_index, ch.cum, ch.class_ok
     regularise_share, visa_run_share, onward_share = prm.regularise_share, prm.visa_run_share, prm.onward_share
-    visa_runs, regularised, log, nlog, cstat = out.visa_runs, out.regularised, out.log, out.nlog, out.cstat
+    visa_runs, log, nlog, cstat = out.visa_runs, out.log, out.nlog, out.cstat
     gr = np.empty(6, dtype=np.int64)
     wake_queues(day, t, q)
     a = head[day]
@@ -502,6 +503,9 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                 if not _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
                     onw_day[a] = -1
                     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+            elif limit_day[a] >= 0 and day >= limit_day[a] and regular[a] == 2:
+                # a permit seeker's application day (see _arrive): the permit, no stay limit any more
+                _regularise(a, day, n_days, t, out)
             elif limit_day[a] >= 0 and day >= limit_day[a]:
                 u = uniform(seed, key[a], day, S_LIMIT + ev)
                 nevent[a] = ev + 1
@@ -509,11 +513,7 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                 # back into Russia's reach (exodus.py: unrecognised_*)
                 reg = regularise_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
                 if u < reg:
-                    regular[a] = 1
-                    limit_day[a] = -1
-                    regularised[day, c] += 1
-                    _log(log, nlog, day, a, EV_REGULARISE, -1, c, doc[a], special[a])
-                    _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+                    _regularise(a, day, n_days, t, out)
                 elif u < reg + (1.0 - reg) * visa_run_share[c] and entry_admitted[day, c, doc[a]]:
                     ms = entry_max_stay[day, c, doc[a]]
                     limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
@@ -527,6 +527,18 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
             else:
                 _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
         a = nx
+
+
+@njit(cache=True)
+def _regularise(a, day, n_days, t, out):
+    """``a`` obtains a permit in its country today (counted in ``regularised``: the application; the observation
+    model adds the processing time) and has no stay limit any more."""
+    c = t.country[a]
+    t.regular[a] = 1
+    t.limit_day[a] = -1
+    out.regularised[day, c] += 1
+    _log(out.log, out.nlog, day, a, EV_REGULARISE, -1, c, t.doc[a], t.special[a])
+    _schedule(a, day, _next_event(a, t.ret_day, t.onw_day, t.limit_day), n_days, t.head, t.nxt, t.due)
 
 
 @njit(cache=True)
@@ -710,6 +722,15 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     nevent[a] = ev + 1
     ms = entry_max_stay[day, c, doc[a]]
     limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
+    # a permit sought on arrival where the country grants them (twice as likely for IT workers, as at the stay
+    # limit): applied for apply_days later, or at the stay limit if that comes first; the pending application
+    # takes the stay limit's place (``regular`` 2) and lapses if the traveller leaves before
+    regular = t.regular
+    regular[a] = 0
+    seek = prm.seek_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
+    if seek > 0.0 and uniform(seed, key[a], day, S_PERMIT + ev) < seek:
+        regular[a] = 2
+        limit_day[a] = min(limit_day[a], day + prm.apply_days)
     rate = return_rate[reason[a]]
     u = uniform(seed, key[a], day, S_RETURN + ev)
     ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1

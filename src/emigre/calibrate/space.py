@@ -71,6 +71,8 @@ CALIBRATED: dict[str, str] = {
     "patience_days": "queueing vs balking",
     # stays, permits, onward moves and returns (permits, stocks after a year, return shares)
     "regularise_share": "residence permits",
+    "permit_seek_share": "permits before the stay limit (Georgia, Kazakhstan, Serbia, Cyprus, ...)",
+    "permit_seek_share_visa": "EU first permits beyond the pre-war level",
     "visa_run_share": "border runs (entries vs arrivals)",
     "onward_share_at_limit": "onward moves at the stay limit",
     "onward_per_year": "onward moves",

@@ -38,6 +38,7 @@ STREAMS: tuple[Stream, ...] = (
     Stream("exodus", "limit", 400, 100, "stay-limit decision, + the number of events so far"),
     Stream("exodus", "onward_dest", 500, 1, "destination of an onward move"),
     Stream("exodus", "draft", 600, 1, "whether an unrecognised state is a refuge for a draft-fleeing traveller, once"),
+    Stream("exodus", "permit", 700, 100, "seeking a permit on arrival or not, + the number of events so far"),
     # flee (behaviour/flee_kernels.py)
     Stream("flee", "route", 1, 1, "route draw of the day's decision phase"),
     Stream("flee", "hop", 2, 1_000_001, "2 + 2k: k-th move draw, 3 + 2k: k-th route draw after an arrival"),
@@ -75,6 +76,7 @@ S_ONWARD = _ID["exodus", "onward"]
 S_LIMIT = _ID["exodus", "limit"]
 S_ONWARD_DEST = _ID["exodus", "onward_dest"]
 S_DRAFT = _ID["exodus", "draft"]
+S_PERMIT = _ID["exodus", "permit"]
 
 STREAM_ROUTE = _ID["flee", "route"]
 STREAM_HOP = _ID["flee", "hop"]

@@ -54,12 +54,20 @@ def read_population(path: Path) -> dict[tuple[str, str], float]:
     return out
 
 
+#: How a destination grants Russians a long-stay (residence or work) permit: ``in_country`` applied for after a
+#: visa-free entry (registration, a company, work); ``visa`` through a national long-stay visa or a sponsor's
+#: application from a consulate; ``none`` no permit channel in the model (unrecognised states; Israel, whose
+#: repatriates become citizens on arrival).
+PERMIT_ROUTES = ("in_country", "visa", "none")
+
 REGIONS = ("caucasus", "middle_east", "israel", "eu", "balkans", "central_asia", "belarus", "americas", "asia")
 
 
 def read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, str]]:
     """Destination attributes by ISO3: ``russian_speaking`` (yes/no), ``status`` (state/unrecognised) and
-    ``region`` (one of REGIONS; its ``choice_region_*`` parameter is the region's attractiveness)."""
+    ``region`` (one of REGIONS; its ``choice_region_*`` parameter is the region's attractiveness) and, optional,
+    ``permit_route`` (one of PERMIT_ROUTES: how the country grants Russians a long-stay permit; ``none`` for every
+    row when the column is absent)."""
     header, rows = _table(path)
     need = ("iso3", "russian_speaking", "status", "region", "source")
     missing = [c for c in need if c not in header]
@@ -67,6 +75,8 @@ def read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, st
         raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1, expected=", ".join(need))
     out: dict[str, dict[str, str]] = {}
     allowed = {"russian_speaking": ("yes", "no"), "status": ("state", "unrecognised"), "region": REGIONS}
+    if "permit_route" in header:
+        allowed["permit_route"] = PERMIT_ROUTES
     for line, row in rows:
         rec = dict(zip(header, row, strict=True))
         iso = rec["iso3"]
@@ -79,6 +89,7 @@ def read_destinations(path: Path, countries: set[str]) -> dict[str, dict[str, st
             if rec[col] not in ok:
                 raise InputError(path, f"unexpected {col}", line=line, column=col, expected=" | ".join(ok),
                                  got=rec[col])
+        rec.setdefault("permit_route", "none")
         out[iso] = rec
     missing_c = sorted(countries - set(out) - {HOME})
     if missing_c:
