@@ -140,7 +140,7 @@ def open_store(store: ResultStore | str | Path | None = None) -> ResultStore:
     s = ResultStore(path)
     if not path.is_dir() or not s.shard_paths():
         hint = "emigre run russia-2022" + ("" if path == DEFAULT_STORE else f" --out {path}")
-        raise EmigreError(f"no ensemble results in {path}: make them with `{hint}` (then estimate again)")
+        raise EmigreError(f"no ensemble results in {path}: make them with `{hint}`")
     s.verify()  # an interrupted or mixed store is refused, saying what is missing
     return s
 
