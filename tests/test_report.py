@@ -156,12 +156,25 @@ def test_evidence_table_gives_the_predicted_count_and_its_parts(report, store, w
     _, plain = report
     assert "of which:" not in plain and "predicted count" not in plain  # a store without predictions
     copy = ResultStore(shutil.copytree(store.directory, tmp_path / "with-predictions"))
-    # known parts: OBS003 = wave 100k/200k/300k + 50k ordinary trips in every run; OBS068 = wave only
+    # known parts: OBS003 = wave 100k/200k/300k + 50k ordinary trips in every run; OBS068 = wave only;
+    # OBS014 (national, 500-700k net) 1.2-1.4 million; OBS013 (national, more than 500k abroad) 1.5 million;
+    # OBS006 (national, 200-300k net) 450k
     for r in copy.run_ids():
-        copy.write_predictions(r, pd.DataFrame({"id": ["OBS003", "OBS003", "OBS068"],
-                                                "part": ["wave", "ordinary_trips", "wave"],
-                                                "value": [100_000.0 * (r + 1), 50_000.0, 7_000.0 + r]}))
+        copy.write_predictions(r, pd.DataFrame({"id": ["OBS003", "OBS003", "OBS068", "OBS014", "OBS013", "OBS006"],
+                                                "part": ["wave", "ordinary_trips", "wave", "wave", "wave", "wave"],
+                                                "value": [100_000.0 * (r + 1), 50_000.0, 7_000.0 + r,
+                                                          1_200_000.0 + 100_000.0 * r, 1_500_000.0, 450_000.0]}))
     text = write_report(copy, world, tmp_path / "report.html").read_text("utf-8")
+    # the headline reconciles quantity for quantity: OBS003 (900k) lies above the model's 90% (160-340k),
+    # OBS014 and OBS006 below it, OBS013 (a lower bound) is met; OBS068 (Georgia) is local; the widest gap is
+    # OBS014's (1.3 M / 700k = 1.86 against 450k / 300k = 1.5)
+    national = re.search(r'<p class="lead" id="against-national">(.*?)</p>', text, re.S).group(1)
+    assert ("the model&#x27;s 90% interval lies above 2 of the 4 national estimates it predicts, below 1 and "
+            "meets 1") in national, national
+    assert "The widest gap: OBS014" in national and ("500,000\u2013700,000 published, the model 1.30 million (1.21 million\u20131.39 million)") in national
+    assert "The 1 counts of destinations and border services pull the other way: the model&#x27;s 90% interval " \
+           "lies below 1 of them and above 0" in national
+    assert "adults 18 and over" in national and "the likely reason its totals sit above" in national
     row = re.search(r"<tr><td>OBS003</td>.*?</tr>", text).group(0)
     # totals 150k, 250k, 350k: median 250k, 90% 160k-340k; the median split by the parts' means (200k + 50k)
     assert ('<td class="num">250,000 <span class="band">(160,000\u2013340,000)</span><br><span class="note">'
