@@ -217,7 +217,7 @@ def test_missing_store_says_how_to_make_it(tmp_path, capsys, monkeypatch):
     assert rc == 2 and not out
     assert "no ensemble results in" in err and f"emigre run russia-2022 --out {tmp_path / 'nothing'}" in err
     monkeypatch.chdir(tmp_path)  # the default store, out/russia-2022, is absent here
-    with pytest.raises(EmigreError, match=r"make them with `emigre run russia-2022` \(then"):
+    with pytest.raises(EmigreError, match=r"make them with `emigre run russia-2022`$"):
         estimate("departed")
 
 
