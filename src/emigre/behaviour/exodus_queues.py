@@ -35,6 +35,17 @@ def _unqueue(a, lk, t, q):
     t.qnext[a] = -1
 
 
+@njit(cache=True, inline="always")
+def _to_today(a, first, last, nxt, due, day):
+    """Append ``a`` to the list of travellers who act today (``first``..``last`` linked by ``nxt``)."""
+    if last >= 0:
+        nxt[last] = a
+    else:
+        first = a
+    due[a] = day
+    return first, a
+
+
 @njit(cache=True)
 def wake_queues(day, t, q):
     """Put the waiting travellers who act today in today's bucket, in ticket order, instead of visiting every
@@ -47,21 +58,11 @@ def wake_queues(day, t, q):
         while q.qhead[lk] >= 0 and ticket[q.qhead[lk]] < q.served[lk]:
             a = q.qhead[lk]
             _unqueue(a, lk, t, q)
-            if last >= 0:
-                nxt[last] = a
-            else:
-                first = a
-            last = a
-            due[a] = day
+            first, last = _to_today(a, first, last, nxt, due, day)
         if q.wake[day, lk]:
             a = q.qhead[lk]
             while a >= 0:
-                if last >= 0:
-                    nxt[last] = a
-                else:
-                    first = a
-                last = a
-                due[a] = day
+                first, last = _to_today(a, first, last, nxt, due, day)
                 a = t.qnext[a]
     if last >= 0:
         nxt[last] = head[day]
