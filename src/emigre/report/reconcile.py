@@ -3,6 +3,7 @@ among them, and, figure by figure, the model's prediction of what each one count
 
 from __future__ import annotations
 
+from emigre.estimate.predictive import judge
 from emigre.report.data import ReportData
 from emigre.report.markup import day, people, span
 
@@ -11,19 +12,15 @@ NATIONAL_KINDS = ("cumulative_outflow_total", "stock_in_destination")
 
 
 def _placement(o, p: dict) -> int:
-    """-1 / 0 / +1: the model's 90% interval of the figure's own quantity lies below it, meets it, lies above it
-    (a lower bound is met by anything above it, an upper bound by anything below)."""
-    lo = o.low if o.low is not None else o.quantity
-    hi = o.high if o.high is not None else o.quantity
-    if o.bound == "lower":
-        hi = None
-    elif o.bound == "upper":
-        lo = None
-    if lo is not None and p["q95"] < lo:
-        return -1
-    if hi is not None and p["q05"] > hi:
-        return 1
-    return 0
+    """-1 / 0 / +1: the model's 90% interval of the figure's own quantity lies below it, meets it (the rules of
+    :func:`emigre.estimate.predictive.judge`: a lower bound is met by anything above it...), lies above it."""
+    inside, err = judge(o, {"lo90": p["q05"], "hi90": p["q95"], "median": p["median"]})
+    return 0 if inside else (1 if err < 0 else -1)
+
+
+def _counts(items: list) -> tuple[int, int]:
+    """(above, below): how many of (figure, prediction, placement) the model's interval lies above / below."""
+    return sum(1 for x in items if x[2] > 0), sum(1 for x in items if x[2] < 0)
 
 
 def against_national(data: ReportData, evidence, predicted: dict | None = None) -> str:
@@ -61,29 +58,28 @@ def against_national(data: ReportData, evidence, predicted: dict | None = None) 
         if not p or o.unit != "persons":
             continue
         (national if o.destination == "ALL" and o.kind in NATIONAL_KINDS else local).append((o, p, _placement(o, p)))
+    n_above, n_below = _counts(national)
     if national:
-        above = [x for x in national if x[2] > 0]
-        below = sum(1 for x in national if x[2] < 0)
         text += (
             f" Compared quantity for quantity - the model's prediction of what each estimate counted (net of "
             f"returns where it is net, people abroad on its date where it counts those abroad) - the model's 90% "
-            f"interval lies above {len(above)} of the {len(national)} national estimates it predicts, below "
-            f"{below} and meets {len(national) - len(above) - below}."
+            f"interval lies above {n_above} of the {len(national)} national estimates it predicts, below "
+            f"{n_below} and meets {len(national) - n_above - n_below}."
         )
-        if above:
-            o, p, _ = max(above, key=lambda x: x[1]["median"] / float(x[0].high or x[0].quantity or x[0].low))
+        if n_above:
+            o, p, _ = max((x for x in national if x[2] > 0),
+                          key=lambda x: x[1]["median"] / float(x[0].high or x[0].quantity or x[0].low))
             text += (f" The widest gap: {o.id} ({o.publisher}, to {day(o.period_end)}): "
                      f"{people(o.value) if o.bound != 'range' else span(o.low, o.high)} published, "
                      f"the model {people(p['median'])} ({span(p['q05'], p['q95'])}).")
     if local:
-        below = sum(1 for x in local if x[2] < 0)
-        above = sum(1 for x in local if x[2] > 0)
+        above, below = _counts(local)
         text += (
             f" The {len(local)} counts of destinations and border services pull the other way: the model's 90% "
             f"interval lies below {below} of them and above {above}. Those sources count everyone (tourists, "
             "labour migrants, people who moved before the war; the model predicts these parts too)"
             + (", and where the model's part for them falls short the calibration meets the count with more "
-               "emigrants - the likely reason its totals sit above the national estimates." if below > above and
-               national and sum(1 for x in national if x[2] > 0) > sum(1 for x in national if x[2] < 0) else ".")
+               "emigrants - the likely reason its totals sit above the national estimates."
+               if below > above and n_above > n_below else ".")
         )
     return text + " The sources count in different ways (exits, surveys, destination records): see Against the sources."
