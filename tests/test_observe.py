@@ -42,7 +42,13 @@ from emigre.observe import (
 )
 from emigre.observe.context import FSB_MODES, days_by_year_quarter
 from emigre.observe.likelihood import DESTINATION_SIGMA, t3_cdf, t3_logcdf, t3_logpdf
-from emigre.observe.readings import NET_SIGMA, ORDINARY_SIGMA, ORDINARY_SIGMA_ALL, PREWAR_ISSUED_SIGMA
+from emigre.observe.readings import (
+    NET_SIGMA,
+    ORDINARY_SIGMA,
+    ORDINARY_SIGMA_ALL,
+    ORDINARY_SIGMA_DEST,
+    PREWAR_ISSUED_SIGMA,
+)
 
 _predict = predict
 
@@ -328,6 +334,31 @@ def test_ordinary_travel_by_hand_without_closures(ctx):
                                                                                  (2022, 1): 2}
 
 
+def test_destination_travel_levels_scale_their_own_trips_and_sum_into_all(ctx):
+    """A destination's own level multiplies its trips from 2022 (not before), no other destination's, and a
+    count for all destinations is the sum of its destinations at their levels."""
+    from emigre.observe.context import fsb_quarterly
+
+    a, b = dt.date(2022, 1, 1), dt.date(2022, 3, 31)
+    base = resolve_theta({"travel_level_2022": 0.5}, 1)
+    up = resolve_theta({"travel_level_2022": 0.5, "travel_level_ARE": 3.0, "travel_level_FIN": 0.25}, 1)
+    fsb = fsb_quarterly()
+    for iso, f in (("ARE", 3.0), ("TUR", 1.0)):
+        got = ctx.ordinary_trips(iso, a, b, up, closures=False)[0]
+        assert got == pytest.approx(f * ctx.ordinary_trips(iso, a, b, base, closures=False)[0])
+        assert got == pytest.approx(0.5 * f * fsb[iso][0].sum())
+    eu = base["travel_level_eu"][0]
+    assert ctx.ordinary_trips("FIN", a, b, up, closures=False)[0] == pytest.approx(
+        0.5 * eu * 0.25 * fsb["FIN"][0].sum())
+    # ALL: every destination at its level (the UAE tripled, Finland a quarter)
+    all_base = ctx.ordinary_trips("ALL", a, b, base, closures=False)[0]
+    all_up = ctx.ordinary_trips("ALL", a, b, up, closures=False)[0]
+    assert all_up - all_base == pytest.approx(0.5 * (2.0 * fsb["ARE"][0].sum() - 0.75 * eu * fsb["FIN"][0].sum()))
+    # before 2022 the pre-war pattern stands whatever the level
+    q4 = dt.date(2021, 10, 1), dt.date(2021, 12, 31)
+    assert ctx.ordinary_trips("ARE", *q4, up, closures=False)[0] == pytest.approx(fsb["ARE"][3].sum())
+
+
 def test_residence_permits_issued_with_a_lag(run, ev, ctx):
     obs = ev.observation("OBS039")  # Eurostat first permits, Germany, 2022
     predict = _wave_part
@@ -490,9 +521,13 @@ def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):
     rd = read_observation(obs, ctx)
     # all destinations: the ordinary part's error is the season's, per-country shifts cancel
     assert error_scale(obs, rd) == pytest.approx(math.hypot(0.2, ORDINARY_SIGMA_ALL))
-    one = ev.observation("OBS063")  # FSB trips to Turkey: per-country shifts (and the wave's share) count
+    one = ev.observation("OBS063")  # FSB trips to Turkey: its own travel level; the season's shift (and the
+    # wave's share) count
     assert error_scale(one, read_observation(one, ctx)) == pytest.approx(math.sqrt(
-        0.2**2 + ORDINARY_SIGMA**2 + (DESTINATION_SIGMA * read_observation(one, ctx).wave_share) ** 2))
+        0.2**2 + ORDINARY_SIGMA_DEST**2 + (DESTINATION_SIGMA * read_observation(one, ctx).wave_share) ** 2))
+    other = ev.observation("OBS205")  # FSB trips to Tajikistan: no level of its own, per-country shifts count
+    assert error_scale(other, read_observation(other, ctx)) == pytest.approx(math.sqrt(
+        0.2**2 + ORDINARY_SIGMA**2 + (DESTINATION_SIGMA * read_observation(other, ctx).wave_share) ** 2))
     x = obs.quantity
     up = [loglik(obs, x * f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]
     down = [loglik(obs, x / f, world_ctx=ctx) for f in (1, 1.2, 1.5, 2, 4, 10, 100)]

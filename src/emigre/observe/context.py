@@ -20,6 +20,7 @@ import numpy as np
 
 from emigre.baselines import BASELINE_YEAR, FSB_MODES, fsb_quarterly
 from emigre.errors import EmigreError
+from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS
 from emigre.scenario.model import HOME, MODES
 
 #: EU member states (2022); the scenario lists only those it routes to, ordinary travel needs all of them.
@@ -124,7 +125,10 @@ class ObservationContext:
         """Ordinary trips abroad of Russian citizens to ``code`` (ISO3, tuple of ISO3, ALL or EUU) on the days
         [a, b], one value per theta draw: the 2019 FSB departures of each quarter and mode spread over the
         quarter's days, times the travel level of the year (``travel_level_2022`` in 2022,
-        ``travel_level_2023`` from 2023, 1 before 2022) and ``travel_level_eu`` for EU/Schengen destinations.
+        ``travel_level_2023`` from 2023, 1 before 2022), ``travel_level_eu`` for EU/Schengen destinations and,
+        from 2022, the destination's own level where it has one (``travel_level_<ISO>``,
+        :data:`emigre.observe.params.TRAVEL_LEVEL_DESTINATIONS`): a count for several destinations (ALL, EUU)
+        is the sum of its destinations' trips, each at its level.
 
         With ``closures`` (counts at the Russian border by first destination: the FSB's) a mode carries trips
         only on days it is open to that country (:meth:`mode_state`), times ``ordinary_restricted_share``
@@ -135,8 +139,10 @@ class ObservationContext:
         n = len(next(iter(theta.values())))
         levels = (np.ones(n), theta["travel_level_2022"], theta["travel_level_2023"])
         total = np.zeros(n)
-        for (year_key, eu, restricted), v in comps.items():
+        for (own, year_key, eu, restricted), v in comps.items():
             f = levels[year_key] * v
+            if own is not None and year_key > 0:
+                f = f * theta[f"travel_level_{own}"]
             if eu:
                 f = f * theta["travel_level_eu"]
             if restricted:
@@ -197,8 +203,9 @@ class ObservationContext:
     @lru_cache(maxsize=4096)  # noqa: B019 - contexts are few and live as long as the process
     def _ordinary_components(
         self, isos: tuple[str, ...], a: dt.date, b: dt.date, modes: tuple[str, ...], closures: bool
-    ) -> dict[tuple[int, bool, bool], float]:
-        """Trips at level 1 by (year key 0 = before 2022 / 1 = 2022 / 2 = later, EU/Schengen, restricted)."""
+    ) -> dict[tuple[str | None, int, bool, bool], float]:
+        """Trips at level 1 by (the destination with a level of its own or None, year key 0 = before 2022 /
+        1 = 2022 / 2 = later, EU/Schengen, restricted)."""
         n_days = (b - a).days + 1
         if n_days <= 0:
             return {}
@@ -210,8 +217,9 @@ class ObservationContext:
         day_idx = np.clip((dates - np.datetime64(self.start)).astype(np.int64), 0, len(self._open) - 1)
         per_day = 1.0 / _quarter_days(BASELINE_YEAR)[quarter]
         cols = [FSB_MODES.index(m) for m in modes]
-        out: dict[tuple[int, bool, bool], float] = {}
+        out: dict[tuple[str | None, int, bool, bool], float] = {}
         for iso in isos:
+            own = iso if iso in TRAVEL_LEVEL_DESTINATIONS else None
             arr = self.fsb.get(iso)
             if arr is None:
                 continue
@@ -223,7 +231,7 @@ class ObservationContext:
                 sums = np.bincount(year_key, weights=v, minlength=3)
                 for yk in range(3):
                     if sums[yk] > 0:
-                        key = (yk, eu, restricted)
+                        key = (own, yk, eu, restricted)
                         out[key] = out.get(key, 0.0) + float(sums[yk])
         return out
 

@@ -290,7 +290,7 @@ def _visitor_factor(ctx: ObservationContext, iso: str) -> tuple[float, Level] | 
 def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str]:
     """Ordinary visitors at a destination's border: the destination's own pre-war level where the baseline
     has one (with the FSB seasonal pattern where the FSB has the country, else evenly over the year, x the
-    travel level of the year), else the FSB 2019 demand."""
+    travel level of the year and the destination's own), else the FSB 2019 demand."""
     base = _ordinary(obs, rd, ctx, th, w, russian_side=False)
     iso = obs.destination if isinstance(rd.fsb_area, str) else None
     got = _visitor_factor(ctx, iso) if iso and rd.modes is None else None
@@ -306,6 +306,8 @@ def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str
     for year, n in by_year.items():
         level = (np.ones_like(base) if year < 2022 else th["travel_level_2022"] if year == 2022
                  else th["travel_level_2023"])
+        if year >= 2022 and f"travel_level_{iso}" in th:
+            level = level * th[f"travel_level_{iso}"]
         total = total + lv.value / 365.0 * n * level
     return total, "ordinary_visitors"
 

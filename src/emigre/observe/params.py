@@ -64,6 +64,26 @@ _EU_TRAVEL_DOC = (
     "(airspace closed to Russian carriers from Feb 2022, visa suspensions, tourist-visa bans from Sep 2022)"
 )
 
+#: destinations whose ordinary travel has a level of its own (:data:`OBS_PARAMS` ``travel_level_<ISO>``): those
+#: whose crossing counts carry much ordinary travel (FSB exits, the destination's entries) in two or more figures,
+#: or one large flow (Kyrgyzstan). After the war the destinations' shares of Russians' trips moved far apart (FSB
+#: 2022-2023 against 2019's same quarters: the UAE 1.2-2.9, Uzbekistan and Kyrgyzstan 2.0, Armenia 1.2-2.2, Turkey
+#: 0.4-0.8, Finland 0.2-0.4): with one level for all, the rise of trips to the open destinations could only be met
+#: by emigrants (docs/observe.md)
+TRAVEL_LEVEL_DESTINATIONS: tuple[str, ...] = (
+    "ARE", "ARM", "EGY", "EST", "FIN", "GEO", "KAZ", "KGZ", "LTU", "LVA", "MNE", "THA", "TUR", "UZB", "XAB",
+)
+#: prior spread (sigma of log) of a destination's travel level around the level of all destinations: in the
+#: previous shock year, 2021 (COVID), the FSB trips of Q1 2021 against Q1 2019 to the nine destinations the
+#: evidence base has them for (prewar_and_context.csv, fsb_departures_RU_citizens: GEO 0.04, EST 0.07, LVA 0.15,
+#: KAZ 0.21, TJK 0.27, LTU 0.29, UZB 0.35, ARM 0.43, UKR 0.81) spread with a standard deviation of 0.93 on the
+#: log scale
+DESTINATION_TRAVEL_SIGMA = 0.9
+_TRAVEL_DEST_DOC = (
+    "after the war Russians' trips moved between destinations (airspace, visas, flights, prices); the prior "
+    "spread is the one of 2021 against 2019 across destinations (FSB), sigma of log 0.9"
+)
+
 OBS_PARAMS: dict[str, ObsParam] = {
     p.name: p
     for p in (
@@ -77,6 +97,12 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "the same for 2023 and later (Q1 2023 4.9 mln vs 8.4 mln in Q1 2019)",
         ),
         ObsParam("travel_level_eu", 0.5, "lognormal", (0.5, 0.5), "ratio", _EU_TRAVEL_DOC),
+        *(
+            ObsParam(f"travel_level_{iso}", 1.0, "lognormal", (1.0, DESTINATION_TRAVEL_SIGMA), "ratio",
+                     f"ordinary trips of Russians to {iso} relative to the level of the year (and of EU/Schengen "
+                     f"countries) for every destination: {_TRAVEL_DEST_DOC}")
+            for iso in TRAVEL_LEVEL_DESTINATIONS
+        ),
         ObsParam(
             "ordinary_restricted_share", 0.2, "uniform", (0.0, 0.5), "share",
             "share of the ordinary travel by a mode that continued while the mode was restricted to special "
@@ -142,6 +168,7 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     "travel_level_2022": (0.0, 5.0),
     "travel_level_2023": (0.0, 5.0),
     "travel_level_eu": (0.0, 10.0),
+    **{f"travel_level_{iso}": (0.0, 200.0) for iso in TRAVEL_LEVEL_DESTINATIONS},
     "ordinary_restricted_share": (0.0, 1.0),
     "ordinary_male_share": (0.0, 1.0),
     "ordinary_trip_days": (0.5, 365.0),

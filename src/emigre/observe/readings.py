@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from emigre.evidence.records import Observation
 from emigre.observe.context import EU27, LAND_MODES, ObservationContext
+from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS
 from emigre.scenario.model import HOME
 
 
@@ -53,6 +54,11 @@ ORDINARY_SIGMA = 0.8
 # parameter) carries the rest; what is left is the season's departure from 2019's (FSB totals: Q1 2022 3.9 vs
 # 8.4 million, Q3 9.7 vs 16.0: ratios 0.46 and 0.61, +-0.14 on the log scale around one level)
 ORDINARY_SIGMA_ALL = 0.3
+# ordinary travel to destinations with a level of their own (travel_level_<ISO>, calibrated): what is left is the
+# season's and the year's departure from that one level (FSB, one destination over 2022-2023 against 2019's same
+# quarters: Turkey 0.43-0.84, Armenia 1.24-2.18, Finland 0.17-0.38, +-0.3 to 0.4 around their middle on the log
+# scale, the wave included)
+ORDINARY_SIGMA_DEST = 0.4
 ENTRIES_SIGMA = 0.15  # emigrant entries from the arrivals/link-crossing bound (no entries array)
 NET183_SIGMA = 0.5  # 183-day net immigration from the change of the stock
 # entries minus exits: a small difference of gross flows that rests on the return and onward hazards (constant
@@ -273,7 +279,15 @@ def _with_wave_share(obs: Observation, r: Reading, ctx: ObservationContext) -> R
         return r
     from emigre.observe.operators import expected_wave_share
 
+    if r.extra_sigma == ORDINARY_SIGMA and _own_travel_levels(r.fsb_area):
+        r = replace(r, extra_sigma=ORDINARY_SIGMA_DEST)
     return replace(r, wave_share=expected_wave_share(obs, r, ctx))
+
+
+def _own_travel_levels(area: str | tuple[str, ...] | None) -> bool:
+    """Whether every destination of an ordinary-travel area has a travel level of its own."""
+    isos = (area,) if isinstance(area, str) else tuple(area or ())
+    return bool(isos) and all(iso in TRAVEL_LEVEL_DESTINATIONS for iso in isos)
 
 
 def net_floor(obs: Observation) -> float:
