@@ -647,7 +647,12 @@ def predict_parts(
     if not rd.used:
         raise EmigreError(f"{obs.id} has no observation operator: {rd.reason}")
     S = stack if stack is not None else ResultStack(results, ctx)
-    th = resolve_theta(theta, S.n)
+    return _parts(obs, rd, S, ctx, resolve_theta(theta, S.n))
+
+
+def _parts(obs: Observation, rd: Reading, S: ResultStack, ctx: ObservationContext,
+           th: dict[str, np.ndarray]) -> Parts:
+    """:func:`predict_parts` with the reading and the observation parameters (one array each) at hand."""
     got = OPERATORS[rd.operator](obs, rd, S, ctx, th)
     if not isinstance(got, dict):
         got = {"wave": got}
@@ -688,10 +693,12 @@ def predict_all(
     """Predictions for every observation that has an operator and lies within the results' period."""
     ctx = world_ctx or default_context()
     S = ResultStack(results, ctx)
+    th = resolve_theta(theta, S.n)  # once for every figure (operators do not change it)
     out: dict[str, np.ndarray] = {}
     for obs in observations:
         if usable(obs, ctx, S.end) is None:
-            out[obs.id] = predict_many(obs, results, ctx, theta, stack=S)
+            parts = _parts(obs, read_observation(obs, ctx), S, ctx, th)
+            out[obs.id] = np.sum(list(parts.values()), axis=0).astype(np.float64)
     return out
 
 
