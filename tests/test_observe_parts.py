@@ -120,3 +120,18 @@ def test_argentine_permits_at_their_pre_war_level(run, ev, ctx):
     np.testing.assert_allclose(many["prewar_permits"], [160.0, 640.0])
     np.testing.assert_allclose(predict_many(obs, [run, run], ctx, {"permits_prewar_level": np.array([0.5, 2.0])}),
                                many["wave"] + many["prewar_permits"])
+
+
+def test_a_destination_travel_level_moves_its_ordinary_part_only(run, ev, ctx):
+    """FSB trips to the UAE (Q3 2022) and entries into Georgia (2022): the destination's own travel level
+    multiplies the ordinary part of its figures; the wave's part, and another destination's figure, stay."""
+    base = {"travel_level_2022": 0.6}
+    up = dict(base, travel_level_ARE=2.5, travel_level_GEO=0.5)
+    for oid, f in (("OBS064", 2.5), ("OBS078", 0.5), ("OBS063", 1.0)):  # UAE, Georgia, Turkey
+        obs = ev.observation(oid)
+        a = predict_parts(obs, [run], ctx, base)
+        b = predict_parts(obs, [run], ctx, up)
+        name = next(k for k in a if k.startswith("ordinary"))
+        assert a[name][0] > 0, oid
+        assert b[name][0] == pytest.approx(f * a[name][0], rel=1e-12), oid
+        assert b["wave"][0] == a["wave"][0], oid
