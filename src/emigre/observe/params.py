@@ -162,7 +162,7 @@ OBS_PARAMS: dict[str, ObsParam] = {
 
 
 #: Valid range (inclusive) of each observation parameter for a value given by a posterior file or the API:
-#: wider than the prior (lognormal: median x e^(+-6 sigma) or from 0), inside what the operator can use
+#: wider than the prior (lognormal: about median x e^(+-6 sigma) or from 0), inside what the operator can use
 #: (a share below 1 where the count divides by 1 - share).
 OBS_RANGES: dict[str, tuple[float, float]] = {
     "travel_level_2022": (0.0, 5.0),
