@@ -185,6 +185,15 @@ def test_evidence_table_gives_the_predicted_count_and_its_parts(report, store, w
                  if i not in ("OBS003", "OBS068"))
     assert "not predicted" in re.search(rf"<tr><td>{other}</td>.*?</tr>", text).group(0)
     assert "predicted count of what the source counted" in text and "add up to the median" in text
+    # counts missed as often above as below do not pull one way, and the sentence says so
+    for r in copy.run_ids():
+        copy.write_predictions(r, pd.DataFrame({"id": ["OBS068", "OBS014", "OBS006"], "part": ["wave"] * 3,
+                                                "value": [9_000_000.0, 1_200_000.0 + 100_000.0 * r, 450_000.0]}))
+    text2 = write_report(copy, world, tmp_path / "report2.html").read_text("utf-8")
+    national2 = re.search(r'<p class="lead" id="against-national">(.*?)</p>', text2, re.S).group(1)
+    assert "The 1 counts of destinations and border services do not pull one way: the model&#x27;s 90% " \
+           "interval lies below 0 of them and above 1" in national2, national2
+    assert "the likely reason" not in national2 and "are not their doing" in national2
 
 
 def test_frame_input_and_no_evidence(store, world, tmp_path):

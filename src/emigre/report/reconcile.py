@@ -74,12 +74,19 @@ def against_national(data: ReportData, evidence, predicted: dict | None = None) 
                      f"the model {people(p['median'])} ({span(p['q05'], p['q95'])}).")
     if local:
         above, below = _counts(local)
+        # a pull is a clear majority one way (twice as many misses below as above), not one figure
+        pull = below > above and below >= 2 * above
         text += (
-            f" The {len(local)} counts of destinations and border services pull the other way: the model's 90% "
-            f"interval lies below {below} of them and above {above}. Those sources count everyone (tourists, "
-            "labour migrants, people who moved before the war; the model predicts these parts too)"
+            f" The {len(local)} counts of destinations and border services "
+            + ("pull the other way" if pull else "do not pull one way")
+            + f": the model's 90% interval lies below {below} of them and above {above}. Those sources count "
+            "everyone (tourists, labour migrants, people who moved before the war; the model predicts these parts "
+            "too)"
             + (", and where the model's part for them falls short the calibration meets the count with more "
                "emigrants - the likely reason its totals sit above the national estimates."
-               if below > above and n_above > n_below else ".")
+               if pull and n_above > n_below else
+               "; the totals above the national estimates are not their doing: the evidence as a whole leaves the "
+               "total weakly determined, and the calibration's runs disagree on it (docs/calibrate.md)."
+               if n_above > n_below else ".")
         )
     return text + " The sources count in different ways (exits, surveys, destination records): see Against the sources."
