@@ -22,7 +22,7 @@ from emigre.behaviour.measures import NAT, STAY_THRESHOLDS
 from emigre.errors import EmigreError
 from emigre.evidence.records import Observation
 from emigre.observe.context import ObservationContext, days_by_year_quarter
-from emigre.observe.params import resolve_theta
+from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS, resolve_theta
 from emigre.observe.prewar import Level, packaged_prewar
 from emigre.observe.readings import INCLUDES_PREWAR, Reading, read_observation
 
@@ -306,7 +306,7 @@ def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str
     for year, n in by_year.items():
         level = (np.ones_like(base) if year < 2022 else th["travel_level_2022"] if year == 2022
                  else th["travel_level_2023"])
-        if year >= 2022 and f"travel_level_{iso}" in th:
+        if year >= 2022 and iso in TRAVEL_LEVEL_DESTINATIONS:
             level = level * th[f"travel_level_{iso}"]
         total = total + lv.value / 365.0 * n * level
     return total, "ordinary_visitors"
@@ -672,7 +672,11 @@ def predict_many(
 
     ``theta`` holds observation-model parameters (one value, or one per result). Raises for observations
     that have no operator (see :func:`coverage`) or whose period ends after the results."""
-    parts = predict_parts(obs, results, world_ctx, theta, stack=stack)
+    return _total(predict_parts(obs, results, world_ctx, theta, stack=stack))
+
+
+def _total(parts: Parts) -> np.ndarray:
+    """The prediction: the sum of its parts."""
     return np.sum(list(parts.values()), axis=0).astype(np.float64)
 
 
@@ -697,8 +701,7 @@ def predict_all(
     out: dict[str, np.ndarray] = {}
     for obs in observations:
         if usable(obs, ctx, S.end) is None:
-            parts = _parts(obs, read_observation(obs, ctx), S, ctx, th)
-            out[obs.id] = np.sum(list(parts.values()), axis=0).astype(np.float64)
+            out[obs.id] = _total(_parts(obs, read_observation(obs, ctx), S, ctx, th))
     return out
 
 

@@ -85,8 +85,7 @@ def against_national(data: ReportData, evidence, predicted: dict | None = None) 
             + (", and where the model's part for them falls short the calibration meets the count with more "
                "emigrants - the likely reason its totals sit above the national estimates."
                if pull and n_above > n_below else
-               "; the totals above the national estimates are not their doing: the evidence as a whole leaves the "
-               "total weakly determined, and the calibration's runs disagree on it (docs/calibrate.md)."
+               "; the totals above the national estimates are not their doing (docs/calibrate.md)."
                if n_above > n_below else ".")
         )
     return text + " The sources count in different ways (exits, surveys, destination records): see Against the sources."
