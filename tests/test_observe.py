@@ -48,6 +48,7 @@ from emigre.observe.readings import (
     ORDINARY_SIGMA_ALL,
     ORDINARY_SIGMA_DEST,
     PREWAR_ISSUED_SIGMA,
+    ordinary_sigma,
 )
 
 _predict = predict
@@ -514,6 +515,25 @@ def test_quality_classes(ev):
     assert quality_class(ev.observation("OBS129")) == "statement"  # a president's figure
     assert QUALITY_SCALES["official"] < QUALITY_SCALES["estimate"] < QUALITY_SCALES["weak"] < QUALITY_SCALES[
         "statement"]
+
+
+def test_ordinary_error_follows_the_area_for_rules_and_hand_readings(ev, ctx):
+    # one rule for every reading whose own error is ordinary travel's: 0.4 where every destination of the
+    # area has a travel level of its own, 0.8 otherwise; all destinations together keep the FSB totals' 0.3
+    assert ordinary_sigma("GEO") == ORDINARY_SIGMA_DEST
+    assert ordinary_sigma(("EST", "FIN")) == ORDINARY_SIGMA_DEST
+    assert ordinary_sigma(("GEO", "ISR")) == ORDINARY_SIGMA  # Israel has no level: the area's error is 0.8
+    assert ordinary_sigma("EUU") == ordinary_sigma(None) == ORDINARY_SIGMA
+    expected = {
+        "OBS242": ORDINARY_SIGMA_DEST,  # by hand: Frontex returns via Estonia (level of its own)
+        "OBS048": ORDINARY_SIGMA,  # by hand: returns at all EU land borders (no level for the EU)
+        "OBS010": ORDINARY_SIGMA,  # by hand: KAZ, GEO, FIN and Mongolia (no level)
+        "OBS063": ORDINARY_SIGMA_DEST,  # by rule: FSB trips to Turkey
+        "OBS205": ORDINARY_SIGMA,  # by rule: FSB trips to Tajikistan
+        "OBS050": ORDINARY_SIGMA_ALL,  # by rule: FSB trips to all destinations
+    }
+    got = {i: read_observation(ev.observation(i), ctx).extra_sigma for i in expected}
+    assert got == pytest.approx(expected)
 
 
 def test_loglik_point_is_monotone_in_distance_with_heavy_tails(ev, ctx):

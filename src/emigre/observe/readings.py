@@ -36,6 +36,8 @@ class Reading:
     per_day: bool = False  # the figure is a daily count over a window of dates (24 h spanning two dates)
     peak: bool = False  # the figure is the highest daily count in the window
     extra_sigma: float = 0.0  # model error of the operator itself (log scale), added to the source's
+    # the operator's own error is ordinary travel's to its fsb_area (ordinary_sigma), set when the area is known
+    ordinary_error: bool = False
     floor: float = 1.0  # transform floor in the observation's unit (asinh below it; see likelihood)
     prewar: bool = True  # the count includes its pre-war part (permit holders, US encounters at the FY2021 rate)
     wave_share: float = 1.0  # the wave's expected share of the figure (scales the destination discrepancy)
@@ -113,20 +115,20 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     "OBS010": (
         "cumulative_outflow_total",
         {"operator": "entries", "area": ("KAZ", "GEO", "FIN", "MNG"), "fsb_area": ("KAZ", "GEO", "FIN", "MNG"),
-         "extra_sigma": ORDINARY_SIGMA},
+         "ordinary_error": True},
         "the figure is the sum of the border entries of KAZ, GEO, FIN and MNG (notes): gross entries, ordinary "
         "travel included",
     ),
     "OBS012": (
         "arrivals_in_destination",
-        {"operator": "entries", "area": _OBS012_AREA, "fsb_area": _OBS012_AREA, "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "entries", "area": _OBS012_AREA, "fsb_area": _OBS012_AREA, "ordinary_error": True},
         "people who left for the Baltic states, Finland, Poland, Israel, Georgia, Kazakhstan, Kyrgyzstan and "
         "Mongolia (quote), from their border services (notes: gross entries): entries there, ordinary "
         "visitors included",
     ),
     "OBS048": (
         "other",
-        {"operator": "returns_crossings", "modes": LAND_MODES, "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "returns_crossings", "modes": LAND_MODES, "ordinary_error": True},
         "Frontex: returns to Russia at the EU's land borders: emigrant returns by EU links plus ordinary "
         "return trips",
     ),
@@ -139,7 +141,7 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     "OBS071": (
         "border_crossings_exit",
         {"operator": "exits", "links": ("road:Upper-Lars-Tbilisi",), "modes": ("Car", "Walk"), "per_day": True,
-         "extra_sigma": ORDINARY_SIGMA},
+         "ordinary_error": True},
         "one crossing point (Upper Lars, Russian side) in 24 hours: emigrant crossings of that link plus "
         "ordinary road trips to Georgia",
     ),
@@ -150,7 +152,7 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS126": (
         "arrivals_in_destination",
-        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "entries", "ordinary_error": True},
         "Serbian police count of Russians who came in 2022: entries (visa runs and ordinary visitors included)",
     ),
     "OBS129": (
@@ -161,26 +163,26 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS242": (
         "other",
-        {"operator": "returns_crossings", "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "returns_crossings", "ordinary_error": True},
         "Frontex: exits of Russians from the EU back to Russia via Estonia: emigrant returns by Estonian links "
         "plus ordinary trips back",
     ),
     "OBS243": (
         "other",
-        {"operator": "returns_crossings", "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "returns_crossings", "ordinary_error": True},
         "Frontex: exits of Russians from the EU back to Russia via Finland: emigrant returns by Finnish links "
         "plus ordinary trips back",
     ),
     "OBS248": (
         "arrivals_in_destination",
-        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "entries", "ordinary_error": True},
         "Armenian inbound 'tourists' (UNWTO: at least 24 hours, less than a year, any purpose): arrivals of "
         "Russians, emigrants and ordinary visitors (the '1 year' is the upper limit of a tourist's stay, not "
         "a duration rule of immigrants)",
     ),
     "OBS250": (
         "other",
-        {"operator": "entries", "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "entries", "ordinary_error": True},
         "Montenegrin short-stay registrations of Russians (every visitor registers): entries there, border "
         "runs and ordinary visitors included",
     ),
@@ -199,7 +201,7 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS157": (
         "other",
-        {"operator": "return_share_travellers", "extra_sigma": ORDINARY_SIGMA},
+        {"operator": "return_share_travellers", "ordinary_error": True},
         "share of SIM cards that left since 24 Feb and came back: every traveller (tourists included), not "
         "only emigrants",
     ),
@@ -279,15 +281,19 @@ def _with_wave_share(obs: Observation, r: Reading, ctx: ObservationContext) -> R
         return r
     from emigre.observe.operators import expected_wave_share
 
-    if r.extra_sigma == ORDINARY_SIGMA and _own_travel_levels(r.fsb_area):
-        r = replace(r, extra_sigma=ORDINARY_SIGMA_DEST)
+    if r.ordinary_error:
+        r = replace(r, extra_sigma=ordinary_sigma(r.fsb_area))
     return replace(r, wave_share=expected_wave_share(obs, r, ctx))
 
 
-def _own_travel_levels(area: str | tuple[str, ...] | None) -> bool:
-    """Whether every destination of an ordinary-travel area has a travel level of its own."""
+def ordinary_sigma(area: str | tuple[str, ...] | None) -> float:
+    """Model error (log scale) of the ordinary travel to an area, one destination or several:
+    ``ORDINARY_SIGMA_DEST`` when every destination has a travel level of its own (``travel_level_<ISO>``),
+    else ``ORDINARY_SIGMA`` (one pattern and one level per year for all). All destinations together
+    (``ORDINARY_SIGMA_ALL``) is the crossing counts' own rule (``_by_rules``), not an area's."""
     isos = (area,) if isinstance(area, str) else tuple(area or ())
-    return bool(isos) and all(iso in TRAVEL_LEVEL_DESTINATIONS for iso in isos)
+    own = bool(isos) and all(iso in TRAVEL_LEVEL_DESTINATIONS for iso in isos)
+    return ORDINARY_SIGMA_DEST if own else ORDINARY_SIGMA
 
 
 def net_floor(obs: Observation) -> float:
@@ -330,7 +336,7 @@ def _by_rules(obs: Observation, text: str) -> Reading:
                            threshold=thr)
         if dest != "ALL" and _ENTRIES.search(obs.notes):
             return Reading("entries", "gross arrivals counted at the border: emigrant entries, visa runs and "
-                           "ordinary visitors", extra_sigma=ORDINARY_SIGMA,
+                           "ordinary visitors", ordinary_error=True,
                            per_day=_per_day(obs))
         return Reading("arrivals", "emigrant arrivals in the period")
     if kind == "net_arrivals":
@@ -342,7 +348,7 @@ def _by_rules(obs: Observation, text: str) -> Reading:
                        extra_sigma=NET_SIGMA)
     if kind in ("border_crossings_exit", "border_crossings_entry"):
         opts = dict(
-            extra_sigma=ORDINARY_SIGMA_ALL if dest == "ALL" else ORDINARY_SIGMA,
+            extra_sigma=ORDINARY_SIGMA_ALL if dest == "ALL" else 0.0, ordinary_error=dest != "ALL",
             per_day=_per_day(obs) and not _PEAK.search(obs.notes),
             peak=bool(_PEAK.search(obs.notes)),
             group="sex=male" if _MEN_ONLY.search(obs.notes) else None,
