@@ -176,7 +176,7 @@ def assert_refused(argv, capsys, out: Path | None, match: str | None = None) -> 
 
 # -------------------------------------------------------------------------------------------------- simulate
 BAD_PARAMS = [
-    ("push_mobilization_decay_days=-10", "outside its valid range [1, 360]"),
+    ("push_mobilization_decay_days=-10", "outside its valid range [0.4, 360]"),
     ("regularise_share=5", "outside its valid range [0, 1]"),
     ("adult_population=0", "outside its valid range"),
     ("push_mobilization_intensity=1e300", "outside its valid range [0, 270000]"),
@@ -494,7 +494,7 @@ def test_calibrate_refuses_bad_exclude(name, fx, tmp_path, capsys):
 
 # ---------------------------------------------------------------------------------------- ranges, directly
 @pytest.mark.parametrize("values,match", [
-    ({"push_mobilization_decay_days": -10}, "push_mobilization_decay_days = -10 is outside its valid range [1, 360]"),
+    ({"push_mobilization_decay_days": -10}, "push_mobilization_decay_days = -10 is outside its valid range [0.4, 360]"),
     ({"regularise_share": 5}, "regularise_share = 5 is outside its valid range [0, 1]"),
     ({"adult_population": 0}, "adult_population = 0 is outside its valid range [100000, 1.5e+08]"),
     ({"push_mobilization_intensity": 1e300}, "push_mobilization_intensity = 1e+300 is outside"),
