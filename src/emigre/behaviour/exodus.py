@@ -528,7 +528,8 @@ class ExodusRuleset:
             p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
             p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
             p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"], self.seek_share,
-            int(round(p["permit_apply_days"])),
+            int(round(p["permit_apply_days"])), p["return_temporary_share"],
+            1.0 / max(p["return_temporary_days"], 1e-9),
         )
 
     def _outputs(self) -> K.Outputs:

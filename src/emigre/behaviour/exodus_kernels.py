@@ -39,6 +39,7 @@ from emigre.engine.streams import (
     S_RETURN,
     S_SCHENGEN,
     S_SPECIAL,
+    S_TEMPORARY,
 )
 
 # traveller states
@@ -105,7 +106,7 @@ Params = namedtuple(
     "Params",
     "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
     "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay b_net "
-    "b_border mu air_cost_per_km seek_share apply_days",
+    "b_border mu air_cost_per_km seek_share apply_days temporary_share temporary_rate",
 )
 #: Running counters and the day x ... result arrays the kernels write.
 Outputs = namedtuple(
@@ -732,6 +733,10 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
         regular[a] = 2
         limit_day[a] = min(limit_day[a], day + prm.apply_days)
     rate = return_rate[reason[a]]
+    # a temporary leaver (drawn once per traveller) waits abroad and returns at its own, faster rate, wherever
+    # it arrives (after an onward move too)
+    if prm.temporary_share > 0.0 and uniform(seed, key[a], 0, S_TEMPORARY) < prm.temporary_share:
+        rate = max(rate, prm.temporary_rate)
     u = uniform(seed, key[a], day, S_RETURN + ev)
     ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
     u = uniform(seed, key[a], day, S_ONWARD + ev)

@@ -78,6 +78,8 @@ CALIBRATED: dict[str, str] = {
     "onward_per_year": "onward moves",
     "return_per_year": "returns (return shares, stocks)",
     "return_mobilization_per_year": "returns of mobilization leavers",
+    "return_temporary_share": "early returns (return shares, net totals by Sep 2022)",
+    "return_temporary_days": "early returns: how soon",
     "unknown_stay_limit_days": "stays where no entry rule gives a limit",
 }
 

@@ -1,0 +1,69 @@
+"""Temporary leavers (issue 11, timing): a share of the leavers (``return_temporary_share``, drawn once per
+traveller) returns at its own rate (mean ``return_temporary_days``). Every other way home is shut (no ordinary
+return, no onward move, a permit for everyone at the stay limit), so the returns of a run are the temporary
+leavers' alone and their number is known from the arrivals: share x sum over arrival days of
+P(exponential stay < days left)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emigre.behaviour.exodus import simulate
+from emigre.behaviour.measures import NAT
+
+END = "2022-08-31"
+SCALE = 40.0
+# nobody comes back but the temporary leavers; nobody moves on; the stay limit ends in a permit
+SHUT = {"return_per_year": 0.0, "return_mobilization_per_year": 0.0, "onward_per_year": 0.0,
+        "onward_share_at_limit": 0.0, "regularise_share": 1.0, "visa_run_share": 0.0,
+        "unrecognised_permit_share": 1.0, "unrecognised_run_share": 0.0}
+RET, RET_CUM = NAT.index("returns"), NAT.index("returned_cum")
+
+
+def _run(share: float, days: float = 30.0):
+    return simulate("russia-2022", seed=11, scale=SCALE, end=END,
+                    params={**SHUT, "return_temporary_share": share, "return_temporary_days": days})
+
+
+@pytest.fixture(scope="module")
+def none():
+    return _run(0.0)
+
+
+@pytest.fixture(scope="module")
+def some():
+    return _run(0.4, 30.0)
+
+
+def _expected_returns(r, share: float, days: float) -> float:
+    """share x sum_j arrivals_j x P(return day <= last day): the return day is arrival + 1 + floor(E), E
+    exponential with mean ``days``, so a return by day T needs E < T - j."""
+    arr = r.arrivals.sum(axis=1).astype(np.float64)
+    left = len(arr) - 1 - np.arange(len(arr))
+    return share * float((arr * (1.0 - np.exp(-np.maximum(left, 0) / days))).sum())
+
+
+def test_no_temporary_leavers_no_returns(none):
+    assert none.arrivals.sum() > 5_000
+    assert int(none.nat[:, RET].sum()) == 0
+    assert int(none.nat[-1, RET_CUM]) == 0
+
+
+def test_returns_follow_the_share_and_the_mean_stay(some):
+    got = float(some.nat[:, RET].sum())
+    want = _expected_returns(some, 0.4, 30.0)
+    assert want > 2_000
+    # binomial noise on ~4,000+ returns (sd ~1.5%) and the day rounding of the stay: 5% tolerance
+    assert got == pytest.approx(want, rel=0.05)
+    assert int(some.nat[-1, RET_CUM]) == int(got)
+
+
+def test_the_share_bounds_the_returns(some):
+    # with a short mean stay nearly every temporary leaver is home by the end, so the returned share of those
+    # who arrived is the share itself; a longer stay leaves more of them abroad on the last day
+    short = _run(0.4, 3.0)
+    frac_short = float(short.nat[:, RET].sum()) / float(short.arrivals.sum())
+    frac_long = float(some.nat[:, RET].sum()) / float(some.arrivals.sum())
+    assert frac_long < frac_short
+    assert frac_short == pytest.approx(0.4, abs=0.02)
