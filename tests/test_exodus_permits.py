@@ -21,7 +21,8 @@ SCALE = 50.0
 DELAY = 20
 START = dt.date(2022, 2, 24)
 # nobody leaves a destination before the stay limit: a seeker's application day is then known exactly
-STAY_PUT = {"return_per_year": 0.0, "return_mobilization_per_year": 0.0, "onward_per_year": 0.0}
+STAY_PUT = {"return_per_year": 0.0, "return_mobilization_per_year": 0.0, "return_temporary_share": 0.0,
+            "onward_per_year": 0.0}
 
 
 def _run(**params):

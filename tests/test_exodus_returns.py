@@ -1,7 +1,7 @@
 """Temporary leavers (issue 11, timing): a share of the leavers (``return_temporary_share``, drawn once per
-traveller) returns at its own rate (mean ``return_temporary_days``). Every other way home is shut (no ordinary
-return, no onward move, a permit for everyone at the stay limit), so the returns of a run are the temporary
-leavers' alone and their number is known from the arrivals: share x sum over arrival days of
+traveller) returns at its own rate (mean ``return_temporary_days``) and seeks no permit. Every other way home is
+shut (no ordinary return, no onward move, a permit for everyone else at the stay limit), so the returns of a run
+are the temporary leavers' alone and their number is known from the arrivals: share x sum over arrival days of
 P(exponential stay < days left)."""
 
 from __future__ import annotations
@@ -67,3 +67,20 @@ def test_the_share_bounds_the_returns(some):
     frac_long = float(some.nat[:, RET].sum()) / float(some.arrivals.sum())
     assert frac_long < frac_short
     assert frac_short == pytest.approx(0.4, abs=0.02)
+
+
+def test_a_temporary_leaver_asks_for_no_permit():
+    # everyone temporary with a long stay: nobody seeks a permit on arrival (every seeker would apply) nor gets
+    # one at the stay limit (regularise_share 1 for the others); half temporary: the permits roughly halve
+    seekers = {"permit_seek_share": 1.0, "permit_seek_share_visa": 1.0, "permit_apply_days": 10}
+    everyone = simulate("russia-2022", seed=11, scale=SCALE, end=END,
+                        params={**SHUT, **seekers, "return_temporary_share": 1.0, "return_temporary_days": 900})
+    assert everyone.arrivals.sum() > 5_000 and int(everyone.regularised.sum()) == 0
+    half = simulate("russia-2022", seed=11, scale=SCALE, end=END,
+                    params={**SHUT, **seekers, "return_temporary_share": 0.5, "return_temporary_days": 900})
+    nobody = simulate("russia-2022", seed=11, scale=SCALE, end=END,
+                      params={**SHUT, **seekers, "return_temporary_share": 0.0})
+    ratio = half.regularised.sum() / nobody.regularised.sum()
+    assert nobody.regularised.sum() > 2_000
+    # the seekers are the half that is not temporary (binomial noise on ~2,000+: 5% tolerance)
+    assert ratio == pytest.approx(0.5, abs=0.05)

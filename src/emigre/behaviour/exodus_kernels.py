@@ -513,6 +513,8 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                 # per destination: an unrecognised state grants no permit and a border run there is a trip
                 # back into Russia's reach (exodus.py: unrecognised_*)
                 reg = regularise_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
+                if _temporary(a, seed, key, prm):
+                    reg = 0.0  # a temporary leaver asks for no permit: a border run, an onward move or home
                 if u < reg:
                     _regularise(a, day, n_days, t, out)
                 elif u < reg + (1.0 - reg) * visa_run_share[c] and entry_admitted[day, c, doc[a]]:
@@ -528,6 +530,12 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
             else:
                 _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
         a = nx
+
+
+@njit(cache=True)
+def _temporary(a, seed, key, prm):
+    """Whether traveller ``a`` left to wait and see (``return_temporary_share``; drawn once, day 0)."""
+    return prm.temporary_share > 0.0 and uniform(seed, key[a], 0, S_TEMPORARY) < prm.temporary_share
 
 
 @njit(cache=True)
@@ -726,16 +734,17 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     # a permit sought on arrival where the country grants them (twice as likely for IT workers, as at the stay
     # limit): applied for apply_days later, or at the stay limit if that comes first; the pending application
     # takes the stay limit's place (``regular`` 2) and lapses if the traveller leaves before
+    # a temporary leaver (drawn once per traveller) waits abroad: it seeks no permit and returns at its own,
+    # faster rate, wherever it arrives (after an onward move too)
+    temp = _temporary(a, seed, key, prm)
     regular = t.regular
     regular[a] = 0
-    seek = prm.seek_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
+    seek = 0.0 if temp else prm.seek_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
     if seek > 0.0 and uniform(seed, key[a], day, S_PERMIT + ev) < seek:
         regular[a] = 2
         limit_day[a] = min(limit_day[a], day + prm.apply_days)
     rate = return_rate[reason[a]]
-    # a temporary leaver (drawn once per traveller) waits abroad and returns at its own, faster rate, wherever
-    # it arrives (after an onward move too)
-    if prm.temporary_share > 0.0 and uniform(seed, key[a], 0, S_TEMPORARY) < prm.temporary_share:
+    if temp:
         rate = max(rate, prm.temporary_rate)
     u = uniform(seed, key[a], day, S_RETURN + ev)
     ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
