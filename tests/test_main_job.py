@@ -35,6 +35,12 @@ def test_main_job_writes_store_shards_report_and_prints_the_summary(main_job):
     assert draws == 2
     assert all(300_000 < v < 4_000_000 for _, v in dep) and dep[0][1] != dep[1][1]
     assert "left Russia by 31 Dec 2022" in printed and "report.html" in printed
+    # the report's reconciliation with the national estimates, in the terminal too (words wrapped by rich)
+    flat = " ".join(printed.split())
+    html_text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Published national estimates of the people who left in 2022" in flat
+    m = re.search(r"interval lies above (\d+) of the (\d+) national estimates", flat)
+    assert m and f"interval lies above {m.group(1)} of the {m.group(2)} national estimates" in html_text
 
 
 def test_simulate_writes_daily_parquet_and_summary(tmp_path, capsys):

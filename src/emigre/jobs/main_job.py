@@ -149,9 +149,10 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     with console.status("building the DuckDB store"):
         store.write_runs_table(runs)
         db = store.build_duckdb()
+    sentences: dict[str, str] = {}
     with console.status("writing the report"):
         world = load_scenario(scenario, params=params)
-        report = write_main_report(store, world, out / "report.html", where=where)
+        report = write_main_report(store, world, out / "report.html", where=where, sentences=sentences)
     table = Table(title=f"{world.name}: {len(summaries)} runs (median and 90% interval over runs: parameter draws x seeds)")
     table.add_column("quantity")
     table.add_column("median", justify="right")
@@ -159,6 +160,8 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     for r in bands.itertuples():
         table.add_row(r.label, f"{r.median:,.0f}", f"{r.lo90:,.0f} - {r.hi90:,.0f}")
     console.print(table)
+    if sentences.get("against_national"):
+        console.print(sentences["against_national"], highlight=False)
     shown = Path(where) if where is not None else out  # where the store will be (built in a staging directory)
     console.print(f"store: {shown / db.name}\nshards: {shown / 'runs'}\nreport: {shown / report.name}")
     console.print(f"parameters: {parameter_source}")
@@ -166,14 +169,16 @@ def finish_main_job(scenario: str, out: Path, summaries: list[dict], *, params: 
     return report
 
 
-def write_main_report(store, world, path: Path, *, where: Path | None = None) -> Path:
+def write_main_report(store, world, path: Path, *, where: Path | None = None,
+                      sentences: dict | None = None) -> Path:
     """The main job's report of ``store`` (a :class:`~emigre.results.ResultStore`) at ``path``: the scenario
     ``world`` and the packaged evidence. ``where``: the store's final directory when ``store`` is a staging
-    directory (the report names the store where it will be, not where it was built)."""
+    directory (the report names the store where it will be, not where it was built); ``sentences``: filled with
+    the headline sentences (:func:`emigre.report.write_report`)."""
     from emigre.evidence import load_evidence
     from emigre.report import write_report
 
-    report = write_report(store, world, path, evidence=load_evidence())
+    report = write_report(store, world, path, evidence=load_evidence(), sentences=sentences)
     if where is not None:
         atomic_write_text(report, report.read_text().replace(str(store.directory), str(where)))
     return report

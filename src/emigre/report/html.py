@@ -140,7 +140,8 @@ def _definitions() -> str:
     return f'<h3>What the words mean here</h3><dl class="defs">{items}</dl>'
 
 
-def _how_many(data: ReportData, svgs: dict, evidence=None, predicted: dict | None = None) -> str:
+def _how_many(data: ReportData, svgs: dict, evidence=None, predicted: dict | None = None,
+              sentences: dict | None = None) -> str:
     s = {x["key"]: x for x in data.summary}
     parts = []
     if "departed_2022" in s:
@@ -171,6 +172,8 @@ def _how_many(data: ReportData, svgs: dict, evidence=None, predicted: dict | Non
         rows,
     )
     national = against_national(data, evidence, predicted)
+    if sentences is not None and national:
+        sentences["against_national"] = national
     return (
         f'<p class="lead">{esc(lead)}</p>'
         + (f'<p class="lead" id="against-national">{esc(national)}</p>' if national else "")
@@ -773,6 +776,7 @@ def write_report(
     *,
     title: str | None = None,
     evidence=None,
+    sentences: dict | None = None,
 ) -> Path:
     """Write the report of an ensemble as one self-contained HTML file and return its path.
 
@@ -781,6 +785,8 @@ def write_report(
     ``CompiledWorld`` gives the map but no events; ``None`` leaves out the map and the timeline).
     ``evidence``: an :class:`~emigre.evidence.Evidence` to set sourced figures beside the results; ``None``
     uses the packaged evidence, ``False`` leaves the comparison out.
+    ``sentences``: a dict the report's headline sentences are also put in, for a terminal
+    (``against_national``: where the totals stand among the published national estimates, and why).
 
     Raises :class:`~emigre.errors.EmigreError` when the results are empty or lack a measure of the schema.
     The file is written atomically; charts are SVG rendered at build time, so viewing needs no network and
@@ -812,7 +818,8 @@ def write_report(
     svgs = build_svgs(data, comparison)
     predicted = predicted_by_figure(store) if evidence is not False else None
     builders = {
-        "how-many": lambda: _how_many(data, svgs, evidence if evidence is not False else None, predicted),
+        "how-many": lambda: _how_many(data, svgs, evidence if evidence is not False else None, predicted,
+                                      sentences),
         "estimates": lambda: _estimates(hl),
         "when": lambda: _when(data, svgs),
         "why": lambda: _why(data, svgs),
