@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 from synthetic import synthetic_ensemble  # the test fixture in tests/synthetic.py
 
@@ -14,7 +15,7 @@ from emigre.evidence import load_evidence
 from emigre.report import CHARTS, SECTIONS, write_report
 from emigre.report.data import collect, world_info
 from emigre.report.evidence import LIKE_FOR_LIKE, compare
-from emigre.report.markup import people
+from emigre.report.markup import pct, people
 from emigre.results import ResultStore
 from emigre.scenario import load_scenario
 
@@ -128,6 +129,13 @@ def test_numbers_are_the_store_s(report, store, world):
     top = data.destinations.iloc[0]
     assert top["end_median"] == pytest.approx(float(store.final("present", top["country"]).median()))
     assert f"{top['name']} ({top['country']})" in text
+    # its share of those abroad on 31 Dec 2022: per-run ratios, median and 90% band over runs, in the table
+    pres = store.final("present", top["country"], date="2022-12-31").to_numpy(dtype=float)
+    abroad = store.final("abroad", date="2022-12-31").to_numpy(dtype=float)
+    share = pres / abroad
+    assert top["share2022_median"] == pytest.approx(float(np.median(share)))
+    assert top["share2022_q05"] <= top["share2022_median"] <= top["share2022_q95"]
+    assert f"{pct(top['share2022_median'])} ({pct(top['share2022_q05'])}-{pct(top['share2022_q95'])})" in text
     assert data.waves[0]["name"].startswith("invasion") and data.waves[1]["name"] == "mobilization"
 
 

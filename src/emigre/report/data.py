@@ -452,6 +452,8 @@ def collect(store: ResultStore, world=None, *, title: str = "") -> ReportData:
         row.update({f"end_{k}": v for k, v in band(pres.at()).items()})
         if start <= YEAR_END <= end:
             row.update({f"y2022_{k}": v for k, v in band(pres.at(YEAR_END)).items()})
+            row.update({f"share2022_{k}": v for k, v in band(share(pres.at(YEAR_END),
+                                                                   abroad.at(YEAR_END))).items()})
         row.update({f"arrivals_{k}": v for k, v in band(arr.total()).items()})
         row.update({f"share_{k}": v for k, v in band(share(pres.at(), abroad_end)).items()})
         dest_rows.append(row)

@@ -385,6 +385,12 @@ def _how(data: ReportData, svgs: dict) -> str:
     )
 
 
+def _share_band(x, key: str) -> str:
+    """A destination's share of those abroad: median (5%-95% over runs)."""
+    d = x._asdict()
+    return f"{pct(d[key + '_median'])} ({pct(d[key + '_q05'])}-{pct(d[key + '_q95'])})"
+
+
 def _where(data: ReportData, svgs: dict) -> str:
     d = data.destinations
     top = list(d.head(12).itertuples())
@@ -402,14 +408,18 @@ def _where(data: ReportData, svgs: dict) -> str:
     has_2022 = "y2022_median" in d.columns
     headers = [("destination", ""), (f"present {day(data.end)}", "num"), ("90% band", "band")]
     if has_2022:
-        headers.append(("present 31 Dec 2022", "num"))
-    headers += [("arrivals, whole period", "num"), ("share of those abroad", "num")]
+        headers += [("present 31 Dec 2022", "num"), ("90% band", "band")]
+    headers += [("arrivals, whole period", "num"), (f"share of those abroad {day(data.end)} (90% band)", "num")]
+    if has_2022:
+        headers.append(("share of those abroad 31 Dec 2022 (90% band)", "num"))
     rows = []
     for x in top:
         row = [f"{x.name} ({x.country})", people(x.end_median), span(x.end_q05, x.end_q95)]
         if has_2022:
-            row.append(people(x.y2022_median))
-        row += [people(x.arrivals_median), pct(x.share_median)]
+            row += [people(x.y2022_median), span(x.y2022_q05, x.y2022_q95)]
+        row += [people(x.arrivals_median), _share_band(x, "share")]
+        if has_2022:
+            row.append(_share_band(x, "share2022"))
         rows.append(row)
     return (
         f'<p class="lead">{esc(lead)}</p>'
