@@ -11,8 +11,8 @@ included), inside or not, and the log error; then the coverage and the median |l
                                                   [--out out/forecast] [--draws 40] [--resume]
 
 Writes OUT/holdout.csv (evidence schema), OUT/calibrate/ (the calibration) and OUT/validation.json. Does not
-gate anything. Latest (30 Nov 2026, docs/estimate.md): 13 held-out figures, coverage90 0.85 (11 of 13),
-median |log error| 0.41.
+gate anything. The measured figures (held-out count, coverage90, median |log error|, per session) are in
+docs/estimate.md, "Out-of-time check", and benchmarks/README.md.
 """
 
 from __future__ import annotations
