@@ -10,8 +10,7 @@ line, the column and what was expected.
 :class:`Prewar` answers the questions the observation operators ask, each with the rows it rests on
 (``Level.refs``, "series/country/period") so a decomposed prediction can cite its baseline:
 
-- ``first_permits(iso)``: first residence permits issued to Russians a year before the war (where only a
-  pre-war annual maximum is published, that maximum: Cyprus's employment permits);
+- ``first_permits(iso)``: first residence permits issued to Russians a year before the war;
 - ``permit_holders(iso)``: Russians holding a residence permit (or resident) just before the war;
 - ``visitors(iso)``: ordinary arrivals of Russians a year, counted by the destination;
 - ``usa_encounters()``: CBP encounters of Russians a year before the war.
@@ -249,18 +248,7 @@ class Prewar:
         """First residence permits issued to Russians a year: the mean of 2018, 2019 and 2021 (Eurostat; for
         other countries their own statistics of permits granted)."""
         return (self._annual("eurostat_first_residence_permits_RU", iso, "first permits a year before the war")
-                or self._annual("residence_permits_RU", iso, "residence permits granted a year before the war")
-                or self._peak("eurostat_first_permits_employment_RU", iso,
-                              "employment first permits a year before the war (the pre-war annual maximum)"))
-
-    def _peak(self, series: str, iso: str, what: str) -> Level | None:
-        """A pre-war annual maximum (a period row ending by 2021, e.g. "2008-2021"): the level of a country whose
-        yearly figures are not in the baselines (Cyprus's employment permits: at most 1,000 a year)."""
-        rows = [r for r in self._find(series, iso) if r.last <= dt.date(2021, 12, 31) and r.years > 1.0]
-        if not rows:
-            return None
-        r = max(rows, key=lambda x: x.last)
-        return Level(r.value, (r.ref,), what)
+                or self._annual("residence_permits_RU", iso, "residence permits granted a year before the war"))
 
     def permit_holders(self, iso: str) -> Level | None:
         """Russians holding a residence permit just before the war: Eurostat valid permits at the end of 2021
