@@ -168,7 +168,8 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     "travel_level_2022": (0.0, 5.0),
     "travel_level_2023": (0.0, 5.0),
     "travel_level_eu": (0.0, 10.0),
-    **{f"travel_level_{iso}": (0.0, 200.0) for iso in TRAVEL_LEVEL_DESTINATIONS},
+    # a destination level: prior median 1, sigma 0.9 (e^(6 x 0.9) = 221), and Egypt 29-50 times its 2019 level
+    **{f"travel_level_{iso}": (0.0, 2000.0) for iso in TRAVEL_LEVEL_DESTINATIONS},
     "ordinary_restricted_share": (0.0, 1.0),
     "ordinary_male_share": (0.0, 1.0),
     "ordinary_trip_days": (0.5, 365.0),
