@@ -1,5 +1,6 @@
 """Helpers shared by the benchmarks (and reusable by the test suite): locating the Flee validation suite,
-reading Flee's reference results, and the two checks of the "same answers as Flee" criterion.
+reading Flee's reference results, the two checks of the "same answers as Flee" criterion, and the one-line
+summary of predictive-check rows.
 
 Importing this module has no side effects (no I/O, no emigre import, no Numba compilation).
 
@@ -187,3 +188,18 @@ def rate(steps: float, seconds: float) -> float:
 
 def fmt_int(x: float) -> str:
     return f"{x:,.0f}" if math.isfinite(x) else str(x)
+
+
+def prediction_stats(rows) -> str:
+    """One line on predictive-check rows (``emigre validate`` / leave-one-source-out: ``inside``, ``log_error``,
+    ``lo90``, ``hi90``, ``unit``): their count, the share inside the 90% interval, the median |log error| and the
+    median width hi90/lo90 (over the rows in persons with a positive lower end: a ratio of percentages is no
+    width)."""
+    if not rows:
+        return "none"
+    inside = np.mean([bool(r["inside"]) for r in rows])
+    err = np.median([abs(r["log_error"]) for r in rows])
+    widths = [r["hi90"] / r["lo90"] for r in rows if r["lo90"] > 0 and r["unit"] != "percent"]
+    width = f"{np.median(widths):.1f}" if widths else "-"
+    return f"{len(rows)} rows, coverage90 {inside:.2f}, median |log error| {err:.2f}, median hi90/lo90 {width}"
+

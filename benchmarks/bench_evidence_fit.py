@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-import numpy as np
+from _common import prediction_stats  # benchmarks/ is on sys.path when a script runs
 
 
 def main() -> None:
@@ -30,19 +30,11 @@ def main() -> None:
     v = validate(ev.observations, draws=a.draws, scale=a.scale, posterior=a.posterior, workers=a.workers)
     rows = v.rows
 
-    def stats(rs):
-        if not rs:
-            return "none"
-        inside = np.mean([r["inside"] for r in rs])
-        err = np.median([abs(r["log_error"]) for r in rs])
-        width = np.median([r["hi90"] / r["lo90"] for r in rs if r["lo90"] > 0 and r["unit"] != "percent"])
-        return f"{len(rs)} rows, coverage90 {inside:.2f}, median |log error| {err:.2f}, median hi90/lo90 {width:.1f}"
-
     print(f"evidence rows {len(ev.observations)}: {len(rows)} predicted, {len(v.skipped)} skipped "
           f"({a.draws} draws, scale {a.scale:g}, {time.perf_counter() - t0:.0f} s)")
-    print("all:        ", stats(rows))
-    print("OBS001-199: ", stats([r for r in rows if r["id"] < "OBS201"]))
-    print("OBS201-263: ", stats([r for r in rows if r["id"] >= "OBS201"]))
+    print("all:        ", prediction_stats(rows))
+    print("OBS001-199: ", prediction_stats([r for r in rows if r["id"] < "OBS201"]))
+    print("OBS201-263: ", prediction_stats([r for r in rows if r["id"] >= "OBS201"]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"rows": rows, "skipped": v.skipped}, f, indent=1, default=str)

@@ -31,6 +31,8 @@ import math
 import os
 import time
 
+from _common import prediction_stats  # benchmarks/ is on sys.path when a script runs
+
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 
@@ -40,21 +42,8 @@ def _f(x, digits: int = 2) -> str:
     return "inf" if x == math.inf else f"{x:.{digits}f}"
 
 
-def _width(rows) -> float:
-    """Median hi90/lo90 over the rows with a positive lower end (the width of the 90% intervals)."""
-    import numpy as np
-
-    w = [r["hi90"] / r["lo90"] for r in rows if r["lo90"] > 0]
-    return float(np.median(w)) if w else math.nan
-
-
 def _summary_line(label: str, rows) -> str:
-    import numpy as np
-
-    cov = float(np.mean([bool(r["inside"]) for r in rows])) if rows else math.nan
-    err = float(np.median([abs(r["log_error"]) for r in rows])) if rows else math.nan
-    return (f"{label}: {len(rows)} figures, coverage90 {_f(cov)}, median |log error| {_f(err)}, "
-            f"median width hi90/lo90 {_f(_width(rows), 1)}")
+    return f"{label}: {prediction_stats(rows)}"
 
 
 def _slug(source: str) -> str:
