@@ -731,12 +731,12 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     nevent[a] = ev + 1
     ms = entry_max_stay[day, c, doc[a]]
     limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
-    # a permit sought on arrival where the country grants them (twice as likely for IT workers, as at the stay
-    # limit): applied for apply_days later, or at the stay limit if that comes first; the pending application
-    # takes the stay limit's place (``regular`` 2) and lapses if the traveller leaves before
     # a temporary leaver (drawn once per traveller) waits abroad: it seeks no permit and returns at its own,
     # faster rate, wherever it arrives (after an onward move too)
     temp = _temporary(a, seed, key, prm)
+    # a permit sought on arrival where the country grants them (twice as likely for IT workers, as at the stay
+    # limit): applied for apply_days later, or at the stay limit if that comes first; the pending application
+    # takes the stay limit's place (``regular`` 2) and lapses if the traveller leaves before
     regular = t.regular
     regular[a] = 0
     seek = 0.0 if temp else prm.seek_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
