@@ -538,7 +538,7 @@ def _temporary(a, seed, key, prm):
     return prm.temporary_share > 0.0 and uniform(seed, key[a], 0, S_TEMPORARY) < prm.temporary_share
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _regularise(a, day, n_days, t, out):
     """``a`` obtains a permit in its country today (counted in ``regularised``: the application; the observation
     model adds the processing time) and has no stay limit any more."""
@@ -562,7 +562,7 @@ def _next_event(a, ret_day, onw_day, limit_day):
     return t
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _retry_or_give_up(a, day, n_days, t, cl, prm, out):
     """No feasible route today (or the traveller balked at a queue): try again tomorrow from home, or give
     up and stay in Russia after ``give_up_days``."""
@@ -586,7 +586,7 @@ def _retry_or_give_up(a, day, n_days, t, cl, prm, out):
     _schedule(a, day, day + 1, n_days, head, nxt, due)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
     head, nxt, due, key, cell, reason, doc = t.head, t.nxt, t.due, t.key, t.cell, t.reason, t.doc
     special, state, place, path, step, dest = t.special, t.state, t.place, t.path, t.step, t.dest
@@ -703,7 +703,7 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
     _schedule(a, day, day + 1, n_days, head, nxt, due)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     head, nxt, due, key, cell, reason, doc = t.head, t.nxt, t.due, t.key, t.cell, t.reason, t.doc
     state, dest, country, arrived, limit_day = t.state, t.dest, t.country, t.arrived, t.limit_day
@@ -753,7 +753,7 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _leave_country(a, day, t, cl, out, gr):
     cell, reason, doc, country, arrived = t.cell, t.reason, t.doc, t.country, t.arrived
     cell_age, cell_sex, cell_edu, cell_it = cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it
@@ -777,7 +777,7 @@ def _leave_country(a, day, t, cl, out, gr):
         abroad_by[g] -= 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _return_home(a, day, t, cl, out, gr):
     doc, state, place, country, exit_link = t.doc, t.state, t.place, t.country, t.exit_link
     special = t.special
@@ -793,7 +793,7 @@ def _return_home(a, day, t, cl, out, gr):
     _log(log, nlog, day, a, EV_RETURN, exit_link[a], country[a], doc[a], special[a])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     """Move on from the current country to another one that admits the traveller by air today (logit over
     destinations: the destination terms of the first choice plus flight time and fare). Returns False when
