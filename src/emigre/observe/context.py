@@ -20,7 +20,7 @@ import numpy as np
 
 from emigre.baselines import BASELINE_YEAR, FSB_MODES, fsb_quarterly
 from emigre.errors import EmigreError
-from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS
+from emigre.observe.params import TRAVEL_CHANGE_2023_DESTINATIONS, TRAVEL_LEVEL_DESTINATIONS
 from emigre.scenario.model import HOME, MODES
 
 #: EU member states (2022); the scenario lists only those it routes to, ordinary travel needs all of them.
@@ -127,7 +127,8 @@ class ObservationContext:
         quarter's days, times the travel level of the year (``travel_level_2022`` in 2022,
         ``travel_level_2023`` from 2023, 1 before 2022), ``travel_level_eu`` for EU/Schengen destinations and,
         from 2022, the destination's own level where it has one (``travel_level_<ISO>``,
-        :data:`emigre.observe.params.TRAVEL_LEVEL_DESTINATIONS`): a count for several destinations (ALL, EUU)
+        :data:`emigre.observe.params.TRAVEL_LEVEL_DESTINATIONS`; from 2023 also its own change,
+        ``travel_change_2023_<ISO>``): a count for several destinations (ALL, EUU)
         is the sum of its destinations' trips, each at its level.
 
         With ``closures`` (counts at the Russian border by first destination: the FSB's) a mode carries trips
@@ -143,6 +144,8 @@ class ObservationContext:
             f = levels[year_key] * v
             if own is not None and year_key > 0:
                 f = f * theta[f"travel_level_{own}"]
+                if year_key == 2 and own in TRAVEL_CHANGE_2023_DESTINATIONS:
+                    f = f * theta[f"travel_change_2023_{own}"]
             if eu:
                 f = f * theta["travel_level_eu"]
             if restricted:

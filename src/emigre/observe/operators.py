@@ -22,7 +22,7 @@ from emigre.behaviour.measures import NAT, STAY_THRESHOLDS
 from emigre.errors import EmigreError
 from emigre.evidence.records import Observation
 from emigre.observe.context import ObservationContext, days_by_year_quarter
-from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS, resolve_theta
+from emigre.observe.params import TRAVEL_CHANGE_2023_DESTINATIONS, TRAVEL_LEVEL_DESTINATIONS, resolve_theta
 from emigre.observe.prewar import Level, packaged_prewar
 from emigre.observe.readings import INCLUDES_PREWAR, Reading, read_observation
 
@@ -308,6 +308,8 @@ def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str
                  else th["travel_level_2023"])
         if year >= 2022 and iso in TRAVEL_LEVEL_DESTINATIONS:
             level = level * th[f"travel_level_{iso}"]
+        if year >= 2023 and iso in TRAVEL_CHANGE_2023_DESTINATIONS:
+            level = level * th[f"travel_change_2023_{iso}"]
         total = total + lv.value / 365.0 * n * level
     return total, "ordinary_visitors"
 

@@ -73,6 +73,15 @@ _EU_TRAVEL_DOC = (
 TRAVEL_LEVEL_DESTINATIONS: tuple[str, ...] = (
     "ARE", "ARM", "EGY", "EST", "FIN", "GEO", "KAZ", "KGZ", "LTU", "LVA", "MNE", "THA", "TUR", "UZB", "XAB",
 )
+#: destinations whose ordinary travel changed level of its own from 2022 to 2023
+#: (:data:`OBS_PARAMS` ``travel_change_2023_<ISO>``): those with ordinary-travel counts in both years (FSB exits
+#: 2022 and 2023: the UAE, Armenia, Finland, Kazakhstan, Thailand, Turkey, Abkhazia)
+TRAVEL_CHANGE_2023_DESTINATIONS: tuple[str, ...] = ("ARE", "ARM", "FIN", "KAZ", "THA", "TUR", "XAB")
+#: prior spread (sigma of log) of a destination's change of level from 2022 to 2023 against all destinations':
+#: the FSB's trips against 2019's same quarters moved within 2022-2023 by factors of 1.8-2.4 to single
+#: destinations (the UAE 1.2-2.9, Armenia 1.2-2.2, Turkey 0.4-0.8; log 0.6-0.9), against 1.3 for all trips
+#: (0.46 to 0.61): a change of its own of about e^(+-0.5)
+DESTINATION_CHANGE_SIGMA = 0.5
 #: prior spread (sigma of log) of a destination's travel level around the level of all destinations: in the
 #: previous shock year, 2021 (COVID), the FSB trips of Q1 2021 against Q1 2019 to the nine destinations the
 #: evidence base has them for (prewar_and_context.csv, fsb_departures_RU_citizens: GEO 0.04, EST 0.07, LVA 0.15,
@@ -102,6 +111,13 @@ OBS_PARAMS: dict[str, ObsParam] = {
                      f"ordinary trips of Russians to {iso} relative to the level of the year (and of EU/Schengen "
                      f"countries) for every destination: {_TRAVEL_DEST_DOC}")
             for iso in TRAVEL_LEVEL_DESTINATIONS
+        ),
+        *(
+            ObsParam(f"travel_change_2023_{iso}", 1.0, "lognormal", (1.0, DESTINATION_CHANGE_SIGMA), "ratio",
+                     f"ordinary trips of Russians to {iso} in 2023 and later relative to its 2022 level (beyond the "
+                     "change of all destinations, travel_level_2023 / travel_level_2022): prior spread from the "
+                     "FSB's single destinations over 2022-2023, sigma of log 0.5")
+            for iso in TRAVEL_CHANGE_2023_DESTINATIONS
         ),
         ObsParam(
             "ordinary_restricted_share", 0.2, "uniform", (0.0, 0.5), "share",
@@ -170,6 +186,7 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     "travel_level_eu": (0.0, 10.0),
     # a destination level: prior median 1, sigma 0.9 (e^(6 x 0.9) = 221), and Egypt 29-50 times its 2019 level
     **{f"travel_level_{iso}": (0.0, 2000.0) for iso in TRAVEL_LEVEL_DESTINATIONS},
+    **{f"travel_change_2023_{iso}": (0.0, 50.0) for iso in TRAVEL_CHANGE_2023_DESTINATIONS},
     "ordinary_restricted_share": (0.0, 1.0),
     "ordinary_male_share": (0.0, 1.0),
     "ordinary_trip_days": (0.5, 365.0),

@@ -246,9 +246,22 @@ class Prewar:
 
     def first_permits(self, iso: str) -> Level | None:
         """First residence permits issued to Russians a year: the mean of 2018, 2019 and 2021 (Eurostat; for
-        other countries their own statistics of permits granted)."""
+        other countries their own statistics of permits granted); else a published annual maximum of the
+        employment permits (Cyprus: at most 1,000 a year 2008-2021)."""
         return (self._annual("eurostat_first_residence_permits_RU", iso, "first permits a year before the war")
-                or self._annual("residence_permits_RU", iso, "residence permits granted a year before the war"))
+                or self._annual("residence_permits_RU", iso, "residence permits granted a year before the war")
+                or self._annual_maximum("eurostat_first_permits_employment_RU", iso,
+                                        "employment first permits a year before the war (the published maximum)"))
+
+    def _annual_maximum(self, series: str, iso: str, what: str) -> Level | None:
+        """A published ceiling on the annual figure over years that end before the war and include 2021 (e.g.
+        "did not exceed 1000 a year over 15 years"): the ceiling stands for the level, and the operator's
+        ``permits_prewar_level`` scales it."""
+        rows = [r for r in self._find(series, iso) if "maximum" in r.unit and r.last == dt.date(2021, 12, 31)]
+        if not rows:
+            return None
+        r = max(rows, key=lambda x: x.first)
+        return Level(r.value, (r.ref,), what, 2021)
 
     def permit_holders(self, iso: str) -> Level | None:
         """Russians holding a residence permit just before the war: Eurostat valid permits at the end of 2021
