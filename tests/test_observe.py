@@ -360,6 +360,29 @@ def test_destination_travel_levels_scale_their_own_trips_and_sum_into_all(ctx):
     assert ctx.ordinary_trips("ARE", *q4, up, closures=False)[0] == pytest.approx(fsb["ARE"][3].sum())
 
 
+def test_a_destination_change_of_2023_scales_its_2023_trips_only(ctx):
+    """``travel_change_2023_<ISO>`` multiplies that destination's trips from 2023 (on top of its own level and
+    the year's), not its 2022 trips, nor another destination's."""
+    from emigre.observe.context import fsb_quarterly
+
+    fsb = fsb_quarterly()
+    base = resolve_theta({"travel_level_2023": 0.6, "travel_level_THA": 2.0}, 1)
+    up = resolve_theta({"travel_level_2023": 0.6, "travel_level_THA": 2.0, "travel_change_2023_THA": 0.5}, 1)
+    y23 = dt.date(2023, 1, 1), dt.date(2023, 3, 31)
+    y22 = dt.date(2022, 1, 1), dt.date(2022, 3, 31)
+    got = ctx.ordinary_trips("THA", *y23, up, closures=False)[0]
+    assert got == pytest.approx(0.6 * 2.0 * 0.5 * fsb["THA"][0].sum())
+    assert got == pytest.approx(0.5 * ctx.ordinary_trips("THA", *y23, base, closures=False)[0])
+    assert ctx.ordinary_trips("THA", *y22, up, closures=False)[0] == pytest.approx(
+        ctx.ordinary_trips("THA", *y22, base, closures=False)[0])
+    assert ctx.ordinary_trips("TUR", *y23, up, closures=False)[0] == pytest.approx(
+        ctx.ordinary_trips("TUR", *y23, base, closures=False)[0])
+    # all destinations: only Thailand's 2023 trips move (halved)
+    all_up = ctx.ordinary_trips("ALL", *y23, up, closures=False)[0]
+    all_base = ctx.ordinary_trips("ALL", *y23, base, closures=False)[0]
+    assert all_base - all_up == pytest.approx(0.5 * 0.6 * 2.0 * fsb["THA"][0].sum())
+
+
 def test_residence_permits_issued_with_a_lag(run, ev, ctx):
     obs = ev.observation("OBS039")  # Eurostat first permits, Germany, 2022
     predict = _wave_part

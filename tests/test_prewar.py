@@ -94,6 +94,9 @@ def test_look_ups_from_the_packaged_rows():
     assert p.first_permits("EUU").value == 82900  # only 2021 for the EU as a whole
     assert p.first_permits("ARG").value == 320  # Argentina's own statistics (2021; 2020 is COVID)
     assert p.first_permits("KAZ") is None  # no pre-war level: the operator falls back on the global share
+    # Cyprus: only a published ceiling ("did not exceed 1000 a year" 2008-2021) of the employment permits
+    cyp = p.first_permits("CYP")
+    assert cyp.value == 1000 and cyp.refs == ("eurostat_first_permits_employment_RU/CYP/2008-2021",)
     # holders: Eurostat valid permits at the end of 2021; outside the former USSR UN DESA's stock born in Russia
     assert p.permit_holders("DEU").value == 214668
     assert p.permit_holders("EST").value == 87368  # national stock, 31 Dec 2021

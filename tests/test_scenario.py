@@ -115,6 +115,14 @@ def test_schengen_visa_holders_in_finland(world):
     assert not world.admitted("FIN", "foreign_passport", "2022-09-25")  # a visa is needed
 
 
+def test_cyprus_and_bulgaria_recognise_schengen_visas(world):
+    """Decision 565/2014/EU: a Schengen visa stands for the national visa of Cyprus and Bulgaria (90 days)."""
+    for c in ("CYP", "BGR"):
+        r = world.entry_rule(c, "schengen_visa", "2022-06-01")
+        assert r.admitted and r.max_stay_days == 90 and "2014/565" in r.source, c
+        assert not world.admitted(c, "foreign_passport", "2022-06-01"), c  # without one, a visa is needed
+
+
 def test_stay_lengths_and_internal_passport(world):
     day = "2022-06-01"
     assert world.entry_rule("GEO", "foreign_passport", day).max_stay_days == 365
