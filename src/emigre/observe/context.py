@@ -20,7 +20,7 @@ import numpy as np
 
 from emigre.baselines import BASELINE_YEAR, FSB_MODES, fsb_quarterly
 from emigre.errors import EmigreError
-from emigre.observe.params import TRAVEL_CHANGE_2023_DESTINATIONS, TRAVEL_LEVEL_DESTINATIONS
+from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS, travel_level
 from emigre.scenario.model import HOME, MODES
 
 #: EU member states (2022); the scenario lists only those it routes to, ordinary travel needs all of them.
@@ -54,6 +54,10 @@ def days_by_year_quarter(a: dt.date, b: dt.date) -> dict[tuple[int, int], int]:
         out[(d.year, q)] = out.get((d.year, q), 0) + (stop - d).days + 1
         d = stop + dt.timedelta(days=1)
     return out
+
+
+#: the year each year key of ``ObservationContext._ordinary_components`` stands for (0: before 2022)
+_KEY_YEAR = (2021, 2022, 2023)
 
 
 @dataclass
@@ -138,14 +142,9 @@ class ObservationContext:
         whatever the route."""
         comps = self._ordinary_components(self._fsb_isos(code), a, b, tuple(modes or FSB_MODES), closures)
         n = len(next(iter(theta.values())))
-        levels = (np.ones(n), theta["travel_level_2022"], theta["travel_level_2023"])
         total = np.zeros(n)
         for (own, year_key, eu, restricted), v in comps.items():
-            f = levels[year_key] * v
-            if own is not None and year_key > 0:
-                f = f * theta[f"travel_level_{own}"]
-                if year_key == 2 and own in TRAVEL_CHANGE_2023_DESTINATIONS:
-                    f = f * theta[f"travel_change_2023_{own}"]
+            f = travel_level(theta, _KEY_YEAR[year_key], own, v)
             if eu:
                 f = f * theta["travel_level_eu"]
             if restricted:

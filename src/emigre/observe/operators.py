@@ -22,7 +22,7 @@ from emigre.behaviour.measures import NAT, STAY_THRESHOLDS
 from emigre.errors import EmigreError
 from emigre.evidence.records import Observation
 from emigre.observe.context import ObservationContext, days_by_year_quarter
-from emigre.observe.params import TRAVEL_CHANGE_2023_DESTINATIONS, TRAVEL_LEVEL_DESTINATIONS, resolve_theta
+from emigre.observe.params import resolve_theta, travel_level
 from emigre.observe.prewar import Level, packaged_prewar
 from emigre.observe.readings import INCLUDES_PREWAR, Reading, read_observation
 
@@ -304,13 +304,7 @@ def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str
         by_year[year] = by_year.get(year, 0) + n
     total = np.zeros_like(base)
     for year, n in by_year.items():
-        level = (np.ones_like(base) if year < 2022 else th["travel_level_2022"] if year == 2022
-                 else th["travel_level_2023"])
-        if year >= 2022 and iso in TRAVEL_LEVEL_DESTINATIONS:
-            level = level * th[f"travel_level_{iso}"]
-        if year >= 2023 and iso in TRAVEL_CHANGE_2023_DESTINATIONS:
-            level = level * th[f"travel_change_2023_{iso}"]
-        total = total + lv.value / 365.0 * n * level
+        total = total + lv.value / 365.0 * n * travel_level(th, year, iso)
     return total, "ordinary_visitors"
 
 

@@ -201,6 +201,22 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
 }
 assert set(OBS_RANGES) == set(OBS_PARAMS), "every observation parameter declares its valid range"
 
+def travel_level(theta: Mapping[str, np.ndarray], year: int, iso: str | None, trips: float = 1.0) -> np.ndarray:
+    """``trips`` at 2019's level x the level of ordinary travel to ``iso`` (None: a destination without a level
+    of its own) in ``year`` relative to 2019, one value per theta draw: 1 before 2022; from 2022 the year's level
+    (``travel_level_2022`` or ``travel_level_2023``) x the destination's own (``travel_level_<ISO>``), and from
+    2023 x its own change (``travel_change_2023_<ISO>``). EU/Schengen and restricted-mode factors are the
+    caller's. (``trips`` multiplies first, so that every caller's products are the same bit for bit.)"""
+    if year < 2022:
+        return np.ones_like(theta["travel_level_2022"]) * trips
+    level = (theta["travel_level_2022"] if year == 2022 else theta["travel_level_2023"]) * trips
+    if iso in TRAVEL_LEVEL_DESTINATIONS:
+        level = level * theta[f"travel_level_{iso}"]
+    if year >= 2023 and iso in TRAVEL_CHANGE_2023_DESTINATIONS:
+        level = level * theta[f"travel_change_2023_{iso}"]
+    return level
+
+
 def default_theta() -> dict[str, float]:
     """Every observation parameter at its default value."""
     return {k: p.default for k, p in OBS_PARAMS.items()}
