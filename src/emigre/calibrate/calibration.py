@@ -306,10 +306,6 @@ def calibrate_runs(scenario: str = "russia-2022", *, runs: int = 2, seed: int = 
     with a ``run`` column and ``out/fit.json`` with the diagnostics across runs (``convergence``:
     :func:`emigre.calibrate.diagnostics.convergence` over every parameter and every ``pred.*`` column) and
     what to raise when they fail (``advice``). ``budget`` and ``particles`` are per run."""
-    import pandas as pd
-
-    from emigre.calibrate.diagnostics import convergence
-
     if runs < 1:
         raise EmigreError(f"--runs must be >= 1, got {runs}")
     sim_seeds = tuple(sim_seeds) if sim_seeds is not None else (int(seed),)
@@ -318,6 +314,18 @@ def calibrate_runs(scenario: str = "russia-2022", *, runs: int = 2, seed: int = 
     for k in range(runs):
         sub = out_dir / f"run-{k}" if out_dir is not None else None
         results.append(calibrate(scenario, seed=run_seed(seed, k), sim_seeds=sim_seeds, out=sub, **kwargs))
+    return combine_runs(results, seed=seed, sim_seeds=sim_seeds, out=out_dir)
+
+
+def combine_runs(results: Sequence[CalibrationResult], *, seed: int, sim_seeds: Sequence[int],
+                 out: Path | None, extend_hint: str | None = None) -> CalibrationResult:
+    """The runs' posteriors in one table with a ``run`` column and the fit of the best run with the diagnostics
+    across runs (``convergence``) and what to raise when they fail (``advice``), written to ``out``."""
+    import pandas as pd
+
+    from emigre.calibrate.diagnostics import convergence
+
+    runs = len(results)
     frames = []
     for k, r in enumerate(results):
         f = r.posterior.copy()
@@ -337,6 +345,8 @@ def calibrate_runs(scenario: str = "russia-2022", *, runs: int = 2, seed: int = 
                   "before its particles decorrelated")
     elif runs < 2:
         advice = "use --runs 2 or more: one run cannot show convergence"
+    elif extend_hint:
+        advice = extend_hint
     else:
         advice = ("raise --particles: every run decorrelated, yet the runs disagree (too few particles to carry "
                   "the posterior's shape through the tempering)")
@@ -354,10 +364,10 @@ def calibrate_runs(scenario: str = "russia-2022", *, runs: int = 2, seed: int = 
                                                        for k in ("requested", "run", "reused")})
     info["convergence"] = conv
     info["advice"] = advice
-    if out_dir is not None:
+    if out is not None:
         from emigre.ensemble.run import write_parquet
         from emigre.fileio import atomic_write_text
 
-        write_parquet(post, out_dir / "posterior.parquet")
-        atomic_write_text(out_dir / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
-    return CalibrationResult(post, info, out_dir)
+        write_parquet(post, out / "posterior.parquet")
+        atomic_write_text(out / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
+    return CalibrationResult(post, info, out)

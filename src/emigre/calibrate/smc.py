@@ -246,6 +246,116 @@ def fit_mixture(U: np.ndarray, w: np.ndarray, rng: np.random.Generator, *, compo
                            np.concatenate([mix.chols * widen, wide[None]]))
 
 
+@dataclass
+class _Cloud:
+    """The particles of one stage and what is known at each: log-likelihood, log prior, log reference, payload."""
+
+    U: np.ndarray
+    LL: np.ndarray
+    LP: np.ndarray
+    LQ: np.ndarray
+    payload: list
+
+
+@dataclass
+class _Kernel:
+    """What the move kernels carry from stage to stage: the random walk's scale, the independence share."""
+
+    scale: float
+    imh_share: float
+
+
+def _move_stage(cloud: _Cloud, kern: _Kernel, logw: np.ndarray, beta: float, *, rng: np.random.Generator,
+                log_prior_u, log_q, loglik: LoglikFn, label: str, cap: int, share_cap: int, budget_left: int,
+                min_moves: int, jumps: float, stuck: float, components: int, independence: bool) -> dict:
+    """One stage: proposals fitted to the cloud weighted by ``logw``, resampling to equal weights, then
+    Metropolis-Hastings moves at temperature ``beta`` until the cloud has decorrelated (module doc), at most
+    ``cap`` and ``share_cap`` moves and ``budget_left`` evaluations. Updates ``cloud`` and ``kern`` in place;
+    returns the stage's diagnostics with ``used``, the evaluations it spent."""
+    U, LL, LP, LQ, payload = cloud.U, cloud.LL, cloud.LP, cloud.LQ, cloud.payload
+    n, d = U.shape
+    used = 0
+    w = np.exp(logw - np.max(logw))
+    w /= w.sum()
+    # proposals from the weighted cloud (before resampling: every distinct particle informs them)
+    _, C = _weighted_cov(U, w)
+    L_rw = _chol(C)
+    var = np.maximum(np.diag(C), 1e-300)
+    mix = fit_mixture(U, w, rng, components=components)
+    idx = systematic_resample(w, rng)
+    U, LL, LP, LQ = U[idx], LL[idx], LP[idx], LQ[idx]
+    payload = [payload[i] for i in idx]
+    LM = mix.logpdf(U)  # the independence proposal's density at the current particles
+    U0 = U.copy()
+    moved = np.zeros(n, dtype=bool)
+    jump = np.zeros(d)  # cumulative mean squared jump per coordinate
+    moves = 0
+    acc_rw, acc_imh = [], []
+    decorrelated = False
+    stop = "cap"
+    while moves < cap:
+        if budget_left - used < n or moves >= share_cap:
+            stop = "budget"
+            break
+        use_imh = rng.random(n) < kern.imh_share
+        Z = rng.standard_normal((n, d))
+        Up = np.where(use_imh[:, None], mix.sample(rng, n), U + kern.scale * Z @ L_rw.T)
+        LPp = np.asarray(log_prior_u(Up), dtype=np.float64)
+        LQp = LPp if log_q is None else np.asarray(log_q(Up), dtype=np.float64)
+        LMp = mix.logpdf(Up)
+        LLp, pay_p = loglik(Up, f"{label}-move-{moves + 1}")
+        LLp = np.asarray(LLp, dtype=np.float64)
+        used += n
+        moves += 1
+        num = _tempered(beta, LPp, LLp, LQp, log_q is None)
+        den = _tempered(beta, LP, LL, LQ, log_q is None)
+        # independence proposal: Hastings correction q(u)/q(u')
+        corr = np.where(use_imh, LM - LMp, 0.0)
+        with np.errstate(invalid="ignore"):
+            log_a = np.where(np.isfinite(num), num - np.where(np.isfinite(den), den, -1e300) + corr, -np.inf)
+        ok = np.log(rng.random(n)) < log_a
+        sq = np.where(ok[:, None], (Up - U) ** 2, 0.0)
+        jump += sq.mean(0)
+        moved |= ok & (sq.sum(1) > 0)
+        U = np.where(ok[:, None], Up, U)
+        LL = np.where(ok, LLp, LL)
+        LP = np.where(ok, LPp, LP)
+        LQ = np.where(ok, LQp, LQ)
+        LM = np.where(ok, LMp, LM)
+        payload = [pay_p[i] if ok[i] else payload[i] for i in range(n)]
+        # adapt: the walk's scale towards its target acceptance; the kernels' shares to their squared jump
+        # per evaluation (whitened by the cloud's variances)
+        rw = ~use_imh
+        esj = (sq / var).sum(1)
+        if rw.any():
+            a = float(ok[rw].mean())
+            acc_rw.append(a)
+            kern.scale *= math.exp(a - RW_TARGET_ACCEPTANCE)
+        if use_imh.any():
+            acc_imh.append(float(ok[use_imh].mean()))
+        if independence and rw.any() and use_imh.any():
+            e_imh, e_rw = float(esj[use_imh].mean()), float(esj[rw].mean())
+            if e_imh + e_rw > 0:
+                kern.imh_share = 0.8 * kern.imh_share + 0.2 * min(0.8, max(0.2, e_imh / (e_imh + e_rw)))
+        if moves >= min_moves and (jump / (2 * var)).min() >= jumps and 1.0 - moved.mean() <= stuck:
+            decorrelated = True
+            stop = "decorrelated"
+            break
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s0, s1 = U0.std(0), U.std(0)
+        cc = ((U0 - U0.mean(0)) * (U - U.mean(0))).mean(0) / (s0 * s1)
+    cc = cc[np.isfinite(cc)]
+    acc = (float(np.mean(acc_rw + acc_imh)) if acc_rw or acc_imh else None)
+    cloud.U, cloud.LL, cloud.LP, cloud.LQ, cloud.payload = U, LL, LP, LQ, payload
+    return {"moves": moves, "acceptance": acc,
+            "acceptance_rw": float(np.mean(acc_rw)) if acc_rw else None,
+            "acceptance_imh": float(np.mean(acc_imh)) if acc_imh else None,
+            "imh_share": kern.imh_share, "mixture_components": len(mix.weights), "scale": kern.scale,
+            "jump_ratio_min": float((jump / (2 * var)).min()), "stuck": float(1.0 - moved.mean()),
+            "max_corr": float(np.abs(cc).max()) if len(cc) else None,
+            "decorrelated": decorrelated, "stopped_by": stop, "used": used}
+
+
 # ---------------------------------------------------------------------- the sampler
 def tempered_smc(
     log_prior_u: Callable[[np.ndarray], np.ndarray],
@@ -290,10 +400,9 @@ def tempered_smc(
     final_reserve = max(min_moves, final_reserve)
     beta, logz = 0.0, 0.0
     betas = [0.0]
-    scale = 2.38 / math.sqrt(max(d, 1))
+    kern = _Kernel(2.38 / math.sqrt(max(d, 1)), 0.5 if independence else 0.0)
     stages: list[dict] = []
     complete = converged = True
-    imh_share = 0.5 if independence else 0.0
     while True:
         remaining = budget - used
         PHI = LP + LL - LQ  # the tempered potential (= LL when starting from the prior)
@@ -311,20 +420,6 @@ def tempered_smc(
         else:
             stage_ess = float(n)
             logw = np.zeros(n)
-        w = np.exp(logw - np.max(logw))
-        w /= w.sum()
-        # proposals from the weighted cloud (before resampling: every distinct particle informs them)
-        _, C = _weighted_cov(U, w)
-        L_rw = _chol(C)
-        var = np.maximum(np.diag(C), 1e-300)
-        mix = fit_mixture(U, w, rng, components=components)
-        idx = systematic_resample(w, rng)
-        U, LL, LP, LQ = U[idx], LL[idx], LP[idx], LQ[idx]
-        payload = [payload[i] for i in idx]
-        LM = mix.logpdf(U)  # the independence proposal's density at the current particles
-        U0 = U.copy()
-        moved = np.zeros(n, dtype=bool)
-        jump = np.zeros(d)  # cumulative mean squared jump per coordinate
         cap = final_moves if beta >= 1.0 else max_moves
         reserve = 0 if beta >= 1.0 else n * final_reserve
         share_cap = cap
@@ -340,78 +435,77 @@ def tempered_smc(
                 to_come = math.log(1.0 / beta) / max(min(recent), 1e-3)
             affordable = max(0, (budget - used - reserve) // n)
             share_cap = max(min_moves, int(affordable // (max(1.0, to_come) + 1.0)))
-        moves = 0
-        acc_rw, acc_imh = [], []
-        decorrelated = False
-        stop = "cap"
-        while moves < cap:
-            if budget - used - reserve < n or moves >= share_cap:
-                stop = "budget"
-                break
-            use_imh = rng.random(n) < imh_share
-            Z = rng.standard_normal((n, d))
-            Up = np.where(use_imh[:, None], mix.sample(rng, n), U + scale * Z @ L_rw.T)
-            LPp = np.asarray(log_prior_u(Up), dtype=np.float64)
-            LQp = LPp if log_q is None else np.asarray(log_q(Up), dtype=np.float64)
-            LMp = mix.logpdf(Up)
-            LLp, pay_p = loglik(Up, f"smc-{len(stages) + 1}-move-{moves + 1}")
-            LLp = np.asarray(LLp, dtype=np.float64)
-            used += n
-            moves += 1
-            num = _tempered(beta, LPp, LLp, LQp, log_q is None)
-            den = _tempered(beta, LP, LL, LQ, log_q is None)
-            # independence proposal: Hastings correction q(u)/q(u')
-            corr = np.where(use_imh, LM - LMp, 0.0)
-            with np.errstate(invalid="ignore"):
-                log_a = np.where(np.isfinite(num), num - np.where(np.isfinite(den), den, -1e300) + corr, -np.inf)
-            ok = np.log(rng.random(n)) < log_a
-            sq = np.where(ok[:, None], (Up - U) ** 2, 0.0)
-            jump += sq.mean(0)
-            moved |= ok & (sq.sum(1) > 0)
-            U = np.where(ok[:, None], Up, U)
-            LL = np.where(ok, LLp, LL)
-            LP = np.where(ok, LPp, LP)
-            LQ = np.where(ok, LQp, LQ)
-            LM = np.where(ok, LMp, LM)
-            payload = [pay_p[i] if ok[i] else payload[i] for i in range(n)]
-            # adapt: the walk's scale towards its target acceptance; the kernels' shares to their squared jump
-            # per evaluation (whitened by the cloud's variances)
-            rw = ~use_imh
-            esj = (sq / var).sum(1)
-            if rw.any():
-                a = float(ok[rw].mean())
-                acc_rw.append(a)
-                scale *= math.exp(a - RW_TARGET_ACCEPTANCE)
-            if use_imh.any():
-                acc_imh.append(float(ok[use_imh].mean()))
-            if independence and rw.any() and use_imh.any():
-                e_imh, e_rw = float(esj[use_imh].mean()), float(esj[rw].mean())
-                if e_imh + e_rw > 0:
-                    imh_share = 0.8 * imh_share + 0.2 * min(0.8, max(0.2, e_imh / (e_imh + e_rw)))
-            if moves >= min_moves and (jump / (2 * var)).min() >= jumps and 1.0 - moved.mean() <= stuck:
-                decorrelated = True
-                stop = "decorrelated"
-                break
-        if not decorrelated:
+        cloud = _Cloud(U, LL, LP, LQ, payload)
+        info = _move_stage(cloud, kern, logw, beta, rng=rng, log_prior_u=log_prior_u, log_q=log_q, loglik=loglik,
+                           label=f"smc-{len(stages) + 1}", cap=cap, share_cap=share_cap,
+                           budget_left=budget - used - reserve, min_moves=min_moves, jumps=jumps, stuck=stuck,
+                           components=components, independence=independence)
+        U, LL, LP, LQ, payload = cloud.U, cloud.LL, cloud.LP, cloud.LQ, cloud.payload
+        used += info.pop("used")
+        if not info["decorrelated"]:
             converged = False
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s0, s1 = U0.std(0), U.std(0)
-            cc = ((U0 - U0.mean(0)) * (U - U.mean(0))).mean(0) / (s0 * s1)
-        cc = cc[np.isfinite(cc)]
-        acc = (float(np.mean(acc_rw + acc_imh)) if acc_rw or acc_imh else None)
-        info = {"stage": len(stages) + 1, "beta": beta, "ess": stage_ess, "moves": moves,
-                "acceptance": acc,
-                "acceptance_rw": float(np.mean(acc_rw)) if acc_rw else None,
-                "acceptance_imh": float(np.mean(acc_imh)) if acc_imh else None,
-                "imh_share": imh_share, "mixture_components": len(mix.weights), "scale": scale,
-                "jump_ratio_min": float((jump / (2 * var)).min()), "stuck": float(1.0 - moved.mean()),
-                "max_corr": float(np.abs(cc).max()) if len(cc) else None,
-                "decorrelated": decorrelated, "stopped_by": stop, "evaluations": used,
-                "best_loglik": float(np.max(LL)), "mean_loglik": float(np.mean(LL[np.isfinite(LL)]))
-                if np.isfinite(LL).any() else -math.inf}
+        info = {"stage": len(stages) + 1, "beta": beta, "ess": stage_ess, **info, "evaluations": used,
+                "best_loglik": float(np.max(LL)),
+                "mean_loglik": float(np.mean(LL[np.isfinite(LL)])) if np.isfinite(LL).any() else -math.inf}
         stages.append(info)
         if progress:
             progress(info)
         if beta >= 1.0:
             break
     return SMCResult(U, LL, LP, payload, stages, logz, used, complete, converged)
+
+
+def extend_smc(
+    U: np.ndarray,
+    log_prior_u: Callable[[np.ndarray], np.ndarray],
+    loglik: LoglikFn,
+    *,
+    rng: np.random.Generator,
+    budget: int,
+    stages: int | None = None,
+    min_moves: int = 1,
+    max_moves: int = 100,
+    jumps: float = math.log(10.0),
+    stuck: float = 0.1,
+    components: int = 4,
+    progress: Callable[[dict], None] | None = None,
+) -> SMCResult:
+    """More moves at the posterior (``b = 1``) for particles ``U`` [n, d] that already approximate it - the
+    equal-weight draws of an earlier run: one batch to evaluate them, then stages of Metropolis-Hastings moves
+    (the kernels of :func:`tempered_smc`, refitted to the cloud at each stage's start) that each run until the
+    cloud has decorrelated from where the stage began, until ``stages`` stages have decorrelated or ``budget``
+    evaluations are spent. Every kernel leaves the posterior invariant, so the particles can only come closer to
+    it, whatever their start; independent runs extended apart let R-hat show whether they have.
+
+    ``SMCResult.converged``: at least one stage decorrelated (the cloud no longer remembers its start)."""
+    U = np.asarray(U, dtype=np.float64)
+    n, d = U.shape
+    if budget < 2 * n:
+        raise ValueError(f"extending {n} particles needs a budget of at least {2 * n} evaluations (their "
+                         "evaluation and one move)")
+    LP = np.asarray(log_prior_u(U), dtype=np.float64)
+    if not np.isfinite(LP).all():
+        raise ValueError(f"{int((~np.isfinite(LP)).sum())} of the particles lie outside the prior's support")
+    LL, payload = loglik(U, "extend-init")
+    cloud = _Cloud(U, np.asarray(LL, dtype=np.float64), LP, LP, payload)
+    used = n
+    kern = _Kernel(2.38 / math.sqrt(max(d, 1)), 0.5)
+    infos: list[dict] = []
+    done = 0
+    while budget - used >= n and (stages is None or done < stages):
+        info = _move_stage(cloud, kern, np.zeros(n), 1.0, rng=rng, log_prior_u=log_prior_u, log_q=None,
+                           loglik=loglik, label=f"extend-{len(infos) + 1}", cap=max_moves, share_cap=max_moves,
+                           budget_left=budget - used, min_moves=min_moves, jumps=jumps, stuck=stuck,
+                           components=components, independence=True)
+        used += info.pop("used")
+        done += bool(info["decorrelated"])
+        LL = cloud.LL
+        info = {"stage": len(infos) + 1, "beta": 1.0, "ess": float(n), **info, "evaluations": used,
+                "best_loglik": float(np.max(LL)),
+                "mean_loglik": float(np.mean(LL[np.isfinite(LL)])) if np.isfinite(LL).any() else -math.inf}
+        infos.append(info)
+        if progress:
+            progress(info)
+        if info["moves"] == 0:
+            break
+    return SMCResult(cloud.U, cloud.LL, cloud.LP, cloud.payload, infos, 0.0, used, True, done > 0)

@@ -43,6 +43,12 @@ def calibrate_cmd(
         "--particles per run) in DIR/run-K, combined into DIR/posterior.parquet with a `run` column; fit.json "
         "gets R-hat, ESS and disjoint 90% intervals across runs. Says 'converged' only when every R-hat <= 1.05 "
         "and no two runs have disjoint intervals."),
+    extend: Path = typer.Option(
+        None, "--extend",
+        help="Continue an earlier calibration instead of starting one: each run of this posterior.parquet (or its "
+        "folder) starts from its particles and spends --budget evaluations on moves at the posterior, stage after "
+        "stage until each has decorrelated (--runs and --particles come from the file; use the --scale it was "
+        "calibrated at). Writes the --runs layout to --out, which can be extended again."),
 ) -> None:
     """Calibrate the scenario on the evidence: a MAP fit, then a posterior sample (DIR/posterior.parquet)."""
     import json
@@ -51,6 +57,7 @@ def calibrate_cmd(
 
     from emigre.calibrate.calibration import calibrate
     from emigre.calibrate.objective import read_exclude
+    from emigre.errors import EmigreError
     from emigre.fileio import check_output_dir
     from emigre.limits import MAX_BUDGET, MAX_PARTICLES, MAX_WORKERS, check_int, check_scale, check_seed
 
@@ -62,7 +69,16 @@ def calibrate_cmd(
     check_output_dir(out)  # before any evaluation
     held = read_exclude(exclude) if exclude is not None else []
     err = Console(stderr=True)
-    if runs > 1:
+    if extend is not None:
+        from emigre.calibrate.extend import extend as extend_runs
+
+        if Path(extend).resolve() in (Path(out).resolve(), (Path(out) / "posterior.parquet").resolve()):
+            raise EmigreError(f"--extend {extend}: write the extension to another --out (it would overwrite its "
+                              "own start)")
+        res = extend_runs(extend, scenario, budget=budget, workers=workers, cluster=cluster, resume=resume, out=out,
+                          seed=seed, exclude=held, scale=scale, progress=True)
+        runs = len(res.fit["runs"])
+    elif runs > 1:
         from emigre.calibrate.calibration import calibrate_runs
 
         res = calibrate_runs(scenario, runs=runs, budget=budget, workers=workers, cluster=cluster, resume=resume,
@@ -70,6 +86,7 @@ def calibrate_cmd(
     else:
         res = calibrate(scenario, budget=budget, workers=workers, cluster=cluster, resume=resume, out=out, seed=seed,
                         exclude=held, scale=scale, particles=particles, progress=True)
+    multi = extend is not None or runs > 1  # the --runs layout: run-<k>/ and the diagnostics across runs
     f = res.fit
     ev = f["evaluations"]
     err.print(
@@ -82,10 +99,10 @@ def calibrate_cmd(
     if not f["smc"]["complete"]:
         err.print("[yellow]warning: the budget ran out before the sampler reached the posterior smoothly; the last "
                   "step had a low effective sample size - raise --budget[/yellow]")
-    if runs == 1 and not f["smc"]["decorrelated"]:
+    if not multi and not f["smc"]["decorrelated"]:
         err.print("[yellow]warning: the budget ran out before the sampler's particles decorrelated (fit.json: smc "
                   "stages, stopped_by) - raise --budget; --runs 2 or more checks convergence[/yellow]")
-    if runs > 1:
+    if multi:
         conv = f["convergence"]
         if conv["converged"]:
             err.print(f"converged: {runs} runs, every R-hat <= {conv['rhat_max']} and no two runs with disjoint 90% "
@@ -101,6 +118,6 @@ def calibrate_cmd(
     typer.echo(json.dumps({"out": str(out), "map_logpost": f["map"]["logpost"], "draws": len(res.posterior),
                            "evaluations": ev["requested"], "run": ev["run"], "reused": ev["reused"],
                            "seconds": round(f["seconds"], 1)}
-                          | ({"runs": runs, "converged": f["convergence"]["converged"]} if runs > 1 else {}), indent=2))
-    journals = out / "journal.sqlite" if runs == 1 else out / "run-*" / "journal.sqlite"
+                          | ({"runs": runs, "converged": f["convergence"]["converged"]} if multi else {}), indent=2))
+    journals = out / "journal.sqlite" if not multi else out / "run-*" / "journal.sqlite"
     err.print(f"wrote {out / 'posterior.parquet'}, {out / 'fit.json'} and {journals}")
