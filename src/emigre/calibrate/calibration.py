@@ -318,7 +318,7 @@ def calibrate_runs(scenario: str = "russia-2022", *, runs: int = 2, seed: int = 
 
 
 def combine_runs(results: Sequence[CalibrationResult], *, seed: int, sim_seeds: Sequence[int],
-                 out: Path | None, extend_hint: str | None = None) -> CalibrationResult:
+                 out: Path | None) -> CalibrationResult:
     """The runs' posteriors in one table with a ``run`` column and the fit of the best run with the diagnostics
     across runs (``convergence``) and what to raise when they fail (``advice``), written to ``out``."""
     import pandas as pd
@@ -345,8 +345,6 @@ def combine_runs(results: Sequence[CalibrationResult], *, seed: int, sim_seeds: 
                   "before its particles decorrelated")
     elif runs < 2:
         advice = "use --runs 2 or more: one run cannot show convergence"
-    elif extend_hint:
-        advice = extend_hint
     else:
         advice = ("raise --particles: every run decorrelated, yet the runs disagree (too few particles to carry "
                   "the posterior's shape through the tempering)")

@@ -2,14 +2,25 @@
 
 A calibration whose runs completed their tempering but did not decorrelate (``fit.json``: ``smc.decorrelated``
 false, R-hat above 1.05) has spent most of its budget on the way to the posterior (the tempering stages) and
-little at it. Extending it starts each run where it stopped - its equal-weight particles, read from the
+little at it. Extending it starts from where its runs stopped - their equal-weight particles, read from the
 ``posterior.parquet`` with its ``run`` column - and spends a new budget on Metropolis-Hastings moves at the
-posterior (:func:`emigre.calibrate.smc.extend_smc`: the same kernels, refitted per stage, run until the cloud has
-decorrelated, again and again). The moves leave the posterior invariant, so wherever a run started it can only
-come closer; the runs stay independent (each its own seed, its own particles), so R-hat across them still says
-whether they sample one distribution. The output has the layout of ``--runs K`` (``run-<k>/`` with a journal
-each, so ``--resume`` continues a killed extension; ``posterior.parquet`` with the ``run`` column; ``fit.json``
-with the diagnostics) and can itself be extended again.
+posterior (:func:`emigre.calibrate.smc.extend_smc`: the sampler's kernels, refitted per stage, each stage run
+until the cloud has decorrelated, again and again until the budget is spent).
+
+Every particle keeps its run: a particle moves only to a state it proposed and accepted, so the rows of run
+``k`` stay run ``k``'s. The proposals, though, are fitted to the **pooled** cloud of all runs (the random walk's
+covariance and the independence mixture): each run's particles are then proposed states where the other runs
+found posterior mass, and the Metropolis-Hastings test accepts them in proportion to the posterior alone. This
+is what removes a run's offset: measured on the known 56-dimensional target (``tests``), four runs of 100
+particles each shifted by a posterior sd in a fifth of the coordinates (R-hat 1.37) reach R-hat 1.03 after 9
+moves when the proposals are pooled, while a run extended on its own proposals (fitted to its shifted cloud)
+kept its offset (0.9 sd after 49 moves). The kernel for one particle depends on the others' states at the
+stage's start, as in every population Monte Carlo (and in the tempering stages, whose proposals are fitted to
+the whole cloud): given them it leaves the posterior invariant. What R-hat then checks is that the runs, started
+apart, now agree; no longer that they found it without each other's help.
+
+The output: ``posterior.parquet`` with the ``run`` column, ``fit.json`` with the diagnostics across runs and
+the stages, ``journal.sqlite`` (``--resume`` continues a killed extension). It can itself be extended again.
 
 The particles are evaluated anew by the current objective (the evidence, the operators, ``--scale``): an
 extension after a model change is still a valid MCMC for the new posterior, only a longer one.
@@ -30,7 +41,6 @@ from emigre.calibrate.calibration import (
     _jsonable,
     _posterior_frame,
     _Reporter,
-    combine_runs,
 )
 from emigre.calibrate.executor import Evaluator
 from emigre.calibrate.journal import Journal
@@ -40,10 +50,10 @@ from emigre.calibrate.space import ParameterSpace, default_space
 from emigre.errors import EmigreError
 
 
-def extend_seed(seed: int, run: int) -> int:
-    """The algorithm seed of run ``run`` of an extension with ``--seed seed`` (a stream of its own, apart from
-    the calibration's :func:`~emigre.calibrate.calibration.run_seed`)."""
-    return int(np.random.SeedSequence([int(seed), int(run), 1]).generate_state(1, dtype=np.uint32)[0])
+def extend_seed(seed: int) -> int:
+    """The algorithm seed of an extension with ``--seed seed`` (a stream of its own, apart from the
+    calibration's :func:`~emigre.calibrate.calibration.run_seed`)."""
+    return int(np.random.SeedSequence([int(seed), 2022, 1]).generate_state(1, dtype=np.uint32)[0])
 
 
 def starting_particles(posterior, space: ParameterSpace, source: str) -> list[np.ndarray]:
@@ -90,58 +100,45 @@ def extend(
     space: ParameterSpace | None = None,
     progress: bool | Callable[[dict], None] = True,
 ) -> CalibrationResult:
-    """Extend every run of ``posterior`` (a ``posterior.parquet`` or its folder) by at most ``budget``
-    evaluations each (module doc), into ``out`` (``run-<k>/`` per run, then the combined table and fit)."""
+    """Extend the runs of ``posterior`` (a ``posterior.parquet`` or its folder) by at most ``budget`` evaluations
+    per run (module doc), into ``out``; ``stages`` stops after that many decorrelated stages."""
+    import os
+
+    from emigre.calibrate.diagnostics import convergence
     from emigre.calibrate.posterior import load_posterior
     from emigre.ensemble.executor import parse_cluster
 
+    t0 = time.perf_counter()
     parse_cluster(cluster)
     space = space or default_space(scenario)
     src = str(posterior)
     starts = starting_particles(load_posterior(posterior), space, src)
-    n_max = max(len(u) for u in starts)
-    if budget < 2 * n_max:
-        raise EmigreError(f"--budget {budget} is too small to extend runs of {n_max} particles: at least "
-                          f"{2 * n_max} evaluations per run (their evaluation and one move)")
+    K = len(starts)
+    n = sum(len(u) for u in starts)
+    total = int(budget) * K
+    if total < 2 * n:
+        raise EmigreError(f"--budget {budget} is too small to extend runs of {n // K} particles: at least "
+                          f"{2 * n // K} evaluations per run (their evaluation and one move)")
     sim_seeds = tuple(sim_seeds) if sim_seeds is not None else (int(seed),)
     exclude = tuple(exclude)
     objective = Objective.build(space, scenario=scenario, observations=observations, exclude=exclude,
                                 sim_seeds=sim_seeds, scale=scale, end=end)
     _, excluded, not_used = select_observations(observations, scenario=scenario, end=end, exclude=exclude)
     out_dir = Path(out) if out is not None else None
-    results = []
-    for k, U0 in enumerate(starts):
-        sub = out_dir / f"run-{k}" if out_dir is not None else None
-        results.append(_extend_run(U0, k, space, objective, src, budget=budget, workers=workers, cluster=cluster,
-                                   resume=resume, out=sub, seed=seed, stages=stages, progress=progress,
-                                   excluded=list(excluded), not_used=not_used, scenario=scenario, scale=scale,
-                                   end=end, sim_seeds=sim_seeds))
-    return combine_runs(results, seed=seed, sim_seeds=sim_seeds, out=out_dir,
-                        extend_hint=f"extend again: emigre calibrate --extend {out_dir or 'DIR'} --out NEW "
-                        "(every run decorrelated at least once, yet the runs still disagree)")
-
-
-def _extend_run(U0: np.ndarray, k: int, space: ParameterSpace, objective: Objective, src: str, *, budget: int,
-                workers: int, cluster: str | None, resume: bool, out: Path | None, seed: int, stages: int | None,
-                progress, excluded: list, not_used, scenario: str, scale: float, end: str | None,
-                sim_seeds: Sequence[int]) -> CalibrationResult:
-    import os
-
-    t0 = time.perf_counter()
     journal = None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        jp = out / JOURNAL
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        jp = out_dir / JOURNAL
         if resume and not jp.exists():
             raise EmigreError(f"{jp}: no journal to resume from (run without --resume first)")
         journal = Journal(jp, fresh=not resume)
         journal.set_meta("fingerprint", objective.fingerprint)
     workers = int(workers) if workers else (os.cpu_count() or 1)
-    rep = _Reporter(int(budget), progress is True)
+    rep = _Reporter(total, progress is True)
     cb = progress if callable(progress) else None
     evaluator = Evaluator(objective, journal, workers=workers, cluster=cluster,
-                          progress=lambda i: rep.evals(dict(i, run=k), evaluator))
-    algo_seed = extend_seed(seed, k)
+                          progress=lambda i: rep.evals(dict(i, run="all"), evaluator))
+    algo_seed = extend_seed(seed)
 
     def loglik(U, stage):
         evs = evaluator(space.from_u(U), stage)
@@ -150,26 +147,38 @@ def _extend_run(U0: np.ndarray, k: int, space: ParameterSpace, objective: Object
     def on_stage(info):
         rep.smc(info)
         if cb:
-            cb({"stage": "extend", "run": k, **info})
+            cb({"stage": "extend", **info})
 
     try:
-        rep.note(f"run {k}: extending {len(U0)} particles from {src}")
-        smc = extend_smc(U0, lambda U: space.log_prior_u(np.atleast_2d(U)), loglik,
-                         rng=np.random.default_rng(algo_seed), budget=int(budget), stages=stages, progress=on_stage)
+        rep.note(f"extending {K} run(s) of {n // K} particles from {src}: up to {total} evaluations")
+        smc = extend_smc(np.vstack(starts), lambda U: space.log_prior_u(np.atleast_2d(U)), loglik,
+                         rng=np.random.default_rng(algo_seed), budget=total, stages=stages, progress=on_stage)
     finally:
         evaluator.close()
         rep.close()
     seconds = time.perf_counter() - t0
     post = _posterior_frame(space, objective, smc)
+    post.insert(0, "run", np.repeat(np.arange(K), [len(u) for u in starts]))
+    preds = [c for c in post.columns if c.startswith("pred.")]
+    conv = convergence(post, list(space.names) + preds)
+    if conv["converged"]:
+        advice = None
+    elif not smc.converged:
+        advice = "raise --budget: no stage of moves ran until the particles had decorrelated"
+    elif K < 2:
+        advice = "one run cannot show convergence: extend a calibration of --runs 2 or more"
+    else:
+        advice = (f"extend again (emigre calibrate --extend {out_dir or 'DIR'} --out NEW) or raise --budget: "
+                  "the particles decorrelated, yet the runs still disagree")
     i_best = int(np.argmax(post["logpost"].to_numpy()))
     info = {
         "scenario": scenario,
         "extended_from": src,
         "map": {"params": space.as_dict(space.from_u(smc.U[i_best])), "logpost": float(post["logpost"].iloc[i_best]),
-                "loglik": float(post["loglik"].iloc[i_best]), "from": "extend"},
-        "settings": {"budget": int(budget), "particles": len(U0), "seed": algo_seed, "sim_seeds": list(sim_seeds),
-                     "scale": float(scale), "end": end, "workers": workers, "stages": stages,
-                     "calibrated": space.names},
+                "loglik": float(post["loglik"].iloc[i_best]), "from": "extend", "run": int(post["run"].iloc[i_best])},
+        "settings": {"budget": int(budget), "particles": n // K, "runs": K, "seed": int(seed), "algorithm_seed": algo_seed,
+                     "sim_seeds": list(sim_seeds), "scale": float(scale), "end": end, "workers": workers,
+                     "stages": stages, "calibrated": space.names},
         "priors": [{"name": p.name, "kind": p.kind, "dist": p.dist, "args": list(p.args), "default": p.default}
                    for p in space.priors],
         "evaluations": {
@@ -181,17 +190,21 @@ def _extend_run(U0: np.ndarray, k: int, space: ParameterSpace, objective: Object
         "seconds": seconds,
         "smc": {"stages": smc.stages, "log_evidence": None, "complete": True, "decorrelated": smc.converged,
                 "evaluations": smc.evaluations, "start": "extend"},
-        "observations": {"used": list(objective.obs_ids), "excluded": excluded, "excluded_unknown": [],
+        "observations": {"used": list(objective.obs_ids), "excluded": list(excluded), "excluded_unknown": [],
                          "not_used": not_used[~not_used["id"].isin(excluded)].to_dict("records")},
+        "runs": [{"run": k, "particles": len(u),
+                  "mean_loglik": float(post.loc[post["run"] == k, "loglik"].mean())} for k, u in enumerate(starts)],
+        "convergence": conv,
+        "advice": advice,
     }
     if journal is not None:
         journal.finish(f"requested={evaluator.requested} run={evaluator.run} reused={evaluator.reused}")
         info["evaluations"]["sessions"] = journal.sessions()
         journal.close()
-    if out is not None:
+    if out_dir is not None:
         from emigre.ensemble.run import write_parquet
         from emigre.fileio import atomic_write_text
 
-        write_parquet(post, out / "posterior.parquet")
-        atomic_write_text(out / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
-    return CalibrationResult(post, info, out)
+        write_parquet(post, out_dir / "posterior.parquet")
+        atomic_write_text(out_dir / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
+    return CalibrationResult(post, info, out_dir)

@@ -267,7 +267,8 @@ class _Kernel:
 
 def _move_stage(cloud: _Cloud, kern: _Kernel, logw: np.ndarray, beta: float, *, rng: np.random.Generator,
                 log_prior_u, log_q, loglik: LoglikFn, label: str, cap: int, share_cap: int, budget_left: int,
-                min_moves: int, jumps: float, stuck: float, components: int, independence: bool) -> dict:
+                min_moves: int, jumps: float, stuck: float, components: int, independence: bool,
+                defensive: float = 0.0, resample: bool = True) -> dict:
     """One stage: proposals fitted to the cloud weighted by ``logw``, resampling to equal weights, then
     Metropolis-Hastings moves at temperature ``beta`` until the cloud has decorrelated (module doc), at most
     ``cap`` and ``share_cap`` moves and ``budget_left`` evaluations. Updates ``cloud`` and ``kern`` in place;
@@ -281,10 +282,11 @@ def _move_stage(cloud: _Cloud, kern: _Kernel, logw: np.ndarray, beta: float, *, 
     _, C = _weighted_cov(U, w)
     L_rw = _chol(C)
     var = np.maximum(np.diag(C), 1e-300)
-    mix = fit_mixture(U, w, rng, components=components)
-    idx = systematic_resample(w, rng)
-    U, LL, LP, LQ = U[idx], LL[idx], LP[idx], LQ[idx]
-    payload = [payload[i] for i in idx]
+    mix = fit_mixture(U, w, rng, components=components, defensive=defensive)
+    if resample:
+        idx = systematic_resample(w, rng)
+        U, LL, LP, LQ = U[idx], LL[idx], LP[idx], LQ[idx]
+        payload = [payload[i] for i in idx]
     LM = mix.logpdf(U)  # the independence proposal's density at the current particles
     U0 = U.copy()
     moved = np.zeros(n, dtype=bool)
@@ -468,6 +470,7 @@ def extend_smc(
     jumps: float = math.log(10.0),
     stuck: float = 0.1,
     components: int = 4,
+    defensive: float = 0.0,
     progress: Callable[[dict], None] | None = None,
 ) -> SMCResult:
     """More moves at the posterior (``b = 1``) for particles ``U`` [n, d] that already approximate it - the
@@ -496,7 +499,7 @@ def extend_smc(
         info = _move_stage(cloud, kern, np.zeros(n), 1.0, rng=rng, log_prior_u=log_prior_u, log_q=None,
                            loglik=loglik, label=f"extend-{len(infos) + 1}", cap=max_moves, share_cap=max_moves,
                            budget_left=budget - used, min_moves=min_moves, jumps=jumps, stuck=stuck,
-                           components=components, independence=True)
+                           components=components, independence=True, defensive=defensive, resample=False)
         used += info.pop("used")
         done += bool(info["decorrelated"])
         LL = cloud.LL

@@ -119,5 +119,5 @@ def calibrate_cmd(
                            "evaluations": ev["requested"], "run": ev["run"], "reused": ev["reused"],
                            "seconds": round(f["seconds"], 1)}
                           | ({"runs": runs, "converged": f["convergence"]["converged"]} if multi else {}), indent=2))
-    journals = out / "journal.sqlite" if not multi else out / "run-*" / "journal.sqlite"
+    journals = out / "journal.sqlite" if not multi or extend is not None else out / "run-*" / "journal.sqlite"
     err.print(f"wrote {out / 'posterior.parquet'}, {out / 'fit.json'} and {journals}")
