@@ -45,3 +45,67 @@ def test_runs_are_combined_with_diagnostics_and_a_verdict(tmp_path):
     assert "--budget" in fit["advice"]
     assert "did not pass the convergence gates" in r.output and "raise --budget" in r.output
     assert json.loads(r.stdout[r.stdout.index("{"):])["converged"] is False
+
+
+def _start(tmp_path, runs=2, n=5, drop=None):
+    """A starting posterior: ``runs`` runs of ``n`` draws of the packaged posterior's first runs (every
+    calibrated parameter)."""
+    import pandas as pd
+
+    sp = default_space()
+    packaged = load_posterior()
+    X = np.vstack([packaged.loc[packaged["run"] == k, sp.names].to_numpy()[:n] for k in range(runs)])
+    df = pd.DataFrame(X, columns=sp.names)
+    df.insert(0, "run", np.repeat(np.arange(runs), n))
+    if drop:
+        df = df.drop(columns=[drop])
+    p = tmp_path / f"start-{drop or 'all'}.parquet"
+    df.to_parquet(p)
+    return p, X
+
+
+def test_extend_continues_every_run_keeps_their_rows_and_resumes(tmp_path):
+    from emigre.cli import main
+
+    start, X = _start(tmp_path)
+    out = tmp_path / "ext"
+    args = ["calibrate", "--extend", str(start), "--budget", "10", "--scale", "500", "--workers", "1",
+            "--out", str(out), "--seed", "4"]
+    assert main(args) == 0
+    post = load_posterior(out)
+    assert post["run"].tolist() == [0] * 5 + [1] * 5 and post["draw"].tolist() == list(range(10))
+    names = default_space().names
+    # one move of the 10 particles: each row is its start or the state it accepted, never another row's
+    moved = ~np.isclose(post[names].to_numpy(), X, rtol=1e-9, atol=0).all(1)
+    assert 0 < moved.sum() < 10
+    for i in np.flatnonzero(moved):
+        assert not np.isclose(post[names].to_numpy()[i], X, rtol=1e-9, atol=0).all(1).any()
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["extended_from"] == str(start) and fit["settings"]["runs"] == 2 and fit["settings"]["particles"] == 5
+    assert fit["evaluations"]["requested"] == 20 and fit["evaluations"]["run"] == 20
+    assert len(fit["smc"]["stages"]) == 1 and fit["smc"]["stages"][0]["moves"] == 1
+    assert set(fit["convergence"]["quantities"]) >= set(names)
+    assert not fit["convergence"]["converged"] and "--budget" in fit["advice"]
+    first = (out / "posterior.parquet").read_bytes()
+    # --resume replays every evaluation from the journal and writes the same posterior
+    assert main(args + ["--resume"]) == 0
+    fit2 = json.loads((out / "fit.json").read_text())
+    assert fit2["evaluations"]["run"] == 0 and fit2["evaluations"]["reused"] == 20
+    assert load_posterior(out).equals(post) and len(first) > 0
+
+
+def test_extend_refuses_a_posterior_of_another_model_and_its_own_output(tmp_path, capsys):
+    from emigre.cli import main
+
+    bad, _ = _start(tmp_path, drop="choice_hours")
+    assert main(["calibrate", "--extend", str(bad), "--budget", "10", "--scale", "500", "--workers", "1",
+                 "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "lacks 1 calibrated parameter(s): choice_hours" in err and str(bad) in err
+    assert not (tmp_path / "x" / "posterior.parquet").exists()
+    good, _ = _start(tmp_path)
+    assert main(["calibrate", "--extend", str(tmp_path), "--budget", "20", "--out", str(tmp_path)]) == 2
+    assert "write the extension to another --out" in capsys.readouterr().err
+    assert main(["calibrate", "--extend", str(good), "--budget", "9", "--scale", "500", "--out",
+                 str(tmp_path / "y")]) == 2
+    assert "--budget 9 is too small to extend runs of 5 particles: at least 10" in capsys.readouterr().err
