@@ -169,7 +169,9 @@ def test_extension_with_pooled_proposals_brings_shifted_runs_together_then_to_th
     assert quick.evaluations == 4000 and quick.stages[0]["moves"] == 9 and not quick.converged
     assert _rhat_max(quick.U, run) < 1.05  # agreement ...
     assert worst(quick.U, run >= 0) > 0.5  # ... before correctness
-    res = extend_smc(U0, lp, ll, rng=np.random.default_rng(8), budget=40000)
+    res = extend_smc(U0, lp, ll, rng=np.random.default_rng(8), budget=40000, groups=run)
+    assert res.stages[-1]["rhat_max"] == pytest.approx(_rhat_max(res.U, run))  # the stage's own diagnostics
+    assert res.stages[-1]["rhat_above"] == 0 and res.stages[-1]["disjoint"] == 0
     assert res.converged and [st["stopped_by"] for st in res.stages] == ["decorrelated", "decorrelated", "budget"]
     assert _rhat_max(res.U, run) < 1.05
     assert max(worst(res.U, run == k) for k in range(4)) < 0.6 and worst(res.U, run >= 0) < 0.45

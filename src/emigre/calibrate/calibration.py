@@ -106,7 +106,9 @@ class _Reporter:
         self.note(f"posterior stage {info['stage']}: T={info['beta']:.4g} ESS={info['ess']:.0f} "
                   f"moves={info['moves']} acceptance={'-' if acc is None else f'{acc:.2f}'} "
                   f"evaluations={info['evaluations']} best loglik={info['best_loglik']:.1f} "
-                  f"{'decorrelated' if info.get('decorrelated') else 'NOT decorrelated (' + str(info.get('stopped_by')) + ')'}")
+                  f"{'decorrelated' if info.get('decorrelated') else 'NOT decorrelated (' + str(info.get('stopped_by')) + ')'}"
+                  + (f"; across runs R-hat max {info['rhat_max']:.3f}, {info['rhat_above']} above 1.05, "
+                     f"{info['disjoint']} disjoint" if "rhat_max" in info else ""))
 
     def close(self) -> None:
         if self.enabled:

@@ -152,7 +152,8 @@ def extend(
     try:
         rep.note(f"extending {K} run(s) of {n // K} particles from {src}: up to {total} evaluations")
         smc = extend_smc(np.vstack(starts), lambda U: space.log_prior_u(np.atleast_2d(U)), loglik,
-                         rng=np.random.default_rng(algo_seed), budget=total, stages=stages, progress=on_stage)
+                         rng=np.random.default_rng(algo_seed), budget=total, stages=stages, progress=on_stage,
+                         groups=np.repeat(np.arange(K), [len(u) for u in starts]))
     finally:
         evaluator.close()
         rep.close()

@@ -471,6 +471,7 @@ def extend_smc(
     stuck: float = 0.1,
     components: int = 4,
     defensive: float = 0.0,
+    groups: np.ndarray | None = None,
     progress: Callable[[dict], None] | None = None,
 ) -> SMCResult:
     """More moves at the posterior (``b = 1``) for particles ``U`` [n, d] that already approximate it - the
@@ -479,6 +480,10 @@ def extend_smc(
     cloud has decorrelated from where the stage began, until ``stages`` stages have decorrelated or ``budget``
     evaluations are spent. Every kernel leaves the posterior invariant, so the particles can only come closer to
     it, whatever their start; independent runs extended apart let R-hat show whether they have.
+
+    ``groups`` (the run of each particle, runs of equal size): each stage's diagnostics add the largest R-hat
+    over the coordinates across the runs (``rhat_max``; rank-based, so the same as over the parameters), how
+    many exceed 1.05 (``rhat_above``) and how many have two runs with disjoint 90% intervals (``disjoint``).
 
     ``SMCResult.converged``: at least one stage decorrelated (the cloud no longer remembers its start)."""
     U = np.asarray(U, dtype=np.float64)
@@ -506,9 +511,27 @@ def extend_smc(
         info = {"stage": len(infos) + 1, "beta": 1.0, "ess": float(n), **info, "evaluations": used,
                 "best_loglik": float(np.max(LL)),
                 "mean_loglik": float(np.mean(LL[np.isfinite(LL)])) if np.isfinite(LL).any() else -math.inf}
+        if groups is not None:
+            info.update(_across_runs(cloud.U, np.asarray(groups)))
         infos.append(info)
         if progress:
             progress(info)
         if info["moves"] == 0:
             break
     return SMCResult(cloud.U, cloud.LL, cloud.LP, cloud.payload, infos, 0.0, used, True, done > 0)
+
+
+def _across_runs(U: np.ndarray, groups: np.ndarray) -> dict:
+    """R-hat and disjoint 90% intervals of every coordinate of ``U`` across the runs ``groups``."""
+    from emigre.calibrate.diagnostics import RHAT_MAX, disjoint_pairs, split_rhat
+
+    labels = np.unique(groups)
+    sizes = {int((groups == g).sum()) for g in labels}
+    if len(labels) < 2 or len(sizes) != 1 or min(sizes) < 4:
+        return {}
+    rh, dj = [], 0
+    for j in range(U.shape[1]):
+        x = np.array([U[groups == g, j] for g in labels])
+        rh.append(split_rhat(x))
+        dj += disjoint_pairs(x) > 0
+    return {"rhat_max": float(max(rh)), "rhat_above": int(sum(r > RHAT_MAX for r in rh)), "disjoint": int(dj)}
