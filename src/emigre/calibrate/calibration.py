@@ -157,14 +157,7 @@ def calibrate(
     _, excluded, not_used = select_observations(observations, scenario=scenario, end=end, exclude=exclude)
     unknown = sorted(set(exclude) - {o.id for o in (observations or _packaged())})
     out_dir = Path(out) if out is not None else None
-    journal = None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        jp = out_dir / JOURNAL
-        if resume and not jp.exists():
-            raise EmigreError(f"{jp}: no journal to resume from (run without --resume first)")
-        journal = Journal(jp, fresh=not resume)
-        journal.set_meta("fingerprint", objective.fingerprint)
+    journal = open_journal(out_dir, resume, objective)
     workers = int(workers) if workers else (os.cpu_count() or 1)
     rep = _Reporter(int(budget), progress is True)
     cb = progress if callable(progress) else None
@@ -184,15 +177,7 @@ def calibrate(
                  f"{fit.default_logpost:.1f}) + {fit.polish_evaluations} compass-search evaluations: best "
                  f"logpost {fit.logpost:.1f}, {fit_seconds:.0f} s")
 
-        def loglik(U, stage):
-            evs = evaluator(space.from_u(U), stage)
-            return np.array([e.loglik for e in evs]), evs
-
-        def on_stage(info):
-            rep.smc(info)
-            if cb:
-                cb({"stage": "smc", **info})
-
+        loglik, on_stage = sampler_hooks(space, evaluator, rep, cb, "smc")
         log_q, sample_q, ref_info = reference_from_fit(space, fit) if start == "fit" else (None, None, None)
         smc = tempered_smc(
             lambda U: space.log_prior_u(np.atleast_2d(U)),
@@ -224,15 +209,8 @@ def calibrate(
                      "particles": int(particles), "seed": int(seed), "sim_seeds": list(sim_seeds),
                      "scale": float(scale), "end": end, "workers": workers, "fit_share": fit_share,
                      "calibrated": space.names},
-        "priors": [{"name": p.name, "kind": p.kind, "dist": p.dist, "args": list(p.args), "default": p.default}
-                   for p in space.priors],
-        "evaluations": {
-            "requested": evaluator.requested, "run": evaluator.run, "reused": evaluator.reused,
-            "journal_rows": journal.count() if journal else None,
-            "sessions": journal.sessions() if journal else [],
-            "per_second": evaluator.run / seconds if seconds > 0 else None,
-            "cpu_seconds": float(sum(e.cpu for e in evaluator.cpu_log)),
-        },
+        "priors": priors_info(space),
+        "evaluations": evaluations_info(evaluator, journal, seconds),
         "seconds": seconds,
         "fit_seconds": fit_seconds,
         "smc": {"stages": smc.stages, "log_evidence": smc.log_evidence, "complete": smc.complete,
@@ -242,17 +220,74 @@ def calibrate(
                          "excluded_unknown": unknown,
                          "not_used": not_used[~not_used["id"].isin(excluded)].to_dict("records")},
     }
+    return finish(post, info, journal, evaluator, out_dir)
+
+
+def sampler_hooks(space: ParameterSpace, evaluator: Evaluator, rep: _Reporter, cb, name: str):
+    """The sampler's ``loglik(U, stage) -> (log-likelihoods, evaluations)`` through ``evaluator``, and its
+    per-stage callback (the progress line, then ``cb`` with ``stage`` = ``name``)."""
+
+    def loglik(U, stage):
+        evs = evaluator(space.from_u(U), stage)
+        return np.array([e.loglik for e in evs]), evs
+
+    def on_stage(info):
+        rep.smc(info)
+        if cb:
+            cb({"stage": name, **info})
+
+    return loglik, on_stage
+
+
+def open_journal(out_dir: Path | None, resume: bool, objective: Objective) -> Journal | None:
+    """The journal in ``out_dir`` (none without one): a fresh one, or with ``resume`` the one there (an error
+    when there is none), stamped with the objective's fingerprint."""
+    if out_dir is None:
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
+    jp = out_dir / JOURNAL
+    if resume and not jp.exists():
+        raise EmigreError(f"{jp}: no journal to resume from (run without --resume first)")
+    journal = Journal(jp, fresh=not resume)
+    journal.set_meta("fingerprint", objective.fingerprint)
+    return journal
+
+
+def priors_info(space: ParameterSpace) -> list[dict]:
+    """The priors as fit.json lists them."""
+    return [{"name": p.name, "kind": p.kind, "dist": p.dist, "args": list(p.args), "default": p.default}
+            for p in space.priors]
+
+
+def evaluations_info(evaluator: Evaluator, journal: Journal | None, seconds: float) -> dict:
+    """fit.json's ``evaluations``: requested, run, reused, journal rows, sessions, per second, CPU seconds."""
+    return {
+        "requested": evaluator.requested, "run": evaluator.run, "reused": evaluator.reused,
+        "journal_rows": journal.count() if journal else None,
+        "sessions": journal.sessions() if journal else [],
+        "per_second": evaluator.run / seconds if seconds > 0 else None,
+        "cpu_seconds": float(sum(e.cpu for e in evaluator.cpu_log)),
+    }
+
+
+def finish(post, info: dict, journal: Journal | None, evaluator: Evaluator, out_dir: Path | None) -> CalibrationResult:
+    """Close the journal (recording the session) and write ``posterior.parquet`` and ``fit.json`` to ``out_dir``."""
     if journal is not None:
         journal.finish(f"requested={evaluator.requested} run={evaluator.run} reused={evaluator.reused}")
         info["evaluations"]["sessions"] = journal.sessions()
         journal.close()
     if out_dir is not None:
-        from emigre.ensemble.run import write_parquet
-        from emigre.fileio import atomic_write_text
-
-        write_parquet(post, out_dir / "posterior.parquet")
-        atomic_write_text(out_dir / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
+        write_outputs(post, info, out_dir)
     return CalibrationResult(post, info, out_dir)
+
+
+def write_outputs(post, info: dict, out_dir: Path) -> None:
+    """``posterior.parquet`` and ``fit.json`` in ``out_dir``, each written atomically."""
+    from emigre.ensemble.run import write_parquet
+    from emigre.fileio import atomic_write_text
+
+    write_parquet(post, out_dir / "posterior.parquet")
+    atomic_write_text(out_dir / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
 
 
 def _packaged():
@@ -365,9 +400,5 @@ def combine_runs(results: Sequence[CalibrationResult], *, seed: int, sim_seeds: 
     info["convergence"] = conv
     info["advice"] = advice
     if out is not None:
-        from emigre.ensemble.run import write_parquet
-        from emigre.fileio import atomic_write_text
-
-        write_parquet(post, out / "posterior.parquet")
-        atomic_write_text(out / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
+        write_outputs(post, info, out)
     return CalibrationResult(post, info, out)

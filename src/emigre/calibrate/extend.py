@@ -28,7 +28,6 @@ extension after a model change is still a valid MCMC for the new posterior, only
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -36,14 +35,16 @@ from pathlib import Path
 import numpy as np
 
 from emigre.calibrate.calibration import (
-    JOURNAL,
     CalibrationResult,
-    _jsonable,
     _posterior_frame,
     _Reporter,
+    evaluations_info,
+    finish,
+    open_journal,
+    priors_info,
+    sampler_hooks,
 )
 from emigre.calibrate.executor import Evaluator
-from emigre.calibrate.journal import Journal
 from emigre.calibrate.objective import Objective, select_observations
 from emigre.calibrate.smc import extend_smc
 from emigre.calibrate.space import ParameterSpace, default_space
@@ -125,14 +126,7 @@ def extend(
                                 sim_seeds=sim_seeds, scale=scale, end=end)
     _, excluded, not_used = select_observations(observations, scenario=scenario, end=end, exclude=exclude)
     out_dir = Path(out) if out is not None else None
-    journal = None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        jp = out_dir / JOURNAL
-        if resume and not jp.exists():
-            raise EmigreError(f"{jp}: no journal to resume from (run without --resume first)")
-        journal = Journal(jp, fresh=not resume)
-        journal.set_meta("fingerprint", objective.fingerprint)
+    journal = open_journal(out_dir, resume, objective)
     workers = int(workers) if workers else (os.cpu_count() or 1)
     rep = _Reporter(total, progress is True)
     cb = progress if callable(progress) else None
@@ -140,15 +134,7 @@ def extend(
                           progress=lambda i: rep.evals(dict(i, run="all"), evaluator))
     algo_seed = extend_seed(seed)
 
-    def loglik(U, stage):
-        evs = evaluator(space.from_u(U), stage)
-        return np.array([e.loglik for e in evs]), evs
-
-    def on_stage(info):
-        rep.smc(info)
-        if cb:
-            cb({"stage": "extend", **info})
-
+    loglik, on_stage = sampler_hooks(space, evaluator, rep, cb, "extend")
     try:
         rep.note(f"extending {K} run(s) of {n // K} particles from {src}: up to {total} evaluations")
         smc = extend_smc(np.vstack(starts), lambda U: space.log_prior_u(np.atleast_2d(U)), loglik,
@@ -180,14 +166,8 @@ def extend(
         "settings": {"budget": int(budget), "particles": n // K, "runs": K, "seed": int(seed), "algorithm_seed": algo_seed,
                      "sim_seeds": list(sim_seeds), "scale": float(scale), "end": end, "workers": workers,
                      "stages": stages, "calibrated": space.names},
-        "priors": [{"name": p.name, "kind": p.kind, "dist": p.dist, "args": list(p.args), "default": p.default}
-                   for p in space.priors],
-        "evaluations": {
-            "requested": evaluator.requested, "run": evaluator.run, "reused": evaluator.reused,
-            "journal_rows": journal.count() if journal else None,
-            "per_second": evaluator.run / seconds if seconds > 0 else None,
-            "cpu_seconds": float(sum(e.cpu for e in evaluator.cpu_log)),
-        },
+        "priors": priors_info(space),
+        "evaluations": evaluations_info(evaluator, journal, seconds),
         "seconds": seconds,
         "smc": {"stages": smc.stages, "log_evidence": None, "complete": True, "decorrelated": smc.converged,
                 "evaluations": smc.evaluations, "start": "extend"},
@@ -198,14 +178,4 @@ def extend(
         "convergence": conv,
         "advice": advice,
     }
-    if journal is not None:
-        journal.finish(f"requested={evaluator.requested} run={evaluator.run} reused={evaluator.reused}")
-        info["evaluations"]["sessions"] = journal.sessions()
-        journal.close()
-    if out_dir is not None:
-        from emigre.ensemble.run import write_parquet
-        from emigre.fileio import atomic_write_text
-
-        write_parquet(post, out_dir / "posterior.parquet")
-        atomic_write_text(out_dir / "fit.json", json.dumps(_jsonable(info), indent=2) + "\n")
-    return CalibrationResult(post, info, out_dir)
+    return finish(post, info, journal, evaluator, out_dir)
