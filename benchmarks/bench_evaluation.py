@@ -81,10 +81,13 @@ def _phases(obj, x) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=12, help="timed evaluations (prior draws)")
+    ap.add_argument("--n", type=int, default=12, help="timed evaluations (draws)")
     ap.add_argument("--scale", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=1, help="seed of the prior draws")
     ap.add_argument("--profile", type=int, default=0, help="print cProfile's top K functions (cumulative)")
+    ap.add_argument("--posterior", nargs="?", const="", default=None, metavar="PATH",
+                    help="time draws of a posterior.parquet (no PATH: the packaged one) instead of prior draws: "
+                         "what a calibration evaluates once it has reached the posterior")
     args = ap.parse_args()
 
     import numpy as np
@@ -99,7 +102,20 @@ def main() -> None:
     print(f"objective built: {len(obj.obs_ids)} figures, {space.dim} parameters, "
           f"{time.perf_counter() - t:.2f} s wall, {time.process_time() - c:.2f} s CPU")
     rng = np.random.default_rng(args.seed)
-    X = space.sample(rng, args.n)
+    if args.posterior is None:
+        X = space.sample(rng, args.n)
+        what = "prior draws"
+    else:
+        from emigre.calibrate.posterior import load_posterior, pick_rows
+
+        post = load_posterior(args.posterior or None)
+        if post is None:
+            raise SystemExit("no posterior: give --posterior PATH (no packaged posterior.parquet)")
+        missing = [n for n in space.names if n not in post.columns]
+        if missing:
+            raise SystemExit(f"the posterior lacks {len(missing)} calibrated parameter(s), e.g. {missing[0]}")
+        X = post[space.names].to_numpy()[pick_rows(len(post), args.n)]
+        what = "posterior draws"
     t = time.perf_counter()
     obj(space.defaults)  # Numba compile or cache load, the objective's caches
     obj(X[0])
@@ -114,7 +130,7 @@ def main() -> None:
         fails += ev.error is not None
     cpu_a, wall_a = np.array(cpu), np.array(wall)
     med = float(np.median(cpu_a))
-    print(f"\n{args.n} evaluations at scale {args.scale:g} ({fails} scored -inf by the model's refusals):")
+    print(f"\n{args.n} evaluations of {what} at scale {args.scale:g} ({fails} scored -inf by the model's refusals):")
     print(f"  CPU s per evaluation: median {med:.3f}, mean {cpu_a.mean():.3f}, min {cpu_a.min():.3f}, "
           f"max {cpu_a.max():.3f}")
     print(f"  wall s per evaluation: median {np.median(wall_a):.3f}, mean {wall_a.mean():.3f}")

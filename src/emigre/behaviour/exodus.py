@@ -183,6 +183,20 @@ def queue_wake_days(cw) -> np.ndarray:
     return ch
 
 
+def rule_epochs(cw) -> np.ndarray:
+    """[day]: the index of the day's state of the routes' rules - every link open, shut or restricted and every
+    country's entry rules (admitted, modes) by document - counted from 0 and raised on each day that differs from
+    the day before. A route's feasibility for a choice class depends on nothing else, so the choice tables
+    compute it once per class and epoch (``choice_tables``), not daily: the russia-2022 world has 33 epochs in
+    676 days."""
+    ch = np.zeros(cw.link_open.shape[0], dtype=np.bool_)
+    ch[1:] = ((cw.link_open[1:] != cw.link_open[:-1]).any(axis=1)
+              | (cw.link_restricted[1:] != cw.link_restricted[:-1]).any(axis=1)
+              | (cw.entry_admitted[1:] != cw.entry_admitted[:-1]).any(axis=(1, 2))
+              | (cw.entry_modes[1:] != cw.entry_modes[:-1]).any(axis=(1, 2)))
+    return np.cumsum(ch).astype(np.int64)
+
+
 class ExodusRuleset:
     """The emigration rules on the engine. Build with a loaded world (``load_scenario``) or use
     :func:`simulate`."""
@@ -389,6 +403,11 @@ class ExodusRuleset:
         self.class_ok = np.zeros(self.n_classes, dtype=np.bool_)
         self.need = np.zeros(self.n_classes, dtype=np.bool_)
         self.util = np.empty(max(len(self.paths.length), 1))
+        self.expu = np.empty(max(len(self.paths.length), 1))
+        # per class: which of its origin's routes are feasible, as of the rule epoch in feas_epoch (-1: none yet)
+        self.feas = np.zeros((self.n_classes, max(widest, 1)), dtype=np.bool_)
+        self.feas_epoch = np.full(self.n_classes, -1, dtype=np.int64)
+        self.rule_epoch = rule_epochs(self.cw)
 
     def _setup_state(self, log_events: int) -> None:
         cw = self.cw
@@ -508,12 +527,13 @@ class ExodusRuleset:
             cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes, cw.entry_max_stay,
             self.unknown_stay, self.country_main_place, self.country_lat, self.country_lon,
             self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries), self.draft_share,
+            self.rule_epoch,
         )
 
     def _choice(self) -> K.Choice:
         return K.Choice(
             self.n_classes, self.class_index, self.class_origin, self.class_doc, self.class_special,
-            self.class_urgent, self.cum, self.class_ok, self.need, self.util,
+            self.class_urgent, self.cum, self.class_ok, self.need, self.util, self.expu, self.feas, self.feas_epoch,
         )
 
     def _queues(self) -> K.Queues:

@@ -80,18 +80,20 @@ Cells = namedtuple(
 )
 #: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations
 #: (per country: ``unknown_stay`` the stay where no entry rule gives one; ``draft_share`` the share of travellers
-#: fleeing the draft for whom the country is a refuge at all).
+#: fleeing the draft for whom the country is a refuge at all; per day ``rule_epoch``, exodus.rule_epochs).
 World = namedtuple(
     "World",
     "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost path_exit "
     "path_borders link_intl link_hours link_mode link_exit link_open link_restricted place_country "
     "entry_admitted entry_modes entry_max_stay unknown_stay country_main_place country_lat country_lon "
-    "dest_static net_base arrivals_cum scale n_countries draft_share",
+    "dest_static net_base arrivals_cum scale n_countries draft_share rule_epoch",
 )
-#: The choice classes (origin x document x special grounds x urgency) and today's tables.
+#: The choice classes (origin x document x special grounds x urgency) and today's tables; per class the
+#: feasibility of its routes (``feas``) as of the rule epoch ``feas_epoch`` (-1: not computed yet).
 Choice = namedtuple(
     "Choice",
-    "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util",
+    "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util expu feas "
+    "feas_epoch",
 )
 #: Per exit link: tickets issued and served, today's capacity, tickets of those who left; the waiting travellers
 #: in ticket order (``qhead``/``qtail``, linked through the travellers' ``qprev``/``qnext``) and the days on which
@@ -255,7 +257,9 @@ def choice_tables(day, w, ch, q, prm):
     """Per class (origin x document x special grounds x urgency) and day: nested-logit probabilities over the
     feasible (destination, route) pairs of the class's origin, stored as cumulative sums in ``cum`` (each class
     owns the slice of its origin's paths). Destination utility: stay length, language, network pull; route
-    utility: hours (queue wait included), log fare, extra borders."""
+    utility: hours (queue wait included), log fare, extra borders. A route's feasibility (its links open to the
+    class, its entries admitting the class's document by the link's mode) changes only with the rule epoch
+    (``w.rule_epoch``), so it is computed once per class and epoch and kept in ``ch.feas``."""
     origin_path_start, path_links, path_len = w.origin_path_start, w.path_links, w.path_len
     path_entry, path_dest, path_hours, path_logcost = w.path_entry, w.path_dest, w.path_hours, w.path_logcost
     path_exit, path_borders, link_open = w.path_exit, w.path_borders, w.link_open
@@ -265,10 +269,11 @@ def choice_tables(day, w, ch, q, prm):
     n_countries = w.n_countries
     n_classes, class_origin, class_doc = ch.n_classes, ch.class_origin, ch.class_doc
     class_special, class_urgent, cum, class_ok = ch.class_special, ch.class_urgent, ch.cum, ch.class_ok
-    util, need = ch.util, ch.need
+    util, expu, need, feas, feas_epoch = ch.util, ch.expu, ch.need, ch.feas, ch.feas_epoch
     enq, served, cap_today = q.enq, q.served, q.cap_today
     b_hours, urgency, b_cost, b_stay, b_net = prm.b_hours, prm.urgency, prm.b_cost, prm.b_stay, prm.b_net
     b_border, mu = prm.b_border, prm.mu
+    epoch = w.rule_epoch[day]
     wait_h = np.zeros(link_open.shape[1])
     for lk in range(link_open.shape[1]):
         q = enq[lk] - served[lk]
@@ -293,23 +298,27 @@ def choice_tables(day, w, ch, q, prm):
         bh = b_hours * (urgency if class_urgent[k] else 1.0)
         p0 = origin_path_start[o]
         p1 = origin_path_start[o + 1]
+        if feas_epoch[k] != epoch:
+            for p in range(p0, p1):
+                ok = True
+                for s in range(path_len[p]):
+                    lk = path_links[p, s]
+                    if not (link_open[day, lk] or (sp == 1 and link_restricted[day, lk])):
+                        ok = False
+                        break
+                    c = path_entry[p, s]
+                    if c >= 0:
+                        if not entry_admitted[day, c, dd]:
+                            ok = False
+                            break
+                        if (entry_modes[day, c, dd] >> link_mode[lk]) & 1 == 0:
+                            ok = False
+                            break
+                feas[k, p - p0] = ok
+            feas_epoch[k] = epoch
         # route utilities (scaled by 1/mu), -inf when infeasible
         for p in range(p0, p1):
-            ok = True
-            for s in range(path_len[p]):
-                lk = path_links[p, s]
-                if not (link_open[day, lk] or (sp == 1 and link_restricted[day, lk])):
-                    ok = False
-                    break
-                c = path_entry[p, s]
-                if c >= 0:
-                    if not entry_admitted[day, c, dd]:
-                        ok = False
-                        break
-                    if (entry_modes[day, c, dd] >> link_mode[lk]) & 1 == 0:
-                        ok = False
-                        break
-            if ok:
+            if feas[k, p - p0]:
                 h = path_hours[p]
                 ex = path_exit[p]
                 if ex >= 0:
@@ -332,12 +341,13 @@ def choice_tables(day, w, ch, q, prm):
                 s = 0.0
                 for r in range(p, q):
                     if util[r] > -np.inf:
-                        s += math.exp(util[r] - m)
+                        expu[r] = math.exp(util[r] - m)
+                        s += expu[r]
                 logsum = m + math.log(s)
                 wd = math.exp(min(vdest[dd, c] + mu * logsum, 700.0))
                 for r in range(p, q):
                     if util[r] > -np.inf:
-                        w = wd * math.exp(util[r] - m) / s
+                        w = wd * expu[r] / s
                         total += w
                     cum[k, r - p0] = total
             else:
