@@ -132,6 +132,19 @@ class Journal:
         df["x"] = [None if b is None else np.frombuffer(b, dtype=np.float64).copy() for b in df["x"]]
         return df
 
+    def arrays(self, stage_prefix: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """The per-figure log-likelihoods and predictions of every evaluation without an error whose stage starts
+        with ``stage_prefix`` (all by default), as two ``[evaluations, figures]`` arrays in journal order."""
+        rows = self.db.execute(
+            "SELECT ll, pred FROM evals WHERE error IS NULL AND stage LIKE ? ORDER BY seq",
+            (stage_prefix.replace("%", "") + "%",),
+        ).fetchall()
+        if not rows:
+            return np.empty((0, 0)), np.empty((0, 0))
+        ll = np.vstack([np.frombuffer(a, dtype=np.float64) for a, _ in rows])
+        pred = np.vstack([np.frombuffer(b, dtype=np.float64) for _, b in rows])
+        return ll, pred
+
     def count(self) -> int:
         """Number of journalled evaluations."""
         return int(self.db.execute("SELECT COUNT(*) FROM evals").fetchone()[0])
