@@ -20,7 +20,7 @@ def calibrate_cmd(
         "and says so when the cap stopped it first. Measured: about 2.9 evaluations per second with 2 workers "
         "at scale 20 on an idle 2-core machine, so the default takes about 21 minutes (longer on a shared "
         "machine); the packaged 85-parameter posterior took 4 runs x 6,000 at --scale 50 (3.9 evaluations per "
-        "second, 102 minutes) and still did not decorrelate (docs/calibrate.md).",
+        "second, 102 minutes), then --extend with 3,500 per run (79 minutes) to converge (docs/calibrate.md).",
     ),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
     cluster: str = typer.Option(

@@ -85,7 +85,9 @@ def against_national(data: ReportData, evidence, predicted: dict | None = None) 
             + (", and where the model's part for them falls short the calibration meets the count with more "
                "emigrants - the likely reason its totals sit above the national estimates."
                if pull and n_above > n_below else
-               "; the totals above the national estimates are not their doing (docs/calibrate.md)."
+               "; their misses do not explain the totals above the national estimates, though counts a little "
+               "short inside their intervals can together still ask the calibration for more emigrants "
+               "(docs/calibrate.md, benchmarks/bench_pull.py)."
                if n_above > n_below else ".")
         )
     return text + " The sources count in different ways (exits, surveys, destination records): see Against the sources."
