@@ -7,7 +7,7 @@ posterior on the rest (the calibration never sees a held-out figure); `emigre va
 held-out figure, the observed value, the posterior-predictive median and 90% interval (observation noise
 included), inside or not, and the log error; then the coverage and the median |log error|.
 
-    .venv/bin/python benchmarks/bench_forecast.py [--cut 2023-01-01] [--budget 3600] [--workers 2]
+    .venv/bin/python benchmarks/bench_forecast.py [--cut 2023-01-01] [--budget 3600] [--workers 2] [--scale 20]
                                                   [--out out/forecast] [--draws 40] [--resume]
 
 Writes OUT/holdout.csv (evidence schema), OUT/calibrate/ (the calibration) and OUT/validation.json. Does not
@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--cut", default="2023-01-01", help="hold out figures whose period starts on/after this")
     ap.add_argument("--budget", type=int, default=3600)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--scale", type=float, default=20.0, help="persons per simulated traveller in the calibration")
     ap.add_argument("--draws", type=int, default=40, help="posterior draws for the predictive check")
     ap.add_argument("--out", default="out/forecast")
     ap.add_argument("--resume", action="store_true", help="resume the calibration in OUT/calibrate")
@@ -64,9 +65,15 @@ def main() -> None:
 
     t0 = time.perf_counter()
     res = calibrate("russia-2022", budget=args.budget, workers=args.workers, out=out / "calibrate",
-                    exclude=[r["id"] for r in rows], resume=args.resume)
+                    exclude=[r["id"] for r in rows], resume=args.resume, scale=args.scale)
     t_cal = time.perf_counter() - t0
     print(f"calibration without them: {t_cal / 60:.1f} min")
+    smc = json.loads((out / "calibrate" / "fit.json").read_text()).get("smc", {})
+    if not smc.get("complete", True):
+        beta = max((st.get("beta", 0.0) for st in smc.get("stages", [])), default=0.0)
+        print(f"WARNING: the calibration stopped its tempering at beta {beta:.3g} (budget): what follows checks a "
+              "tempered distribution close to the prior, not the posterior - raise --budget (session 15: 2,000 "
+              "reached beta 0.12 with 85 parameters)")
 
     t0 = time.perf_counter()
     val = validate(hold, draws=args.draws, posterior=out / "calibrate" / "posterior.parquet",
