@@ -221,7 +221,7 @@ def test_a_link_shut_mid_queue_sends_every_waiting_traveller_back_that_day(tmp_p
     assert np.flatnonzero(wake).tolist() == [4, 5]  # shuts, reopens
     np.testing.assert_array_equal(queue_wake_days(rs.cw), rs.wake)
     # the choice tables' feasibility is kept per rule epoch: a new epoch the day it shuts and the day it reopens
-    assert rule_epochs(rs.cw)[:8].tolist() == [0, 0, 0, 0, 1, 2, 2, 2]
+    assert rule_epochs(rs.wake)[:8].tolist() == [0, 0, 0, 0, 1, 2, 2, 2]
     assert rs.feas_epoch.max() == 2  # the day-5 retries chose with the reopened link's feasibility
     # day 2: 5 cross, 18 queue; day 3: 5 cross; day 4 shut: the 13 still waiting all go back to choose again
     # (none crosses, queue 0); day 5 they retry: 5 cross at once, 8 queue anew; days 6, 7: 5 and 3 cross

@@ -183,18 +183,12 @@ def queue_wake_days(cw) -> np.ndarray:
     return ch
 
 
-def rule_epochs(cw) -> np.ndarray:
-    """[day]: the index of the day's state of the routes' rules - every link open, shut or restricted and every
-    country's entry rules (admitted, modes) by document - counted from 0 and raised on each day that differs from
-    the day before. A route's feasibility for a choice class depends on nothing else, so the choice tables
-    compute it once per class and epoch (``choice_tables``), not daily: the russia-2022 world has 33 epochs in
-    676 days."""
-    ch = np.zeros(cw.link_open.shape[0], dtype=np.bool_)
-    ch[1:] = ((cw.link_open[1:] != cw.link_open[:-1]).any(axis=1)
-              | (cw.link_restricted[1:] != cw.link_restricted[:-1]).any(axis=1)
-              | (cw.entry_admitted[1:] != cw.entry_admitted[:-1]).any(axis=(1, 2))
-              | (cw.entry_modes[1:] != cw.entry_modes[:-1]).any(axis=(1, 2)))
-    return np.cumsum(ch).astype(np.int64)
+def rule_epochs(wake: np.ndarray) -> np.ndarray:
+    """[day]: the index of the day's state of the routes' rules, counted from 0 and raised on each day on which
+    any link wakes its queue (``queue_wake_days``: the link opens, shuts or changes restriction, or the entry
+    rules of the country it enters change). A route's feasibility for a choice class depends on nothing else, so
+    the choice tables compute it once per class and epoch (``choice_tables``), not daily."""
+    return np.cumsum(wake.any(axis=1)).astype(np.int64)
 
 
 class ExodusRuleset:
@@ -407,7 +401,6 @@ class ExodusRuleset:
         # per class: which of its origin's routes are feasible, as of the rule epoch in feas_epoch (-1: none yet)
         self.feas = np.zeros((self.n_classes, max(widest, 1)), dtype=np.bool_)
         self.feas_epoch = np.full(self.n_classes, -1, dtype=np.int64)
-        self.rule_epoch = rule_epochs(self.cw)
 
     def _setup_state(self, log_events: int) -> None:
         cw = self.cw
@@ -438,6 +431,7 @@ class ExodusRuleset:
         self.qhead = np.full(L, -1, dtype=np.int32)
         self.qtail = np.full(L, -1, dtype=np.int32)
         self.wake = queue_wake_days(cw)
+        self.rule_epoch = rule_epochs(self.wake)
         self.present_place = np.zeros(P, dtype=np.int64)
         self.present_country = np.zeros(C, dtype=np.int64)
         self.present_cr = np.zeros((C, R), dtype=np.int64)

@@ -136,8 +136,8 @@ class Journal:
         """The per-figure log-likelihoods and predictions of every evaluation without an error whose stage starts
         with ``stage_prefix`` (all by default), as two ``[evaluations, figures]`` arrays in journal order."""
         rows = self.db.execute(
-            "SELECT ll, pred FROM evals WHERE error IS NULL AND stage LIKE ? ORDER BY seq",
-            (stage_prefix.replace("%", "") + "%",),
+            "SELECT ll, pred FROM evals WHERE error IS NULL AND substr(stage, 1, ?) = ? ORDER BY seq",
+            (len(stage_prefix), stage_prefix),
         ).fetchall()
         if not rows:
             return np.empty((0, 0)), np.empty((0, 0))
