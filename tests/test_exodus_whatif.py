@@ -193,3 +193,37 @@ def test_a_capacity_factor_of_zero_is_honoured():
     w = window(r, "2022-09-28", "2022-10-28")
     assert (r.capacity[w, ul] == 0).all()
     assert int(r.link_out[w, ul].sum()) == 0
+
+
+def test_a_capacity_what_if_row_multiplies_the_link_capacity_on_its_days_only(base, tmp_path):
+    """``scenario_with_timeline`` (what-if requests, benchmarks/bench_surge.py) writes a capacity row: Upper Lars
+    at 3.75 times its throughput from 21 Sept to 28 Oct 2022 (15,000 a day observed at peak, CR014, against the
+    design 4,000, CR013). Its capacity is exactly 3.75 times the base run's on those days and equal elsewhere; the
+    crossing carries more than the base run's capacity in the wave's first week and its queue is shorter; the
+    runs are identical before."""
+    import datetime as dt
+
+    from emigre.scenario.load import resolve_dir
+    from emigre.serve.jobs import scenario_with_timeline
+
+    alt = scenario_with_timeline(
+        resolve_dir("russia-2022"),
+        [("capacity", f"id={UPPER_LARS}", "3.75", dt.date(2022, 9, 21), dt.date(2022, 10, 28), "test")],
+        tmp_path,
+    )
+    r = simulate(load_scenario(alt), seed=SEED, scale=SCALE, end=END)
+    b = base.result
+    ul = r.link_ids.index(UPPER_LARS)
+    w = window(r, "2022-09-21", "2022-10-28")
+    np.testing.assert_allclose(r.capacity[w, ul], 3.75 * b.capacity[w, ul], rtol=1e-6)
+    np.testing.assert_array_equal(r.capacity[~w, ul], b.capacity[~w, ul])
+    assert b.capacity[w, ul].min() > 0
+    first_week = window(r, "2022-09-21", "2022-09-27")
+    # the base run is held at its capacity (agents a day) on some day of the first week; the what-if carries more
+    cap_agents = b.capacity[first_week, ul] / SCALE
+    assert (b.link_out[first_week, ul] >= np.floor(cap_agents)).any()
+    assert r.link_out[first_week, ul].max() > cap_agents.max()
+    assert r.link_out[first_week, ul].sum() >= b.link_out[first_week, ul].sum()
+    assert r.queue[first_week, ul].mean() < b.queue[first_week, ul].mean()
+    before = window(r, "2022-02-24", "2022-09-20")
+    np.testing.assert_array_equal(r.nat[before], b.nat[before])

@@ -135,21 +135,31 @@ def validate_spec(world, params: dict, runs: int, scale: float, closures: list[d
     return JobSpec(clean, runs, float(scale), tuple(out))
 
 
-def scenario_with_closures(scenario_dir: Path, closures: tuple[Closure, ...], into: Path) -> Path:
-    """A copy of the scenario with one timeline row per closure (effect ``closed`` on the link's id)."""
+def scenario_with_timeline(scenario_dir: Path, rows: list[tuple], into: Path) -> Path:
+    """A copy of the scenario with extra timeline rows, each ``(effect, selector, value, start, end, description)``
+    (dates as ``datetime.date``, ``end`` None for open-ended, ``value`` "" where the effect takes none). A what-if
+    has no evidence: its source is the documented parameter-free request, named as such."""
     target = into / scenario_dir.name
     shutil.copytree(scenario_dir, target)
     path = target / "timeline.csv"
     text = path.read_text(encoding="utf-8")
     if not text.endswith("\n"):
         text += "\n"
-    for i, c in enumerate(closures):
-        end = c.end.isoformat() if c.end else ""
-        # a what-if has no evidence: its source is the documented parameter-free request, named as such
-        text += (f"WHATIF{i:03d},{c.start.isoformat()},{end},closed,id={c.link},,"
-                 f"http://127.0.0.1/what-if,what-if closure requested through the API\n")
+    for i, (effect, selector, value, start, end, description) in enumerate(rows):
+        stop = end.isoformat() if end else ""
+        text += (f"WHATIF{i:03d},{start.isoformat()},{stop},{effect},{selector},{value},"
+                 f"http://127.0.0.1/what-if,{description}\n")
     path.write_text(text, encoding="utf-8")
     return target
+
+
+def scenario_with_closures(scenario_dir: Path, closures: tuple[Closure, ...], into: Path) -> Path:
+    """A copy of the scenario with one timeline row per closure (effect ``closed`` on the link's id)."""
+    return scenario_with_timeline(
+        scenario_dir,
+        [("closed", f"id={c.link}", "", c.start, c.end, "what-if closure requested through the API") for c in closures],
+        into,
+    )
 
 
 def paired_run(scenario: str, seed: int, base: dict, change: dict, scale: float, alt_scenario: str | None) -> dict:
