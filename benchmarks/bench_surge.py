@@ -21,7 +21,7 @@ what-if that lets the wave through faster raises the counts in the windows the s
 re-calibration would then meet with a smaller wave; this table shows the first step, not the re-calibrated
 answer. Reference figures from the sources (not in the likelihood) are printed under the table.
 
-    .venv/bin/python benchmarks/bench_surge.py [--draws 8] [--scale 50] [--capacity LINK_ID=FACTOR ...]
+    .venv/bin/python benchmarks/bench_surge.py [--draws 8] [--scale 50] [--capacity LINK_ID=FACTOR ...] [--json FILE]
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def main() -> None:
                     help="multiply an exit link's capacity (repeatable; default: the sourced what-if above)")
     ap.add_argument("--from", dest="start", default="2022-09-21", help="first day of the capacity change")
     ap.add_argument("--to", dest="end", default="2022-10-28", help="last day of the capacity change")
+    ap.add_argument("--json", default=None, help="write the figures here (atomically)")
     args = ap.parse_args()
 
     import numpy as np
@@ -156,6 +157,21 @@ def main() -> None:
         print("  " + line)
     print(f"\ndone in {time.perf_counter() - t0:.1f} s")
     tmp.cleanup()
+    if args.json:
+        import json
+
+        from emigre.fileio import atomic_write_text
+
+        payload = {
+            "draws": args.draws, "scale": args.scale, "from": args.start, "to": args.end,
+            "capacity": dict(changes), "days": [day.isoformat() for day in days],
+            **{name: {"departed": m["dep"].tolist(), "queued": m["queue"].tolist(), "kaz_entries": m["kaz"].tolist(),
+                      "geo_entries": m["geo"].tolist(), "gross_5oct_31oct_31dec": m["gross"].tolist(),
+                      "OBS014": float(m["pred"][k14]), "loglik_median": float(np.median(np.array(out[name]["ll"]).sum(axis=1)))}
+               for name, m in med.items()},
+            "loglik_change": {ids[k]: float(d[k]) for k in order},
+        }
+        atomic_write_text(Path(args.json), json.dumps(payload, indent=1) + "\n")
 
 
 if __name__ == "__main__":
