@@ -21,7 +21,8 @@ what-if that lets the wave through faster raises the counts in the windows the s
 re-calibration would then meet with a smaller wave; this table shows the first step, not the re-calibrated
 answer. Reference figures from the sources (not in the likelihood) are printed under the table.
 
-    .venv/bin/python benchmarks/bench_surge.py [--draws 8] [--scale 50] [--capacity LINK_ID=FACTOR ...] [--json FILE]
+    .venv/bin/python benchmarks/bench_surge.py [--draws 8] [--scale 50] [--capacity LINK_ID=FACTOR ...] [--posterior PATH]
+        [--json FILE]
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def main() -> None:
     ap.add_argument("--from", dest="start", default="2022-09-21", help="first day of the capacity change")
     ap.add_argument("--to", dest="end", default="2022-10-28", help="last day of the capacity change")
     ap.add_argument("--json", default=None, help="write the figures here (atomically)")
+    ap.add_argument("--posterior", default=None, metavar="PATH",
+                    help="posterior.parquet to draw from (default: the packaged one); parameters it lacks keep "
+                         "their params.yaml values")
     args = ap.parse_args()
 
     import numpy as np
@@ -88,9 +92,12 @@ def main() -> None:
     start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
     changes = _capacities(args)
     space = default_space()
-    post = load_posterior(None)
+    post = load_posterior(args.posterior)
     if post is None:
         raise SystemExit("no packaged posterior")
+    for i, name in enumerate(space.names):
+        if name not in post.columns:
+            post[name] = space.defaults[i]
     X = post[space.names].to_numpy()[pick_rows(len(post), args.draws)]
     tmp = tempfile.TemporaryDirectory(prefix="emigre-surge-")
     rows = [("capacity", f"id={link}", f"{f:g}", start, end, "bench_surge capacity what-if") for link, f in changes]
