@@ -135,3 +135,30 @@ def test_a_destination_travel_level_moves_its_ordinary_part_only(run, ev, ctx):
         assert a[name][0] > 0, oid
         assert b[name][0] == pytest.approx(f * a[name][0], rel=1e-12), oid
         assert b["wave"][0] == a["wave"][0], oid
+
+
+def test_the_queue_of_vehicles_holds_the_ordinary_travellers_who_joined_the_line(ctx, ev):
+    """OBS074 (4,900 vehicles in line at Upper Lars on 27 Sep 2022) counts everyone in the line: the emigrants
+    queued at the link and, by Little's law, the ordinary road travellers to Georgia of that day times the line's
+    wait (the emigrants' line over the link's capacity), all over persons_per_vehicle. Checked by hand on a run
+    whose mobilization push (8,000) forms a line there; without a line there are no ordinary travellers in it."""
+    r = simulate("russia-2022", seed=3, scale=SCALE, end="2022-10-31", params={"push_mobilization_intensity": 8000})
+    obs = ev.observation("OBS074")
+    k = r.link_ids.index("road:Upper-Lars-Tbilisi")
+    d = int((np.datetime64("2022-09-27") - r.dates[0]).astype(int))
+    queued = r.queue[d, k] * r.scale
+    assert queued > 1000
+    th = resolve_theta(None, 1)
+    day = dt.date(2022, 9, 27)
+    ordinary_per_day = ctx.ordinary_trips("GEO", day, day, th, ("Car", "Walk"))[0]
+    assert ordinary_per_day > 500  # road trips to Georgia in Q3 at the 2022 travel level
+    wait = queued / r.capacity[d, k]
+    ppv = th["persons_per_vehicle"][0]
+    parts = predict_parts(obs, [r], ctx)
+    assert parts["wave"][0] == pytest.approx(queued / ppv)
+    assert parts["ordinary_trips"][0] == pytest.approx(ordinary_per_day * wait / ppv)
+    assert parts["ordinary_trips"][0] > 0.1 * parts["wave"][0]
+    # no line that day (default parameters): nobody in it
+    quiet = simulate("russia-2022", seed=3, scale=SCALE, end="2022-10-31")
+    assert quiet.queue[d, k] == 0
+    assert {k2: v[0] for k2, v in predict_parts(obs, [quiet], ctx).items()} == {"wave": 0.0, "ordinary_trips": 0.0}

@@ -147,8 +147,11 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS074": (
         "other",
-        {"operator": "queue_vehicles", "links": ("road:Upper-Lars-Tbilisi",), "extra_sigma": 0.2},
-        "vehicles queuing at Upper Lars: the simulated queue at that link over persons_per_vehicle",
+        {"operator": "queue_vehicles", "links": ("road:Upper-Lars-Tbilisi",), "modes": ("Car", "Walk"),
+         "extra_sigma": 0.2},
+        "vehicles queuing at Upper Lars: everyone in the line (the simulated emigrants queued at that link and the "
+        "ordinary road travellers to Georgia who joined it, Little's law with the line's wait) over "
+        "persons_per_vehicle",
     ),
     "OBS126": (
         "arrivals_in_destination",
