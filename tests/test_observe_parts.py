@@ -140,7 +140,7 @@ def test_a_destination_travel_level_moves_its_ordinary_part_only(run, ev, ctx):
 def test_the_queue_of_vehicles_holds_the_ordinary_travellers_who_joined_the_line(ctx, ev):
     """OBS074 (4,900 vehicles in line at Upper Lars on 27 Sep 2022) counts everyone in the line: the emigrants
     queued at the link and, by Little's law, the ordinary road travellers to Georgia of that day times the line's
-    wait (the emigrants' line over the link's capacity), all over persons_per_vehicle. Checked by hand on a run
+    wait (the emigrants' line over the link's crossings that day), all over persons_per_vehicle. Checked by hand on a run
     whose mobilization push (8,000) forms a line there; without a line there are no ordinary travellers in it."""
     r = simulate("russia-2022", seed=3, scale=SCALE, end="2022-10-31", params={"push_mobilization_intensity": 8000})
     obs = ev.observation("OBS074")
@@ -152,7 +152,8 @@ def test_the_queue_of_vehicles_holds_the_ordinary_travellers_who_joined_the_line
     day = dt.date(2022, 9, 27)
     ordinary_per_day = ctx.ordinary_trips("GEO", day, day, th, ("Car", "Walk"))[0]
     assert ordinary_per_day > 500  # road trips to Georgia in Q3 at the 2022 travel level
-    wait = queued / r.capacity[d, k]
+    wait = queued / (r.link_out[d, k] * r.scale)
+    assert r.link_out[d, k] * r.scale == pytest.approx(r.capacity[d, k], rel=0.05)  # a line: crossing at capacity
     ppv = th["persons_per_vehicle"][0]
     parts = predict_parts(obs, [r], ctx)
     assert parts["wave"][0] == pytest.approx(queued / ppv)

@@ -535,14 +535,15 @@ def op_queue_vehicles(obs, rd, S, ctx, th):
     line holds the simulated emigrants queued at the link (``wave``) and the ordinary travellers who joined it
     with them (``ordinary_trips``): by Little's law the ordinary road trips through the crossing that day
     (:meth:`ObservationContext.ordinary_trips` with the reading's modes) times the line's wait in days, the
-    emigrants' line over the link's capacity that day. Ordinary travellers are not simulated, so they do not
-    take capacity from the emigrants; the line they join is the emigrants'."""
+    emigrants' line over the link's throughput that day (its crossings: with a line, the capacity). Ordinary
+    travellers are not simulated, so they do not take capacity from the emigrants; the line they join is the
+    emigrants'."""
     w = _Window(obs, S)
     links = _exit_links(ctx, rd, _cidx(ctx, rd.area))
     ppv = th["persons_per_vehicle"]
     queued = S.each(lambda r, i: r.queue[w.hi, links].sum()) * S.scale
-    cap = S.each(lambda r, i: r.capacity[w.hi, links].sum())
-    wait = np.where(cap > 0, queued / np.maximum(cap, 1e-12), 0.0)
+    through = S.each(lambda r, i: r.link_out[w.hi, links].sum()) * S.scale
+    wait = np.where(through > 0, queued / np.maximum(through, 1e-12), 0.0)
     per_day = ctx.ordinary_trips(rd.fsb_area, w.b, w.b, th, rd.modes, closures=True)
     return {"wave": queued / ppv, "ordinary_trips": per_day * wait / ppv}
 
