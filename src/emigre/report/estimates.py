@@ -82,7 +82,8 @@ def headlines(store: ResultStore, evidence=None, *, scenario: str = "russia-2022
               country_names: dict[str, str] | None = None) -> Headlines:
     """Departed by 31 Dec 2022 and by the end, abroad on 31 Dec 2022 and at the end, returned by the end,
     and the people present in the largest destinations on 31 Dec 2022 (at the end when the run stops
-    earlier), each with the published figures of the same quantity."""
+    earlier) and in every other destination a published figure of the people present there counts (within
+    ``MATCH_DAYS``), each with the published figures of the same quantity."""
     start, end = store.start, store.end
     year_end = YEAR_END if start <= YEAR_END <= end else None
     specs: list[tuple[str, str, dict]] = []
@@ -100,13 +101,6 @@ def headlines(store: ResultStore, evidence=None, *, scenario: str = "russia-2022
         [e] = estimate("present", store, at=day, destination=place, scenario=scenario)
         present.append(e)
     present.sort(key=lambda e: -e.median)
-    rows = [Headline(key, label, estimate(store=store, scenario=scenario, **kw)[0]) for key, label, kw in specs]
-    names = country_names or {}
-    rows += [
-        Headline(f"present_{e.destination}",
-                 f"present in {names.get(e.destination, e.destination)} ({e.destination}) on {day:%-d %b %Y}", e)
-        for e in present[:TOP] if e.median > 0
-    ]
     ctx = None
     if evidence is not None and evidence is not False:
         from emigre.observe import ObservationContext
@@ -115,6 +109,18 @@ def headlines(store: ResultStore, evidence=None, *, scenario: str = "russia-2022
             ctx = ObservationContext.from_scenario(scenario)
         except EmigreError:
             ctx = None
+    shown = [e for e in present[:TOP] if e.median > 0]
+    if ctx is not None:
+        # beside the largest: every other destination whose people present a published figure counts near the day
+        shown += [e for e in present[TOP:] if e.median > 0 and any(
+            _matches(obs, f"present_{e.destination}", e.destination, day, start, ctx) for obs in evidence.observations)]
+    rows = [Headline(key, label, estimate(store=store, scenario=scenario, **kw)[0]) for key, label, kw in specs]
+    names = country_names or {}
+    rows += [
+        Headline(f"present_{e.destination}",
+                 f"present in {names.get(e.destination, e.destination)} ({e.destination}) on {day:%-d %b %Y}", e)
+        for e in shown
+    ]
     if ctx is not None:
         for h in rows:
             e = h.estimate
