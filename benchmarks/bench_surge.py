@@ -82,6 +82,7 @@ def main() -> None:
 
     import numpy as np
 
+    from emigre.behaviour.exodus_kernels import N_DEPARTURES
     from emigre.calibrate.objective import Objective
     from emigre.calibrate.posterior import load_posterior, pick_rows
     from emigre.calibrate.space import default_space
@@ -109,6 +110,8 @@ def main() -> None:
     ids = objs["base"].obs_ids
     first = dt.date(2022, 2, 24)
     days = [dt.date(2022, 9, 21) + dt.timedelta(days=i) for i in range(22)]
+    di = [(d - first).days for d in days]
+    gross_at = [(dt.date(2022, m, d) - first).days for m, d in ((10, 5), (10, 31), (12, 31))]
     out: dict[str, dict[str, list]] = {}
     for name, obj in objs.items():
         o = out.setdefault(name, {"ll": [], "pred": [], "dep": [], "queue": [], "kaz": [], "geo": [], "gross": []})
@@ -117,14 +120,14 @@ def main() -> None:
             pred = obj.predict([r], x)
             o["ll"].append(obj.loglik_of(pred))
             o["pred"].append(pred)
-            di = [(d - first).days for d in days]
+            assert r.dates[0] == np.datetime64(first)
             kaz, geo = r.countries.index("KAZ"), r.countries.index("GEO")
-            o["dep"].append(r.nat[di, 0] * r.scale)
+            o["dep"].append(r.nat[di, N_DEPARTURES] * r.scale)
             o["queue"].append(r.queue[di].sum(axis=1) * r.scale)
             o["kaz"].append(r.entries[di, kaz] * r.scale)
             o["geo"].append(r.entries[di, geo] * r.scale)
-            cum = np.cumsum(r.nat[:, 0]) * r.scale
-            o["gross"].append([cum[(dt.date(2022, m, d) - first).days] for m, d in ((10, 5), (10, 31), (12, 31))])
+            cum = np.cumsum(r.nat[:, N_DEPARTURES]) * r.scale
+            o["gross"].append(cum[gross_at].tolist())
     med = {n: {k: np.median(np.array(v), axis=0) for k, v in o.items()} for n, o in out.items()}
 
     print(f"bench_surge: {args.draws} posterior draws x 1 seed, scale {args.scale:g}; capacity x factor from "

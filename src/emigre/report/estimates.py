@@ -109,18 +109,16 @@ def headlines(store: ResultStore, evidence=None, *, scenario: str = "russia-2022
             ctx = ObservationContext.from_scenario(scenario)
         except EmigreError:
             ctx = None
-    shown = [e for e in present[:TOP] if e.median > 0]
-    if ctx is not None:
-        # beside the largest: every other destination whose people present a published figure counts near the day
-        shown += [e for e in present[TOP:] if e.median > 0 and any(
-            _matches(obs, f"present_{e.destination}", e.destination, day, start, ctx) for obs in evidence.observations)]
     rows = [Headline(key, label, estimate(store=store, scenario=scenario, **kw)[0]) for key, label, kw in specs]
     names = country_names or {}
-    rows += [
+    # every destination with people present, largest first; past the TOP largest only those that a published
+    # figure counts (kept once the figures are attached below)
+    places_rows = [
         Headline(f"present_{e.destination}",
                  f"present in {names.get(e.destination, e.destination)} ({e.destination}) on {day:%-d %b %Y}", e)
-        for e in shown
+        for e in present if e.median > 0
     ]
+    rows += places_rows
     if ctx is not None:
         for h in rows:
             e = h.estimate
@@ -134,6 +132,7 @@ def headlines(store: ResultStore, evidence=None, *, scenario: str = "russia-2022
                                    scenario=scenario)[0]
                 h.figures.append(Figure(obs, own))
             h.figures.sort(key=lambda f: (f.obs.period_end, f.obs.id))
+    rows = rows[: len(rows) - len(places_rows)] + places_rows[:TOP] + [h for h in places_rows[TOP:] if h.figures]
     runs_text, posterior = describe_runs(store)
     return Headlines(rows, runs_text, posterior)
 
