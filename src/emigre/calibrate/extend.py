@@ -57,14 +57,26 @@ def extend_seed(seed: int) -> int:
     return int(np.random.SeedSequence([int(seed), 2022, 1]).generate_state(1, dtype=np.uint32)[0])
 
 
-def starting_particles(posterior, space: ParameterSpace, source: str) -> list[np.ndarray]:
+def draw_missing_seed(seed: int) -> int:
+    """The seed of the prior draws that fill the parameters a starting posterior lacks (``--draw-missing``)."""
+    return int(np.random.SeedSequence([int(seed), 2022, 2]).generate_state(1, dtype=np.uint32)[0])
+
+
+def starting_particles(posterior, space: ParameterSpace, source: str, *,
+                       fill: np.random.Generator | None = None) -> list[np.ndarray]:
     """Each run's particles [n, d] on the unconstrained space, in the order of ``space``; one clear error when
-    the table lacks a calibrated parameter or a value lies outside its prior's support."""
+    the table lacks a calibrated parameter (unless ``fill``: then each particle draws it from its prior, with
+    this generator - a parameter added to the model since the posterior was made) or a value lies outside
+    its prior's support."""
     missing = [n for n in space.names if n not in posterior.columns]
-    if missing:
+    if missing and fill is None:
         raise EmigreError(f"{source}: the posterior lacks {len(missing)} calibrated parameter(s): "
                           f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''} - it comes from another "
-                          "model; calibrate anew instead of extending it")
+                          "model; calibrate anew, or --draw-missing to start those from their priors")
+    if missing:
+        posterior = posterior.copy()
+        for name in missing:  # in the space's order, so the draws do not depend on the table's columns
+            posterior[name] = space.priors[space.names.index(name)].sample(fill, len(posterior))
     runs = sorted(int(r) for r in posterior["run"].unique()) if "run" in posterior.columns else [0]
     out = []
     for k in runs:
@@ -100,9 +112,11 @@ def extend(
     observations: Iterable | None = None,
     space: ParameterSpace | None = None,
     progress: bool | Callable[[dict], None] = True,
+    draw_missing: bool = False,
 ) -> CalibrationResult:
     """Extend the runs of ``posterior`` (a ``posterior.parquet`` or its folder) by at most ``budget`` evaluations
-    per run (module doc), into ``out``; ``stages`` stops after that many decorrelated stages."""
+    per run (module doc), into ``out``; ``stages`` stops after that many decorrelated stages. ``draw_missing``:
+    calibrated parameters the posterior lacks start from prior draws (seeded by ``seed``)."""
     import os
 
     from emigre.calibrate.diagnostics import convergence
@@ -113,7 +127,10 @@ def extend(
     parse_cluster(cluster)
     space = space or default_space(scenario)
     src = str(posterior)
-    starts = starting_particles(load_posterior(posterior), space, src)
+    start_table = load_posterior(posterior)
+    drawn = [n for n in space.names if n not in start_table.columns] if draw_missing else []
+    fill = np.random.default_rng(draw_missing_seed(seed)) if draw_missing else None
+    starts = starting_particles(start_table, space, src, fill=fill)
     K = len(starts)
     n = sum(len(u) for u in starts)
     total = int(budget) * K
@@ -137,6 +154,8 @@ def extend(
     loglik, on_stage = sampler_hooks(space, evaluator, rep, cb, "extend")
     try:
         rep.note(f"extending {K} run(s) of {n // K} particles from {src}: up to {total} evaluations")
+        if drawn:
+            rep.note(f"{len(drawn)} parameter(s) not in {src} start from their priors: {', '.join(drawn)}")
         smc = extend_smc(np.vstack(starts), lambda U: space.log_prior_u(np.atleast_2d(U)), loglik,
                          rng=np.random.default_rng(algo_seed), budget=total, stages=stages, progress=on_stage,
                          groups=np.repeat(np.arange(K), [len(u) for u in starts]))
@@ -165,7 +184,7 @@ def extend(
                 "loglik": float(post["loglik"].iloc[i_best]), "from": "extend", "run": int(post["run"].iloc[i_best])},
         "settings": {"budget": int(budget), "particles": n // K, "runs": K, "seed": int(seed), "algorithm_seed": algo_seed,
                      "sim_seeds": list(sim_seeds), "scale": float(scale), "end": end, "workers": workers,
-                     "stages": stages, "calibrated": space.names},
+                     "stages": stages, "calibrated": space.names, "drawn_from_prior": drawn},
         "priors": priors_info(space),
         "evaluations": evaluations_info(evaluator, journal, seconds),
         "seconds": seconds,

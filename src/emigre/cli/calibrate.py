@@ -49,6 +49,10 @@ def calibrate_cmd(
         "folder) starts from its particles and spends --budget evaluations on moves at the posterior, stage after "
         "stage until each has decorrelated (--runs and --particles come from the file; use the --scale it was "
         "calibrated at). Writes the --runs layout to --out, which can be extended again."),
+    draw_missing: bool = typer.Option(
+        False, "--draw-missing",
+        help="With --extend: calibrated parameters the posterior lacks (added to the model since it was made) "
+        "start from draws of their priors (seeded by --seed) instead of stopping with an error."),
 ) -> None:
     """Calibrate the scenario on the evidence: a MAP fit, then a posterior sample (DIR/posterior.parquet)."""
     import json
@@ -69,6 +73,8 @@ def calibrate_cmd(
     check_output_dir(out)  # before any evaluation
     held = read_exclude(exclude) if exclude is not None else []
     err = Console(stderr=True)
+    if draw_missing and extend is None:
+        raise EmigreError("--draw-missing fills the parameters a posterior lacks when extending it: give --extend")
     if extend is not None:
         from emigre.calibrate.extend import extend as extend_runs
 
@@ -76,7 +82,7 @@ def calibrate_cmd(
             raise EmigreError(f"--extend {extend}: write the extension to another --out (it would overwrite its "
                               "own start)")
         res = extend_runs(extend, scenario, budget=budget, workers=workers, cluster=cluster, resume=resume, out=out,
-                          seed=seed, exclude=held, scale=scale, progress=True)
+                          seed=seed, exclude=held, scale=scale, progress=True, draw_missing=draw_missing)
         runs = len(res.fit["runs"])
     elif runs > 1:
         from emigre.calibrate.calibration import calibrate_runs

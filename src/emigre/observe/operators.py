@@ -39,6 +39,8 @@ PART_DOCS: dict[str, str] = {
     "background_share": "permits outside the wave from the global permits_background_share (no sourced "
                         "pre-war level for this destination)",
     "prewar_encounters": "CBP encounters of Russians at the pre-war (FY2021) rate",
+    "prewar_immigrants": "immigrants outside the wave at the destination's pre-war level (Israel: aliyah from "
+                         "Russia 2018-2021)",
 }
 
 # columns of a result's ``nat`` array, from the one vocabulary (behaviour/measures.py)
@@ -218,15 +220,32 @@ def op_present(obs, rd, S, ctx, th):
 
 
 def op_arrivals(obs, rd, S, ctx, th):
-    """Arrivals in the area in the period (those whose stay reached the reading's threshold, if any)."""
+    """Arrivals in the area in the period (those whose stay reached the reading's threshold, if any); where
+    the destination counts its immigrants on arrival and their pre-war level is sourced (Israel's olim,
+    :meth:`Prewar.immigrants_on_arrival`), plus those outside the wave: that level x the period's length x
+    ``permits_prewar_level`` (aliyah is Israel's first long-term status, as a first permit is elsewhere)."""
     w = _Window(obs, S)
-    if w.empty:
-        return np.zeros(S.n)
     c = _cidx(ctx, rd.area)
-    if rd.threshold is None:
-        return S.each(lambda r, i: r.arrivals[w.lo : w.hi + 1, c].sum()) * S.scale
-    k = STAY_THRESHOLDS.index(rd.threshold)
-    return S.each(lambda r, i: _stays(r, k, rd.threshold, c, w.lo, w.hi)) * S.scale
+    if w.empty:
+        wave = np.zeros(S.n)
+    elif rd.threshold is None:
+        wave = S.each(lambda r, i: r.arrivals[w.lo : w.hi + 1, c].sum()) * S.scale
+    else:
+        k = STAY_THRESHOLDS.index(rd.threshold)
+        wave = S.each(lambda r, i: _stays(r, k, rd.threshold, c, w.lo, w.hi)) * S.scale
+    lv = _immigrants_level(obs, rd)
+    if lv is None:
+        return wave
+    return {"wave": wave, "prewar_immigrants": lv.value * w.days / 365.0 * th["permits_prewar_level"]}
+
+
+def _immigrants_level(obs: Observation, rd: Reading) -> Level | None:
+    """The sourced pre-war level of immigrants counted on arrival for an arrivals figure of one destination
+    without a stay-duration rule (None otherwise)."""
+    code = _single(rd, obs)
+    if code is None or rd.threshold is not None or not rd.prewar:
+        return None
+    return packaged_prewar().immigrants_on_arrival(code)
 
 
 def _ordinary(obs, rd, ctx, th, w: _Window, *, russian_side: bool) -> np.ndarray:
@@ -492,23 +511,32 @@ def op_permits_held(obs, rd, S, ctx, th):
 
 
 def op_asylum(obs, rd, S, ctx, th):
-    """Asylum applications = propensity x emigrant arrivals in the destination in the period (for the USA,
-    arrivals in Mexico or the USA: the encounters are at the Mexican border), plus, for the USA, encounters
-    at the pre-war rate (:meth:`Prewar.usa_encounters`, x ``asylum_prewar_level_usa``): Russians crossed from
-    Mexico before the war (FY2021: 13,240 encounters nationwide)."""
+    """Asylum applications = propensity x emigrant arrivals in the destination ``asylum_lag_days`` before the
+    period (an emigrant applies that long after arriving; for men only, x the men's share of the departures
+    of those days); for the USA, encounters at the border on arrival in Mexico or the USA, no lag, plus
+    encounters at the pre-war rate (:meth:`Prewar.usa_encounters`, x ``asylum_prewar_level_usa``): Russians
+    crossed from Mexico before the war (FY2021: 13,240 encounters nationwide)."""
     w = _Window(obs, S)
     area = rd.area
     usa = "USA" in area
     if usa and "MEX" in ctx.countries:
         area = (*area, "MEX")
     c = _cidx(ctx, area)
-    if w.empty:
-        arr = np.zeros(S.n)
-    else:
-        arr = S.each(lambda r, i: r.arrivals[w.lo : w.hi + 1, c].sum()) * S.scale
-    male = _male_share(S, w) if rd.group == "sex=male" and not w.empty else None
-    if male is not None:
-        arr = arr * male
+    lags = np.zeros(S.n, dtype=np.int64) if usa else np.rint(th["asylum_lag_days"]).astype(np.int64)
+    g = S.group("sex=male") if rd.group == "sex=male" else None
+    start = (w.a - S.start).days
+
+    def one(r, i):
+        lo, hi = max(start - int(lags[i]), 0), w.hi - int(lags[i])
+        if hi < lo:
+            return 0.0
+        arr = float(r.arrivals[lo : hi + 1, c].sum())
+        if g is not None:  # the men's share of the departures of those days (0.5 where nobody left)
+            dep = float(r.nat[lo : hi + 1, N_DEP].sum())
+            arr *= float(r.dep_by[lo : hi + 1, g].sum()) / dep if dep > 0 else 0.5
+        return arr
+
+    arr = S.each(one) * S.scale
     parts: Parts = {"wave": arr * th["asylum_propensity_usa" if usa else "asylum_propensity_eu"]}
     lv = packaged_prewar().usa_encounters() if usa and rd.prewar else None
     if lv is not None:
@@ -576,6 +604,9 @@ def nonwave_estimate(obs: Observation, rd: Reading, ctx: ObservationContext) -> 
             and INCLUDES_PREWAR.search(obs.notes)) and code:
         lv = pw.permit_holders(code)
         return None if lv is None else lv.value * float(th["prewar_holders_level"][0])
+    if rd.operator == "arrivals":
+        lv = _immigrants_level(obs, rd)
+        return None if lv is None else lv.value * days / 365.0 * float(th["permits_prewar_level"][0])
     if rd.operator == "asylum" and "USA" in rd.area and rd.prewar:
         lv = pw.usa_encounters()
         return None if lv is None else lv.value * days / 365.0 * float(th["asylum_prewar_level_usa"][0])

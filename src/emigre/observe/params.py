@@ -166,6 +166,13 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "asylum applications in the EU per simulated emigrant arrival there in the same period",
         ),
         ObsParam(
+            "asylum_lag_days", 90.0, "uniform", (0.0, 180.0), "days",
+            "days from an emigrant's arrival in the EU to the asylum application: at the border on arrival "
+            "(Finland, autumn 2022) up to the end of a visa's stay (a Schengen C visa allows 90 days in 180) or "
+            "later, when going home had become the danger (BAMF: the applications of Q1 2023 rose with the "
+            "mobilization of September 2022, OBS035). Not for the USA, where the count is of border encounters",
+        ),
+        ObsParam(
             "asylum_propensity_usa", 0.5, "lognormal", (0.5, 1.0), "encounters per arrival",
             "US south-west border encounters per simulated emigrant arrival in Mexico or the USA",
         ),
@@ -196,6 +203,7 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     "prewar_holders_level": (0.0, 20.0),
     "asylum_prewar_level_usa": (0.0, 20.0),
     "asylum_propensity_eu": (0.0, 100.0),
+    "asylum_lag_days": (0.0, 730.0),
     "asylum_propensity_usa": (0.0, 100.0),
     "persons_per_vehicle": (0.5, 12.0),
 }

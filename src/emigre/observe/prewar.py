@@ -11,6 +11,7 @@ line, the column and what was expected.
 (``Level.refs``, "series/country/period") so a decomposed prediction can cite its baseline:
 
 - ``first_permits(iso)``: first residence permits issued to Russians a year before the war;
+- ``immigrants_on_arrival(iso)``: immigrants counted on arrival a year before the war (Israel's aliyah);
 - ``permit_holders(iso)``: Russians holding a residence permit (or resident) just before the war;
 - ``visitors(iso)``: ordinary arrivals of Russians a year, counted by the destination;
 - ``usa_encounters()``: CBP encounters of Russians a year before the war.
@@ -252,6 +253,12 @@ class Prewar:
                 or self._annual("residence_permits_RU", iso, "residence permits granted a year before the war")
                 or self._annual_maximum("eurostat_first_permits_employment_RU", iso,
                                         "employment first permits a year before the war (the published maximum)"))
+
+    def immigrants_on_arrival(self, iso: str) -> Level | None:
+        """Russians granted immigrant status on arrival a year before the war, where the destination counts
+        its immigrants so: Israel's aliyah from Russia under the Law of Return (olim become citizens on
+        arrival; no residence permit), the mean of 2018, 2019 and 2021."""
+        return self._annual("aliyah_from_russia", iso, "olim from Russia a year before the war")
 
     def _annual_maximum(self, series: str, iso: str, what: str) -> Level | None:
         """A published ceiling on the annual figure over years that end before the war and include 2021 (e.g.

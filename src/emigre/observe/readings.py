@@ -276,6 +276,13 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
         if packaged_prewar().first_permits(obs.destination) is not None:
             r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
                         reason=f"{r.reason}; the part outside the wave at the destination's sourced pre-war level")
+    if r.operator == "arrivals" and r.threshold is None and obs.destination not in ("ALL", "EUU"):
+        from emigre.observe.prewar import packaged_prewar
+
+        if packaged_prewar().immigrants_on_arrival(obs.destination) is not None:
+            r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
+                        reason=f"{r.reason}, plus the immigrants outside the wave at the destination's sourced "
+                        "pre-war level (aliyah)")
     return _with_wave_share(obs, r, ctx)
 
 
@@ -372,7 +379,8 @@ def _by_rules(obs: Observation, text: str) -> Reading:
     if kind == "asylum_applications":
         if dest not in ("EUU", "USA") and dest not in EU27:
             return _skip(f"no asylum propensity for {dest} (the operator covers the EU and the USA)")
-        return Reading("asylum", "asylum propensity x emigrant arrivals in the destination in the period",
+        return Reading("asylum", "asylum propensity x emigrant arrivals in the destination in the period "
+                       + ("(border encounters: on arrival)" if dest == "USA" else "shifted back by asylum_lag_days"),
                        group="sex=male" if _MEN_ONLY.search(obs.notes) else None)
     if kind == "it_specialists_left":
         return Reading("departed", "IT workers who left (departures of the group it=yes)", group="it=yes")
