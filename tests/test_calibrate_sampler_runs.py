@@ -54,6 +54,9 @@ def _start(tmp_path, runs=2, n=5, drop=None):
 
     sp = default_space()
     packaged = load_posterior()
+    for i, name in enumerate(sp.names):  # a parameter newer than the packaged posterior: its default
+        if name not in packaged.columns:
+            packaged[name] = sp.defaults[i]
     X = np.vstack([packaged.loc[packaged["run"] == k, sp.names].to_numpy()[:n] for k in range(runs)])
     df = pd.DataFrame(X, columns=sp.names)
     df.insert(0, "run", np.repeat(np.arange(runs), n))
@@ -101,7 +104,7 @@ def test_extend_refuses_a_posterior_of_another_model_and_its_own_output(tmp_path
     assert main(["calibrate", "--extend", str(bad), "--budget", "10", "--scale", "500", "--workers", "1",
                  "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
-    assert "lacks 1 calibrated parameter(s): choice_hours" in err and str(bad) in err
+    assert "lacks 1 calibrated parameter(s): choice_hours" in err and str(bad) in err and "--draw-missing" in err
     assert not (tmp_path / "x" / "posterior.parquet").exists()
     good, _ = _start(tmp_path)
     assert main(["calibrate", "--extend", str(tmp_path), "--budget", "20", "--out", str(tmp_path)]) == 2
@@ -109,3 +112,33 @@ def test_extend_refuses_a_posterior_of_another_model_and_its_own_output(tmp_path
     assert main(["calibrate", "--extend", str(good), "--budget", "9", "--scale", "500", "--out",
                  str(tmp_path / "y")]) == 2
     assert "--budget 9 is too small to extend runs of 5 particles: at least 10" in capsys.readouterr().err
+
+
+def test_extend_draws_the_parameters_a_posterior_lacks_from_their_priors(tmp_path, capsys):
+    """A parameter added to the model since the posterior was made: --draw-missing starts it from prior draws
+    (seeded, so the extension is reproducible) and fit.json names it; without the flag the error says how."""
+    from emigre.calibrate.extend import draw_missing_seed, starting_particles
+    from emigre.cli import main
+
+    sp = default_space()
+    bad, X = _start(tmp_path, drop="choice_hours")
+    j = sp.names.index("choice_hours")
+    prior = sp.priors[j]
+    a = starting_particles(load_posterior(bad), sp, "t", fill=np.random.default_rng(draw_missing_seed(4)))
+    b = starting_particles(load_posterior(bad), sp, "t", fill=np.random.default_rng(draw_missing_seed(4)))
+    for ua, ub, k in zip(a, b, (0, 1), strict=True):
+        np.testing.assert_array_equal(ua, ub)  # the same seed, the same starting draws
+        xa = sp.from_u(ua)
+        np.testing.assert_allclose(np.delete(xa, j, axis=1), np.delete(X[5 * k : 5 * k + 5], j, axis=1), rtol=1e-9)
+        assert np.isfinite(prior.log_pdf(xa[:, j])).all()  # inside the prior's support
+    assert not np.allclose(sp.from_u(a[0])[:, j], X[:5, j])  # drawn, not the dropped values
+    out = tmp_path / "ext"
+    assert main(["calibrate", "--extend", str(bad), "--draw-missing", "--budget", "10", "--scale", "500",
+                 "--workers", "1", "--out", str(out), "--seed", "4"]) == 0
+    fit = json.loads((out / "fit.json").read_text())
+    assert fit["settings"]["drawn_from_prior"] == ["choice_hours"]
+    post = load_posterior(out)
+    assert post["choice_hours"].notna().all() and len(post) == 10
+    assert "start from their priors: choice_hours" in capsys.readouterr().err
+    assert main(["calibrate", "--draw-missing", "--budget", "10", "--out", str(tmp_path / "z")]) == 2
+    assert "give --extend" in capsys.readouterr().err

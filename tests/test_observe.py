@@ -203,7 +203,16 @@ def test_arrivals_plain_and_under_a_duration_rule(run, ev, ctx):
     isr = c(run, "ISR")
     obs = ev.observation("OBS134")  # Israel CBS immigrants 2023
     assert read_observation(obs, ctx).threshold is None
-    assert predict(obs, run, ctx) == pytest.approx(run.arrivals[day("2023-01-01") : day("2023-12-31") + 1, isr].sum() * s)
+    parts = predict_parts(obs, [run], ctx, {"permits_prewar_level": 0.8})
+    assert parts["wave"][0] == pytest.approx(run.arrivals[day("2023-01-01") : day("2023-12-31") + 1, isr].sum() * s)
+    # Israel counts its olim on arrival: beside the wave, aliyah from Russia at its pre-war level (2018 10,460,
+    # 2019 16,060, 2021 7,500: 11,340 a year) x permits_prewar_level, over the year's 365 days
+    assert parts["prewar_immigrants"][0] == pytest.approx(0.8 * (10460 + 16060 + 7500) / 3)
+    jan_feb = ev.observation("OBS135")  # 59 days of 2023
+    assert predict_parts(jan_feb, [run], ctx)["prewar_immigrants"][0] == pytest.approx(11340 * 59 / 365)
+    assert read_observation(obs, ctx).extra_sigma == PREWAR_ISSUED_SIGMA
+    # no such level elsewhere: Georgia's arrivals are the wave's alone
+    assert set(predict_parts(fake(ev, "OBS134", destination="GEO"), [run], ctx)) == {"wave"}
     # a 12-month rule on a window far from the end of the run: the stay histogram, exactly
     geo = c(run, "GEO")
     stat = fake(ev, "OBS134", destination="GEO", notes="statistical immigrants (12-month rule)",
@@ -438,21 +447,36 @@ def test_permits_issued_include_a_background_outside_the_wave(run, ev, ctx):
 
 def test_asylum_is_a_propensity_times_arrivals(run, ev, ctx):
     s = run.scale
+    deu = c(run, "DEU")
     obs = ev.observation("OBS035")  # BAMF, Germany, Q1 2023
-    arr = run.arrivals[day("2023-01-01") : day("2023-03-31") + 1, c(run, "DEU")].sum() * s
-    assert predict(obs, run, ctx, {"asylum_propensity_eu": 0.3}) == pytest.approx(0.3 * arr)
+    arr = run.arrivals[day("2023-01-01") : day("2023-03-31") + 1, deu].sum() * s
+    assert predict(obs, run, ctx, {"asylum_propensity_eu": 0.3, "asylum_lag_days": 0}) == pytest.approx(0.3 * arr)
+    # applications lag arrivals: Q1 2023's are of the arrivals 100 days earlier
+    lagged = run.arrivals[day("2023-01-01") - 100 : day("2023-03-31") - 100 + 1, deu].sum() * s
+    assert predict(obs, run, ctx, {"asylum_propensity_eu": 0.3, "asylum_lag_days": 100}) == pytest.approx(0.3 * lagged)
+    assert lagged != arr  # the mobilization's arrivals (Oct-Dec 2022) against 2023's
+    # a lag reaching before the war leaves the days before the run out (nobody had arrived)
+    early = fake(ev, "OBS035", period_start=dt.date(2022, 3, 1), period_end=dt.date(2022, 3, 31))
+    first = run.arrivals[: day("2022-03-31") - 20 + 1, deu].sum() * s
+    assert predict(early, run, ctx, {"asylum_propensity_eu": 1.0, "asylum_lag_days": 20}) == pytest.approx(first)
+    assert predict(early, run, ctx, {"asylum_propensity_eu": 1.0, "asylum_lag_days": 60}) == 0.0
     assert read_observation(obs, ctx).group is None  # "64% male" is a composition, not "men only"
-    men = ev.observation("OBS036")  # men 18-45 only
+    men = ev.observation("OBS036")  # men 18-45 only: the men's share of the departures of the lagged days
     assert read_observation(men, ctx).group == "sex=male"
-    lo, hi = 0, day("2023-04-30")
     g = run.groups.index("sex=male")
-    share = run.dep_by[lo : hi + 1, g].sum() / run.nat[lo : hi + 1, col("departures")].sum()
-    arr = run.arrivals[lo : hi + 1, c(run, "DEU")].sum() * s
-    assert predict(men, run, ctx) == pytest.approx(0.2 * arr * share)
+    for lag in (0, 45):
+        lo, hi = 0, day("2023-04-30") - lag
+        share = run.dep_by[lo : hi + 1, g].sum() / run.nat[lo : hi + 1, col("departures")].sum()
+        arr = run.arrivals[lo : hi + 1, deu].sum() * s
+        assert predict(men, run, ctx, {"asylum_lag_days": lag}) == pytest.approx(0.2 * arr * share)
+    # the default lag is the prior's centre, 90 days
+    assert predict(obs, run, ctx) == pytest.approx(predict(obs, run, ctx, {"asylum_lag_days": 90}))
     usa = ev.observation("OBS152")  # CBP encounters at the Mexican border: arrivals in Mexico or the USA
     both = [c(run, "USA"), c(run, "MEX")]
     arr = run.arrivals[day("2023-01-01") : day("2023-01-31") + 1, both].sum() * s
-    parts = predict_parts(usa, [run], ctx, {"asylum_propensity_usa": 2.0, "asylum_prewar_level_usa": 0.5})
+    # encounters are on arrival: no lag whatever asylum_lag_days says
+    parts = predict_parts(usa, [run], ctx, {"asylum_propensity_usa": 2.0, "asylum_prewar_level_usa": 0.5,
+                                            "asylum_lag_days": 150})
     assert parts["wave"][0] == pytest.approx(2.0 * arr)
     # plus encounters at the pre-war rate: FY2021, 13,240 Russians nationwide, over January's 31 days
     assert parts["prewar_encounters"][0] == pytest.approx(0.5 * 13240 * 31 / 365)

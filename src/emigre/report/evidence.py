@@ -38,6 +38,7 @@ PART_LABELS: dict[str, str] = {
     "prewar_holders": "pre-war holders",
     "background_share": "background permits",
     "prewar_encounters": "pre-war encounters",
+    "prewar_immigrants": "pre-war immigrants",
 }
 #: what the predicted figures and their parts are, where they are shown
 PREDICTED_DEFINITION = (
