@@ -240,3 +240,45 @@ def test_every_element_cites_a_source_or_parameter(world):
     )
     assert all(r.source for r in rows)
     assert all(p.doc and "dist" in p.prior for p in world.params.values())
+
+
+def test_sections_are_reused_between_loads_only_while_their_inputs_hold(tmp_path):
+    """A calibration reloads the world for every draw with the caller's cache: each parsed section is reused
+    while its file, params.yaml, the sections it builds on and the parameters it resolved are unchanged, and
+    every load returns what a load without the cache returns."""
+    import os
+    import shutil
+
+    from emigre.scenario.load import load_scenario, packaged_dir
+
+    d = tmp_path / "sc"
+    shutil.copytree(packaged_dir("russia-2022"), d)
+    cache: dict = {}
+    sections = ("countries", "places", "origins", "links", "timeline", "rules", "pushes")
+
+    def same(a, b):
+        return all(getattr(a, s) == getattr(b, s) for s in sections) and a.params == b.params
+
+    w1 = load_scenario(d, params_cache=cache)
+    w2 = load_scenario(d, params_cache=cache, params={"return_per_year": 0.4})  # a behaviour parameter only
+    assert all(getattr(w1, s) is getattr(w2, s) for s in sections)  # nothing re-read
+    assert w2.params["return_per_year"].value == 0.4 and same(w2, load_scenario(d, params={"return_per_year": 0.4}))
+    # a timeline factor cites param:upper_lars_capacity_factor_ev029: the timeline (only) is read again
+    w3 = load_scenario(d, params_cache=cache, params={"upper_lars_capacity_factor_ev029": 0.9})
+    assert w3.timeline is not w1.timeline and w3.links is w1.links and w3.rules is w1.rules
+    assert w3.timeline != w1.timeline and same(w3, load_scenario(d, params={"upper_lars_capacity_factor_ev029": 0.9}))
+    assert load_scenario(d, params_cache=cache).timeline is w1.timeline  # the first values again: kept
+    # an edited file is read again, and so is every section built on it
+    p = d / "countries.csv"
+    p.write_text(p.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    os.utime(p, ns=(p.stat().st_atime_ns, p.stat().st_mtime_ns + 10**9))
+    w4 = load_scenario(d, params_cache=cache)
+    assert w4.countries is not w1.countries and w4.places is not w1.places and w4.pushes is w1.pushes
+    assert same(w4, w1)  # a blank line changes nothing
+    # a section with a problem is never kept: each load reports it
+    links = d / "links.csv"
+    links.write_text(links.read_text(encoding="utf-8").rstrip("\n") + "\nBAD,nowhere,GEO,road,,,,,EV001\n",
+                     encoding="utf-8")
+    for _ in range(2):
+        w = load_scenario(d, strict=False, params_cache=cache)
+        assert any("unknown place 'nowhere'" in str(e) for e in w.load_problems)

@@ -390,6 +390,52 @@ def _load_params_cached(path: Path, problems: Problems, cache: dict | None) -> t
     return dict(got[0]), dict(got[1])
 
 
+class _ParamView:
+    """The parameters as a section reads them, recording the value of every parameter it resolved (``used``):
+    a section's rows are a function of its file, the sections it builds on and those values alone."""
+
+    def __init__(self, params: dict[str, Param]) -> None:
+        self._params = params
+        self.used: dict[str, float] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._params
+
+    def __getitem__(self, name: str) -> Param:
+        p = self._params[name]
+        self.used[name] = p.value
+        return p
+
+
+#: parsed sections kept per (section, file, inputs): a few sets of the parameter values they resolved each
+_SECTION_ENTRIES = 4
+
+
+def _section(cache: dict | None, name: str, path: Path, inputs: tuple, params: dict[str, Param],
+             problems: Problems, build):
+    """``build(view)`` for one section (``view``: a :class:`_ParamView` of ``params``), reused from ``cache``
+    when the file and params.yaml (path, size, mtime), the upstream sections (the same objects) and the values
+    of the parameters it resolved last time are unchanged. A section that noted a problem is never kept, so every
+    load with problems reports them anew. The sections are read-only once built (the world is frozen)."""
+    if cache is None:
+        return build(_ParamView(params))
+    st, pst = path.stat(), (path.parent / "params.yaml").stat()  # the parameters a row may name: params.yaml
+    key = ("section", name, str(path), st.st_size, st.st_mtime_ns, pst.st_size, pst.st_mtime_ns)
+    entries = cache.setdefault(key, [])
+    for ins, used, value in entries:
+        if len(ins) == len(inputs) and all(a is b for a, b in zip(ins, inputs, strict=True)) and all(
+            n in params and params[n].value == v for n, v in used.items()
+        ):
+            return value
+    view = _ParamView(params)
+    before = len(problems.items)
+    value = build(view)
+    if len(problems.items) == before:
+        entries.append((inputs, view.used, value))
+        del entries[:-_SECTION_ENTRIES]
+    return value
+
+
 def load_dir(
     directory: Path, problems: Problems, overrides: dict[str, float] | None = None, params_cache: dict | None = None
 ):
@@ -397,7 +443,9 @@ def load_dir(
 
     ``overrides`` replace parameter values before any row that cites ``param:NAME`` is resolved, so a
     what-if (``--param NAME=VALUE``) reaches timeline factors and stay limits as well as the behaviour.
-    ``params_cache`` (a dict the caller keeps) reuses the parsed params.yaml between loads."""
+    ``params_cache`` (a dict the caller keeps) reuses the parsed params.yaml between loads, and each parsed
+    CSV section whose file, upstream sections and resolved parameter values are unchanged (a calibration's
+    draws re-read only the sections citing a calibrated parameter: ``entry_rules.csv``)."""
     from emigre.scenario.sections import (
         read_countries,
         read_entry_rules,
@@ -428,7 +476,6 @@ def load_dir(
             raise EmigreError(f"parameter {name} must be a finite number, got {value!r}")
         check_value(name, v, model_ranges(directory)[name])  # the valid range params.yaml declares
         params[name] = params[name].model_copy(update={"value": v})
-    rd = _Reader(problems, params)
     start = end = None
     for key in ("start", "end"):
         v = scenario.get(key)
@@ -442,13 +489,22 @@ def load_dir(
             )
     start, end = scenario.get("start"), scenario.get("end")
 
-    countries = read_countries(directory, problems, rd)
-    places = read_places(directory, problems, rd, countries)
-    origins = read_origins(directory, problems, rd, places)
-    links = read_links(directory, problems, params, rd, places)
-    timeline = read_timeline(directory, problems, rd, countries, places, links)
-    rules = read_entry_rules(directory, problems, rd, countries)
-    pushes = read_push_events(directory, problems, params, rd)
+    def section(name: str, file: str, inputs: tuple, read):
+        return _section(params_cache, name, directory / file, inputs, params, problems,
+                        lambda view: read(view, _Reader(problems, view)))
+
+    countries = section("countries", "countries.csv", (), lambda pv, rd: read_countries(directory, problems, rd))
+    places = section("places", "places.csv", (countries,),
+                     lambda pv, rd: read_places(directory, problems, rd, countries))
+    origins = section("origins", "origins.csv", (places,),
+                      lambda pv, rd: read_origins(directory, problems, rd, places))
+    links = section("links", "links.csv", (places,),
+                    lambda pv, rd: read_links(directory, problems, pv, rd, places))
+    timeline = section("timeline", "timeline.csv", (countries, places, links),
+                       lambda pv, rd: read_timeline(directory, problems, rd, countries, places, links))
+    rules = section("rules", "entry_rules.csv", (countries,),
+                    lambda pv, rd: read_entry_rules(directory, problems, rd, countries))
+    pushes = section("pushes", "push_events.csv", (), lambda pv, rd: read_push_events(directory, problems, pv, rd))
 
     return World(
         directory=directory,

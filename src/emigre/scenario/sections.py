@@ -196,7 +196,9 @@ def read_links(directory, problems, params, rd, places):
         problems,
     )
     links: dict[str, Link] = {}
-    pv = {k: v.value for k, v in params.items()}
+
+    def pv(name: str, default: float | None) -> float | None:  # a derivation parameter's value, if defined
+        return params[name].value if name in params else default
     for line, row in t.rows:
         lid = row["id"]
         if not lid:
@@ -234,9 +236,9 @@ def read_links(directory, problems, params, rd, places):
         a, b = ends
         derived = dist is None or hours is None
         if dist is None:
-            dist = _haversine_km(a, b) * pv.get(f"{mode}_route_factor", 1.0)
+            dist = _haversine_km(a, b) * pv(f"{mode}_route_factor", 1.0)
         if hours is None:
-            speed = pv.get(f"{mode}_speed_kmh")
+            speed = pv(f"{mode}_speed_kmh", None)
             if not speed:
                 problems.add(
                     directory / "params.yaml",
@@ -244,7 +246,7 @@ def read_links(directory, problems, params, rd, places):
                     expected="a positive speed to derive travel_hours",
                 )
                 continue
-            hours = dist / speed + pv.get(f"{mode}_overhead_hours", 0.0)
+            hours = dist / speed + pv(f"{mode}_overhead_hours", 0.0)
         links[lid] = Link(
             id=lid,
             from_place=a.id,
