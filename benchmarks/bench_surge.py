@@ -87,7 +87,7 @@ def main() -> None:
     from emigre.calibrate.posterior import load_posterior, pick_rows
     from emigre.calibrate.space import default_space
     from emigre.scenario.load import resolve_dir
-    from emigre.serve.jobs import scenario_with_timeline
+    from emigre.scenario.edit import scenario_with_timeline
 
     t0 = time.perf_counter()
     start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)

@@ -204,7 +204,7 @@ def test_a_capacity_what_if_row_multiplies_the_link_capacity_on_its_days_only(ba
     import datetime as dt
 
     from emigre.scenario.load import resolve_dir
-    from emigre.serve.jobs import scenario_with_timeline
+    from emigre.scenario.edit import scenario_with_timeline
 
     alt = scenario_with_timeline(
         resolve_dir("russia-2022"),

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from emigre.errors import EmigreError
+from emigre.scenario.edit import scenario_with_timeline
 
 MAX_RUNS = 20
 MIN_SCALE = 20.0
@@ -133,24 +134,6 @@ def validate_spec(world, params: dict, runs: int, scale: float, closures: list[d
     if not clean and not out:
         raise EmigreError("nothing to change: give params and/or closures")
     return JobSpec(clean, runs, float(scale), tuple(out))
-
-
-def scenario_with_timeline(scenario_dir: Path, rows: list[tuple], into: Path) -> Path:
-    """A copy of the scenario with extra timeline rows, each ``(effect, selector, value, start, end, description)``
-    (dates as ``datetime.date``, ``end`` None for open-ended, ``value`` "" where the effect takes none). A what-if
-    has no evidence: its source is the documented parameter-free request, named as such."""
-    target = into / scenario_dir.name
-    shutil.copytree(scenario_dir, target)
-    path = target / "timeline.csv"
-    text = path.read_text(encoding="utf-8")
-    if not text.endswith("\n"):
-        text += "\n"
-    for i, (effect, selector, value, start, end, description) in enumerate(rows):
-        stop = end.isoformat() if end else ""
-        text += (f"WHATIF{i:03d},{start.isoformat()},{stop},{effect},{selector},{value},"
-                 f"http://127.0.0.1/what-if,{description}\n")
-    path.write_text(text, encoding="utf-8")
-    return target
 
 
 def scenario_with_closures(scenario_dir: Path, closures: tuple[Closure, ...], into: Path) -> Path:
