@@ -86,8 +86,8 @@ def main() -> None:
     from emigre.calibrate.objective import Objective
     from emigre.calibrate.posterior import load_posterior, pick_rows
     from emigre.calibrate.space import default_space
-    from emigre.scenario.load import resolve_dir
     from emigre.scenario.edit import scenario_with_timeline
+    from emigre.scenario.load import resolve_dir
 
     t0 = time.perf_counter()
     start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)

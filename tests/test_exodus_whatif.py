@@ -203,8 +203,8 @@ def test_a_capacity_what_if_row_multiplies_the_link_capacity_on_its_days_only(ba
     runs are identical before."""
     import datetime as dt
 
-    from emigre.scenario.load import resolve_dir
     from emigre.scenario.edit import scenario_with_timeline
+    from emigre.scenario.load import resolve_dir
 
     alt = scenario_with_timeline(
         resolve_dir("russia-2022"),
