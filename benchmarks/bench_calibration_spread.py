@@ -45,15 +45,16 @@ FIGURES = {
 def predictive(post, space, draws: int, sim_scale: float) -> dict[str, np.ndarray]:
     """Per headline figure, the predictions of ``draws`` draws of the posterior frame ``post`` (main-job order)."""
     from emigre.calibrate.objective import Objective
-    from emigre.calibrate.posterior import draw_order
+    from emigre.calibrate.posterior import calibrated_matrix, draw_order
 
     obj = Objective.build(space, scale=sim_scale)
     ids = [i for i in FIGURES if i in obj.obs_ids]
     cols = [obj.obs_ids.index(i) for i in ids]
     order = draw_order(len(post))[:draws]
+    M = calibrated_matrix(post, space)[0]  # a parameter newer than the posterior: its default
     out = np.empty((len(order), len(ids)))
     for r, j in enumerate(order):
-        x = np.array([float(post.iloc[int(j)][n]) for n in space.names])
+        x = M[int(j)]
         out[r] = obj.predict(obj.simulate(x), x)[cols]
     return {i: out[:, k] for k, i in enumerate(ids)}
 
@@ -61,8 +62,9 @@ def predictive(post, space, draws: int, sim_scale: float) -> dict[str, np.ndarra
 def parameter_intervals(post, space) -> dict[str, tuple[float, float, float]]:
     """Per parameter: 5% and 95% quantiles in the unconstrained space, and the posterior sd over the prior's."""
     from emigre.calibrate.fit import prior_sd_u
+    from emigre.calibrate.posterior import calibrated_matrix
 
-    X = np.array([[float(post.iloc[i][n]) for n in space.names] for i in range(len(post))])
+    X = calibrated_matrix(post, space)[0]
     U = space.to_u(X)
     lo, hi = np.quantile(U, [0.05, 0.95], axis=0)
     ratio = U.std(axis=0) / prior_sd_u(space)

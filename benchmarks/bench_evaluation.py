@@ -106,15 +106,15 @@ def main() -> None:
         X = space.sample(rng, args.n)
         what = "prior draws"
     else:
-        from emigre.calibrate.posterior import load_posterior, pick_rows
+        from emigre.calibrate.posterior import calibrated_matrix, load_posterior, pick_rows
 
         post = load_posterior(args.posterior or None)
         if post is None:
             raise SystemExit("no posterior: give --posterior PATH (no packaged posterior.parquet)")
-        missing = [n for n in space.names if n not in post.columns]
+        X, missing = calibrated_matrix(post, space)
         if missing:
-            raise SystemExit(f"the posterior lacks {len(missing)} calibrated parameter(s), e.g. {missing[0]}")
-        X = post[space.names].to_numpy()[pick_rows(len(post), args.n)]
+            print(f"the posterior lacks {', '.join(missing)}: at the default value")
+        X = X[pick_rows(len(post), args.n)]
         what = "posterior draws"
     t = time.perf_counter()
     obj(space.defaults)  # Numba compile or cache load, the objective's caches

@@ -24,16 +24,17 @@ SETTINGS = ((20.0, (0, 1)), (50.0, (0, 1, 2, 3)))
 
 def main() -> None:
     from emigre.calibrate.objective import Objective
-    from emigre.calibrate.posterior import load_posterior
+    from emigre.calibrate.posterior import calibrated_matrix, load_posterior
     from emigre.calibrate.space import default_space
 
     df, space = load_posterior(), default_space()
+    M = calibrated_matrix(df, space)[0]  # a parameter newer than the posterior: its default
     preds = {}
     for scale, seeds in SETTINGS:
         obj = Objective.build(space, scale=scale, sim_seeds=seeds)
         shown = [(h, obj.obs_ids.index(h)) for h in HEADS if h in obj.obs_ids]
         for r in ROWS:
-            x = np.array([float(df[n].iloc[r]) for n in space.names])
+            x = M[r]
             ev = obj(x)
             preds[(scale, r)] = ev.pred
             heads = " ".join(f"{h}={ev.pred[i]:.4g}" for h, i in shown)

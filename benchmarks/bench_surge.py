@@ -84,7 +84,7 @@ def main() -> None:
 
     from emigre.behaviour.exodus_kernels import N_DEPARTURES
     from emigre.calibrate.objective import Objective
-    from emigre.calibrate.posterior import load_posterior, pick_rows
+    from emigre.calibrate.posterior import calibrated_matrix, load_posterior, pick_rows
     from emigre.calibrate.space import default_space
     from emigre.scenario.edit import scenario_with_timeline
     from emigre.scenario.load import resolve_dir
@@ -96,10 +96,7 @@ def main() -> None:
     post = load_posterior(args.posterior)
     if post is None:
         raise SystemExit("no packaged posterior")
-    for i, name in enumerate(space.names):
-        if name not in post.columns:
-            post[name] = space.defaults[i]
-    X = post[space.names].to_numpy()[pick_rows(len(post), args.draws)]
+    X = calibrated_matrix(post, space)[0][pick_rows(len(post), args.draws)]
     tmp = tempfile.TemporaryDirectory(prefix="emigre-surge-")
     rows = [("capacity", f"id={link}", f"{f:g}", start, end, "bench_surge capacity what-if") for link, f in changes]
     alt = scenario_with_timeline(resolve_dir("russia-2022"), rows, Path(tmp.name))

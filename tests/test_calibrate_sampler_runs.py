@@ -124,8 +124,13 @@ def test_extend_draws_the_parameters_a_posterior_lacks_from_their_priors(tmp_pat
     bad, X = _start(tmp_path, drop="choice_hours")
     j = sp.names.index("choice_hours")
     prior = sp.priors[j]
-    a = starting_particles(load_posterior(bad), sp, "t", fill=np.random.default_rng(draw_missing_seed(4)))
+    table = load_posterior(bad)
+    columns = list(table.columns)
+    a = starting_particles(table, sp, "t", fill=np.random.default_rng(draw_missing_seed(4)))
+    assert list(table.columns) == columns  # the caller's table is left as it was
     b = starting_particles(load_posterior(bad), sp, "t", fill=np.random.default_rng(draw_missing_seed(4)))
+    c = starting_particles(load_posterior(bad), sp, "t", fill=np.random.default_rng(draw_missing_seed(5)))
+    assert not np.array_equal(a[0], c[0])  # another seed, other draws
     for ua, ub, k in zip(a, b, (0, 1), strict=True):
         np.testing.assert_array_equal(ua, ub)  # the same seed, the same starting draws
         xa = sp.from_u(ua)

@@ -47,6 +47,7 @@ from emigre.observe.readings import (
     ORDINARY_SIGMA,
     ORDINARY_SIGMA_ALL,
     ORDINARY_SIGMA_DEST,
+    PREWAR_IMMIGRANTS_SIGMA,
     PREWAR_ISSUED_SIGMA,
     ordinary_sigma,
 )
@@ -210,9 +211,14 @@ def test_arrivals_plain_and_under_a_duration_rule(run, ev, ctx):
     assert parts["prewar_immigrants"][0] == pytest.approx(0.8 * (10460 + 16060 + 7500) / 3)
     jan_feb = ev.observation("OBS135")  # 59 days of 2023
     assert predict_parts(jan_feb, [run], ctx)["prewar_immigrants"][0] == pytest.approx(11340 * 59 / 365)
-    assert read_observation(obs, ctx).extra_sigma == PREWAR_ISSUED_SIGMA
-    # no such level elsewhere: Georgia's arrivals are the wave's alone
-    assert set(predict_parts(fake(ev, "OBS134", destination="GEO"), [run], ctx)) == {"wave"}
+    rd = read_observation(obs, ctx)
+    assert rd.extra_sigma == PREWAR_IMMIGRANTS_SIGMA and "aliyah" in rd.reason
+    assert rd.wave_share == pytest.approx(1 - 11340 / 33116)  # the part outside the wave at the prior centre
+    # no such level elsewhere (Georgia), nor under a duration rule (statistical immigrants), nor for all countries
+    for other in (fake(ev, "OBS134", destination="GEO"), fake(ev, "OBS134", notes="12-month rule"),
+                  fake(ev, "OBS134", destination="ALL")):
+        assert set(predict_parts(other, [run], ctx)) == {"wave"}
+        assert read_observation(other, ctx).extra_sigma == 0.0
     # a 12-month rule on a window far from the end of the run: the stay histogram, exactly
     geo = c(run, "GEO")
     stat = fake(ev, "OBS134", destination="GEO", notes="statistical immigrants (12-month rule)",
@@ -445,31 +451,59 @@ def test_permits_issued_include_a_background_outside_the_wave(run, ev, ctx):
     assert predict(obs, run, ctx, {"permit_lag_days": 60}) == pytest.approx(wave / 0.6)
 
 
+def _lagged(arr: np.ndarray, lo: int, hi: int, mean: float) -> float:
+    """Applications in days lo..hi from daily arrivals ``arr`` with a whole-day geometric delay of e-folding
+    time ``mean``, summed the slow way: every arrival day, every delay."""
+    q = 1.0 - math.exp(-1.0 / mean)
+    total = 0.0
+    for s_ in range(min(hi, len(arr) - 1) + 1):
+        p = sum(math.exp(-k / mean) * q for k in range(max(lo - s_, 0), hi - s_ + 1))
+        total += arr[s_] * p
+    return total
+
+
 def test_asylum_is_a_propensity_times_arrivals(run, ev, ctx):
     s = run.scale
     deu = c(run, "DEU")
     obs = ev.observation("OBS035")  # BAMF, Germany, Q1 2023
-    arr = run.arrivals[day("2023-01-01") : day("2023-03-31") + 1, deu].sum() * s
+    lo, hi = day("2023-01-01"), day("2023-03-31")
+    arr = run.arrivals[lo : hi + 1, deu].sum() * s
+    # a mean delay below half a day: the arrivals of the period themselves
     assert predict(obs, run, ctx, {"asylum_propensity_eu": 0.3, "asylum_lag_days": 0}) == pytest.approx(0.3 * arr)
-    # applications lag arrivals: Q1 2023's are of the arrivals 100 days earlier
-    lagged = run.arrivals[day("2023-01-01") - 100 : day("2023-03-31") - 100 + 1, deu].sum() * s
-    assert predict(obs, run, ctx, {"asylum_propensity_eu": 0.3, "asylum_lag_days": 100}) == pytest.approx(0.3 * lagged)
-    assert lagged != arr  # the mobilization's arrivals (Oct-Dec 2022) against 2023's
-    # a lag reaching before the war leaves the days before the run out (nobody had arrived)
-    early = fake(ev, "OBS035", period_start=dt.date(2022, 3, 1), period_end=dt.date(2022, 3, 31))
-    first = run.arrivals[: day("2022-03-31") - 20 + 1, deu].sum() * s
-    assert predict(early, run, ctx, {"asylum_propensity_eu": 1.0, "asylum_lag_days": 20}) == pytest.approx(first)
-    assert predict(early, run, ctx, {"asylum_propensity_eu": 1.0, "asylum_lag_days": 60}) == 0.0
+    # an exponential delay: every earlier day's arrivals apply in Q1 2023 with the chance their delay lands there
+    daily = run.arrivals[:, deu].astype(float) * s
+    want = _lagged(daily, lo, hi, 100.0)
+    assert predict(obs, run, ctx, {"asylum_propensity_eu": 0.3, "asylum_lag_days": 100}) == pytest.approx(0.3 * want)
+    assert want > arr  # the mobilization's arrivals (autumn 2022) still apply in 2023
+    # one value per result: two draws of the delay on the same run give the two predictions
+    both = predict_many(obs, [run, run], ctx, {"asylum_propensity_eu": 0.3, "asylum_lag_days": np.array([0.0, 100.0])})
+    assert both == pytest.approx([0.3 * arr, 0.3 * want])
+    # Finland's applications after the mobilization (OBS119, 21 Sep - 30 Nov 2022): those who came that autumn,
+    # whatever the mean delay, and the share applying within the window falls as the delay grows
+    fin = ev.observation("OBS119")
+    f = c(run, "FIN")
+    flo, fhi = day("2022-09-21"), day("2022-11-30")
+    fdaily = run.arrivals[:, f].astype(float) * s
+    short = predict(fin, run, ctx, {"asylum_propensity_eu": 1.0, "asylum_lag_days": 10})
+    long = predict(fin, run, ctx, {"asylum_propensity_eu": 1.0, "asylum_lag_days": 150})
+    assert short == pytest.approx(_lagged(fdaily, flo, fhi, 10.0)) and long == pytest.approx(_lagged(fdaily, flo, fhi, 150.0))
+    assert fdaily[flo : fhi + 1].sum() > 0 and short > long
+    # a period before the run's first arrivals counts nothing, and one starting before the war counts from day 0
+    early = fake(ev, "OBS035", period_start=dt.date(2022, 1, 1), period_end=dt.date(2022, 3, 31))
+    assert predict(early, run, ctx, {"asylum_propensity_eu": 1.0, "asylum_lag_days": 20}) == pytest.approx(
+        _lagged(daily, 0, day("2022-03-31"), 20.0))
     assert read_observation(obs, ctx).group is None  # "64% male" is a composition, not "men only"
-    men = ev.observation("OBS036")  # men 18-45 only: the men's share of the departures of the lagged days
+    men = ev.observation("OBS036")  # men 18-45 only: the men's share of the departures of the days counted
     assert read_observation(men, ctx).group == "sex=male"
     g = run.groups.index("sex=male")
-    for lag in (0, 45):
-        lo, hi = 0, day("2023-04-30") - lag
-        share = run.dep_by[lo : hi + 1, g].sum() / run.nat[lo : hi + 1, col("departures")].sum()
-        arr = run.arrivals[lo : hi + 1, deu].sum() * s
-        assert predict(men, run, ctx, {"asylum_lag_days": lag}) == pytest.approx(0.2 * arr * share)
-    # the default lag is the prior's centre, 90 days
+    mhi = day("2023-04-30")
+    for lag in (0.0, 45.0):
+        wt = (np.arange(mhi + 1) >= 0).astype(float) if lag == 0 else np.array(
+            [_lagged(np.eye(1, mhi + 1, k)[0], 0, mhi, lag) for k in range(mhi + 1)])
+        share = (run.dep_by[: mhi + 1, g] @ wt) / (run.nat[: mhi + 1, col("departures")] @ wt)
+        got = predict(men, run, ctx, {"asylum_lag_days": lag})
+        assert got == pytest.approx(0.2 * (daily[: mhi + 1] @ wt) * share)
+    # the default mean delay is the prior's centre, 90 days
     assert predict(obs, run, ctx) == pytest.approx(predict(obs, run, ctx, {"asylum_lag_days": 90}))
     usa = ev.observation("OBS152")  # CBP encounters at the Mexican border: arrivals in Mexico or the USA
     both = [c(run, "USA"), c(run, "MEX")]

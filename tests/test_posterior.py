@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from emigre.calibrate.posterior import (
+    calibrated_matrix,
     draw_order,
     ensemble_draws,
     load_posterior,
@@ -72,3 +73,17 @@ def test_pick_rows_is_a_stratified_subset():
     assert pick_rows(3, 7).tolist() == [0, 1, 2, 0, 1, 2, 0]
     with pytest.raises(EmigreError):
         pick_rows(3, 0)
+
+
+def test_calibrated_matrix_takes_the_space_order_and_fills_newer_parameters():
+    from emigre.calibrate.space import default_space
+
+    sp = default_space()
+    df = pd.DataFrame({n: np.arange(3, dtype=float) + 10 * i for i, n in enumerate(sp.names)})
+    df = df[list(reversed(sp.names))].drop(columns=["asylum_lag_days"])  # any column order; one parameter missing
+    X, missing = calibrated_matrix(df, sp)
+    assert missing == ["asylum_lag_days"] and X.shape == (3, sp.dim)
+    j = sp.names.index("asylum_lag_days")
+    assert (X[:, j] == sp.defaults[j]).all()  # the default (the prior's centre) where the table has none
+    k = sp.names.index("return_per_year")
+    assert X[:, k].tolist() == [10.0 * k, 10.0 * k + 1, 10.0 * k + 2]

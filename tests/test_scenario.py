@@ -268,6 +268,10 @@ def test_sections_are_reused_between_loads_only_while_their_inputs_hold(tmp_path
     assert w3.timeline is not w1.timeline and w3.links is w1.links and w3.rules is w1.rules
     assert w3.timeline != w1.timeline and same(w3, load_scenario(d, params={"upper_lars_capacity_factor_ev029": 0.9}))
     assert load_scenario(d, params_cache=cache).timeline is w1.timeline  # the first values again: kept
+    # links derive travel hours from the mode's speed where the table gives none: a speed is read by the links
+    w5 = load_scenario(d, params_cache=cache, params={"air_speed_kmh": 500.0})
+    assert w5.links is not w1.links and w5.links != w1.links and w5.timeline is not w1.timeline  # built on links
+    assert same(w5, load_scenario(d, params={"air_speed_kmh": 500.0}))
     # an edited file is read again, and so is every section built on it
     p = d / "countries.csv"
     p.write_text(p.read_text(encoding="utf-8") + "\n", encoding="utf-8")

@@ -92,6 +92,16 @@ def posterior_params(df, i: int) -> dict[str, float]:
     return {c: float(row[c]) for c in model_param_names(df)}
 
 
+def calibrated_matrix(df, space) -> tuple[np.ndarray, list[str]]:
+    """Every draw's calibrated parameters as a [draws, dim] matrix in the order of ``space`` (a
+    :class:`~emigre.calibrate.space.ParameterSpace`), for the objective; a parameter the table lacks (added to
+    the model after the posterior was made) takes its default, and the names so filled are returned too."""
+    missing = [n for n in space.names if n not in df.columns]
+    cols = [df[n].to_numpy(dtype=np.float64) if n in df.columns else np.full(len(df), float(d))
+            for n, d in zip(space.names, space.defaults, strict=True)]
+    return np.column_stack(cols) if cols else np.zeros((len(df), 0)), missing
+
+
 def posterior_theta(df, i: int) -> dict[str, float]:
     """The observation-model parameters of draw row ``i`` (``theta`` of :func:`emigre.observe.predict_all`);
     only those the table has (callers fill the others with their defaults)."""
@@ -133,6 +143,7 @@ def ensemble_draws(df) -> list[dict[str, float]]:
 __all__ = [
     "DRAW_ORDER_SEED",
     "META_COLUMNS",
+    "calibrated_matrix",
     "draw_order",
     "ensemble_draws",
     "load_posterior",

@@ -65,6 +65,8 @@ def calibrate_cmd(
     from emigre.fileio import check_output_dir
     from emigre.limits import MAX_BUDGET, MAX_PARTICLES, MAX_WORKERS, check_int, check_scale, check_seed
 
+    if draw_missing and extend is None:
+        raise EmigreError("--draw-missing fills the parameters a posterior lacks when extending it: give --extend")
     check_int("--budget", budget, 1, MAX_BUDGET)
     check_int("--particles", particles, 10, MAX_PARTICLES)
     check_int("--workers", workers, 0, MAX_WORKERS)
@@ -73,8 +75,6 @@ def calibrate_cmd(
     check_output_dir(out)  # before any evaluation
     held = read_exclude(exclude) if exclude is not None else []
     err = Console(stderr=True)
-    if draw_missing and extend is None:
-        raise EmigreError("--draw-missing fills the parameters a posterior lacks when extending it: give --extend")
     if extend is not None:
         from emigre.calibrate.extend import extend as extend_runs
 

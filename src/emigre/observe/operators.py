@@ -24,7 +24,7 @@ from emigre.evidence.records import Observation
 from emigre.observe.context import ObservationContext, days_by_year_quarter
 from emigre.observe.params import resolve_theta, travel_level
 from emigre.observe.prewar import Level, packaged_prewar
-from emigre.observe.readings import INCLUDES_PREWAR, Reading, read_observation
+from emigre.observe.readings import INCLUDES_PREWAR, Reading, immigrants_level, read_observation
 
 #: a decomposed prediction: part name -> one value per result; the parts add up to the prediction
 Parts = dict[str, np.ndarray]
@@ -233,19 +233,10 @@ def op_arrivals(obs, rd, S, ctx, th):
     else:
         k = STAY_THRESHOLDS.index(rd.threshold)
         wave = S.each(lambda r, i: _stays(r, k, rd.threshold, c, w.lo, w.hi)) * S.scale
-    lv = _immigrants_level(obs, rd)
+    lv = immigrants_level(obs, rd)
     if lv is None:
         return wave
     return {"wave": wave, "prewar_immigrants": lv.value * w.days / 365.0 * th["permits_prewar_level"]}
-
-
-def _immigrants_level(obs: Observation, rd: Reading) -> Level | None:
-    """The sourced pre-war level of immigrants counted on arrival for an arrivals figure of one destination
-    without a stay-duration rule (None otherwise)."""
-    code = _single(rd, obs)
-    if code is None or rd.threshold is not None or not rd.prewar:
-        return None
-    return packaged_prewar().immigrants_on_arrival(code)
 
 
 def _ordinary(obs, rd, ctx, th, w: _Window, *, russian_side: bool) -> np.ndarray:
@@ -511,29 +502,32 @@ def op_permits_held(obs, rd, S, ctx, th):
 
 
 def op_asylum(obs, rd, S, ctx, th):
-    """Asylum applications = propensity x emigrant arrivals in the destination ``asylum_lag_days`` before the
-    period (an emigrant applies that long after arriving; for men only, x the men's share of the departures
-    of those days); for the USA, encounters at the border on arrival in Mexico or the USA, no lag, plus
-    encounters at the pre-war rate (:meth:`Prewar.usa_encounters`, x ``asylum_prewar_level_usa``): Russians
-    crossed from Mexico before the war (FY2021: 13,240 encounters nationwide)."""
+    """Asylum applications = propensity x the emigrant arrivals in the destination whose application falls in
+    the period: an emigrant applies a delay after arriving, exponential with mean ``asylum_lag_days`` (some
+    at the border on arrival - Finland, autumn 2022 -, others when a visa's stay runs out or when going home
+    had become the danger), so a day's arrivals spread their applications over the following months
+    (:func:`_lagged_weights`); for men only, x the men's share of the departures of those days, weighted
+    alike. For the USA, border encounters on arrival in Mexico or the USA (no delay), plus encounters at the
+    pre-war rate (:meth:`Prewar.usa_encounters`, x ``asylum_prewar_level_usa``): Russians crossed from
+    Mexico before the war (FY2021: 13,240 encounters nationwide)."""
     w = _Window(obs, S)
     area = rd.area
     usa = "USA" in area
     if usa and "MEX" in ctx.countries:
         area = (*area, "MEX")
     c = _cidx(ctx, area)
-    lags = np.zeros(S.n, dtype=np.int64) if usa else np.rint(th["asylum_lag_days"]).astype(np.int64)
+    means = np.zeros(S.n) if usa else np.asarray(th["asylum_lag_days"], dtype=np.float64)
     g = S.group("sex=male") if rd.group == "sex=male" else None
     start = (w.a - S.start).days
 
     def one(r, i):
-        lo, hi = max(start - int(lags[i]), 0), w.hi - int(lags[i])
-        if hi < lo:
+        if w.hi < 0:
             return 0.0
-        arr = float(r.arrivals[lo : hi + 1, c].sum())
-        if g is not None:  # the men's share of the departures of those days (0.5 where nobody left)
-            dep = float(r.nat[lo : hi + 1, N_DEP].sum())
-            arr *= float(r.dep_by[lo : hi + 1, g].sum()) / dep if dep > 0 else 0.5
+        wt = _lagged_weights(start, w.hi, float(means[i]))
+        arr = float(r.arrivals[: w.hi + 1, c].sum(axis=1) @ wt)
+        if g is not None:  # the men's share of the departures of the days counted, weighted alike
+            dep = float(r.nat[: w.hi + 1, N_DEP] @ wt)
+            arr *= float(r.dep_by[: w.hi + 1, g] @ wt) / dep if dep > 0 else 0.5
         return arr
 
     arr = S.each(one) * S.scale
@@ -543,6 +537,17 @@ def op_asylum(obs, rd, S, ctx, th):
         bg = lv.value * w.days / 365.0 * th["asylum_prewar_level_usa"]
         parts["prewar_encounters"] = bg * (th["ordinary_male_share"] if rd.group == "sex=male" else 1.0)
     return parts
+
+
+def _lagged_weights(lo: int, hi: int, mean: float) -> np.ndarray:
+    """For each arrival day 0..``hi``, the probability that an application made a whole number of days k >= 0
+    after it falls on a day in [``lo``, ``hi``], with P(k) = exp(-k / mean) (1 - exp(-1 / mean)) (geometric: the
+    days of an exponential delay of e-folding time ``mean``); a mean below half a day counts the arrivals of
+    the period themselves."""
+    s = np.arange(hi + 1, dtype=np.float64)
+    if mean < 0.5:
+        return (s >= lo).astype(np.float64)
+    return np.exp(-np.maximum(lo - s, 0.0) / mean) - np.exp(-(hi - s + 1.0) / mean)
 
 
 def op_group_share(obs, rd, S, ctx, th):
@@ -605,7 +610,7 @@ def nonwave_estimate(obs: Observation, rd: Reading, ctx: ObservationContext) -> 
         lv = pw.permit_holders(code)
         return None if lv is None else lv.value * float(th["prewar_holders_level"][0])
     if rd.operator == "arrivals":
-        lv = _immigrants_level(obs, rd)
+        lv = immigrants_level(obs, rd)
         return None if lv is None else lv.value * days / 365.0 * float(th["permits_prewar_level"][0])
     if rd.operator == "asylum" and "USA" in rd.area and rd.prewar:
         lv = pw.usa_encounters()

@@ -148,7 +148,8 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "first residence permits to Russians outside the wave (family, work, study) in 2022-2023 relative "
             "to the destination's pre-war level (mean of 2018, 2019 and 2021: Eurostat first permits, or the "
             "country's own statistics; prewar_and_context.csv). Used where that level is sourced; elsewhere "
-            "permits_background_share stands in",
+            "permits_background_share stands in. It scales Israel's aliyah outside the wave too (olim become "
+            "citizens on arrival: Israel's first long-term status, as a first permit is elsewhere)",
         ),
         ObsParam(
             "prewar_holders_level", 0.8, "lognormal", (0.8, 0.5), "ratio",
@@ -167,10 +168,11 @@ OBS_PARAMS: dict[str, ObsParam] = {
         ),
         ObsParam(
             "asylum_lag_days", 90.0, "uniform", (0.0, 180.0), "days",
-            "days from an emigrant's arrival in the EU to the asylum application: at the border on arrival "
-            "(Finland, autumn 2022) up to the end of a visa's stay (a Schengen C visa allows 90 days in 180) or "
-            "later, when going home had become the danger (BAMF: the applications of Q1 2023 rose with the "
-            "mobilization of September 2022, OBS035). Not for the USA, where the count is of border encounters",
+            "mean delay from an emigrant's arrival in the EU to the asylum application, exponential: some apply "
+            "at the border on arrival (Finland, autumn 2022: more than 1,000 after the mobilization, OBS119), "
+            "others when a visa's stay runs out (a Schengen C visa allows 90 days in 180) or later, when going "
+            "home had become the danger (BAMF: the applications of Q1 2023 rose with the mobilization of "
+            "September 2022, OBS035). Not for the USA, where the count is of border encounters",
         ),
         ObsParam(
             "asylum_propensity_usa", 0.5, "lognormal", (0.5, 1.0), "encounters per arrival",

@@ -74,6 +74,9 @@ ISSUED_SIGMA = 0.6
 # part outside the wave is that level, which varied from year to year by about this much (Germany 2018-2021:
 # 10.4k-13.4k, Spain 6.1k-8.8k first permits to Russians)
 PREWAR_ISSUED_SIGMA = 0.25
+# immigrants counted on arrival outside the wave at the pre-war level (Israel's aliyah from Russia): it varied more
+# than the EU's first permits - 10,460 (2018), 16,060 (2019), 7,500 (2021) olim: sd of the logs 0.38
+PREWAR_IMMIGRANTS_SIGMA = 0.4
 # net flows: an asinh scale linear within +-1000 persons, or within the observed magnitude when larger (see
 # net_floor)
 NET_FLOOR = 1000.0
@@ -276,19 +279,28 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
         if packaged_prewar().first_permits(obs.destination) is not None:
             r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
                         reason=f"{r.reason}; the part outside the wave at the destination's sourced pre-war level")
-    if r.operator == "arrivals" and r.threshold is None and obs.destination not in ("ALL", "EUU"):
-        from emigre.observe.prewar import packaged_prewar
-
-        if packaged_prewar().immigrants_on_arrival(obs.destination) is not None:
-            r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
-                        reason=f"{r.reason}, plus the immigrants outside the wave at the destination's sourced "
-                        "pre-war level (aliyah)")
     return _with_wave_share(obs, r, ctx)
+
+
+def immigrants_level(obs: Observation, rd: Reading):
+    """The sourced pre-war level (:class:`~emigre.observe.prewar.Level`) of the immigrants counted on arrival
+    beside the wave, for an arrivals figure of one destination without a stay-duration rule (Israel's olim:
+    :meth:`~emigre.observe.prewar.Prewar.immigrants_on_arrival`); None otherwise. The one rule the reading (its
+    error scale) and the operator (its part) share."""
+    if rd.operator != "arrivals" or rd.threshold is not None or not rd.prewar or obs.destination in ("ALL", "EUU"):
+        return None
+    from emigre.observe.prewar import packaged_prewar
+
+    return packaged_prewar().immigrants_on_arrival(obs.destination)
 
 
 def _with_wave_share(obs: Observation, r: Reading, ctx: ObservationContext) -> Reading:
     if not r.used:
         return r
+    if immigrants_level(obs, r) is not None:
+        r = replace(r, extra_sigma=max(r.extra_sigma, PREWAR_IMMIGRANTS_SIGMA),
+                    reason=f"{r.reason}, plus the immigrants outside the wave at the destination's sourced pre-war "
+                    "level (aliyah)")
     from emigre.observe.operators import expected_wave_share
 
     if r.ordinary_error:
@@ -380,7 +392,8 @@ def _by_rules(obs: Observation, text: str) -> Reading:
         if dest not in ("EUU", "USA") and dest not in EU27:
             return _skip(f"no asylum propensity for {dest} (the operator covers the EU and the USA)")
         return Reading("asylum", "asylum propensity x emigrant arrivals in the destination in the period "
-                       + ("(border encounters: on arrival)" if dest == "USA" else "shifted back by asylum_lag_days"),
+                       + ("(border encounters: on arrival)" if dest == "USA" else "after an exponential delay of mean "
+                          "asylum_lag_days"),
                        group="sex=male" if _MEN_ONLY.search(obs.notes) else None)
     if kind == "it_specialists_left":
         return Reading("departed", "IT workers who left (departures of the group it=yes)", group="it=yes")

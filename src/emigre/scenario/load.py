@@ -416,7 +416,8 @@ def _section(cache: dict | None, name: str, path: Path, inputs: tuple, params: d
     """``build(view)`` for one section (``view``: a :class:`_ParamView` of ``params``), reused from ``cache``
     when the file and params.yaml (path, size, mtime), the upstream sections (the same objects) and the values
     of the parameters it resolved last time are unchanged. A section that noted a problem is never kept, so every
-    load with problems reports them anew. The sections are read-only once built (the world is frozen)."""
+    load with problems reports them anew. The records are frozen models and nothing in emigre changes a world's
+    dicts or lists after loading (a cached section is shared by the worlds of later loads)."""
     if cache is None:
         return build(_ParamView(params))
     st, pst = path.stat(), (path.parent / "params.yaml").stat()  # the parameters a row may name: params.yaml
@@ -444,8 +445,8 @@ def load_dir(
     ``overrides`` replace parameter values before any row that cites ``param:NAME`` is resolved, so a
     what-if (``--param NAME=VALUE``) reaches timeline factors and stay limits as well as the behaviour.
     ``params_cache`` (a dict the caller keeps) reuses the parsed params.yaml between loads, and each parsed
-    CSV section whose file, upstream sections and resolved parameter values are unchanged (a calibration's
-    draws re-read only the sections citing a calibrated parameter: ``entry_rules.csv``)."""
+    CSV section whose file, upstream sections and resolved parameter values are unchanged (no CSV of the
+    packaged scenario cites a calibrated parameter, so a calibration's draws re-read none)."""
     from emigre.scenario.sections import (
         read_countries,
         read_entry_rules,
