@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from emigre.calibrate.pull import pulls
+from emigre.calibrate.pull import parameter_pulls, pulls
 from emigre.errors import EmigreError
 
 
@@ -54,4 +54,37 @@ def test_journal_arrays_give_each_evaluation_figures_in_order(tmp_path):
     assert ll.tolist() == [[-1.0, -2.0], [-3.0, -4.0]] and pred.tolist() == [[10.0, 20.0], [30.0, 40.0]]
     ll, pred = j.arrays("extend")
     assert ll.tolist() == [[-3.0, -4.0]] and pred.tolist() == [[30.0, 40.0]]
+    # the evaluated points, where journalled, beside the same rows' log-likelihoods
+    assert j.parameters()[0].shape == (0, 0)
+    j.put("d", 3, "extend-1-move-2", Evaluation(0.0, -1.0, np.array([-0.5, -0.5]), np.array([1.0, 2.0])),
+          x=np.array([7.0, 8.0, 9.0]))
+    x, llx = j.parameters("extend")
+    assert x.tolist() == [[7.0, 8.0, 9.0]] and llx.tolist() == [[-0.5, -0.5]]
     j.close()
+
+
+def test_parameter_pulls_hold_the_other_parameters():
+    """Two correlated parameters each moving some figures: the multiple regression separates them, where a
+    slope on one alone would mix in the other's pull."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    a = rng.normal(0, 2.0, n)  # sd 2
+    b = 0.8 * a / 2.0 + rng.normal(0, 0.6, n)  # correlated with a (r = 0.8)
+    c = np.full(n, 1.5)  # a fixed parameter: left out of the regression
+    z = np.column_stack([a, b, c])
+    # figure 0 rises 1.5 per sd of a; figure 1 falls 2 per sd of b only; figure 2 is noise
+    ll = np.column_stack([1.5 * a / 2.0, -2.0 * b / b.std(), rng.normal(0, 1, n)]) + rng.normal(0, 0.05, (n, 3))
+    ll[:40, 2] = -np.inf  # refused evaluations are left out
+    pa, pb = parameter_pulls(ll, z, 0), parameter_pulls(ll, z, 1)
+    # tolerance: standard errors ~0.05 / sqrt(n (1 - r^2)) ~ 0.001 for figures 0-1, ~0.02 for the noise
+    assert pa[0] == pytest.approx(1.5, abs=0.02) and abs(pa[1]) < 0.02 and abs(pa[2]) < 0.1
+    assert pb[1] == pytest.approx(-2.0, abs=0.02) and abs(pb[0]) < 0.02
+    # a slope on b alone would credit figure 0's rise to b: the regression does not
+    alone = pulls(ll[:, :2], np.column_stack([np.exp(b), np.exp(b)]), 0)
+    assert alone[0] > 0.5
+    with pytest.raises(EmigreError, match="does not vary"):
+        parameter_pulls(ll, z, 2)
+    with pytest.raises(EmigreError, match="outside"):
+        parameter_pulls(ll, z, 3)
+    with pytest.raises(EmigreError, match="one row per evaluation"):
+        parameter_pulls(ll, z[:10], 0)

@@ -145,6 +145,20 @@ class Journal:
         pred = np.vstack([np.frombuffer(b, dtype=np.float64) for _, b in rows])
         return ll, pred
 
+    def parameters(self, stage_prefix: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """The evaluated parameter points (natural units) and per-figure log-likelihoods of every evaluation
+        without an error whose stage starts with ``stage_prefix`` and whose point was journalled, as
+        ``[evaluations, parameters]`` and ``[evaluations, figures]`` arrays in journal order."""
+        rows = self.db.execute(
+            "SELECT x, ll FROM evals WHERE error IS NULL AND x IS NOT NULL AND substr(stage, 1, ?) = ? ORDER BY seq",
+            (len(stage_prefix), stage_prefix),
+        ).fetchall()
+        if not rows:
+            return np.empty((0, 0)), np.empty((0, 0))
+        x = np.vstack([np.frombuffer(a, dtype=np.float64) for a, _ in rows])
+        ll = np.vstack([np.frombuffer(b, dtype=np.float64) for _, b in rows])
+        return x, ll
+
     def count(self) -> int:
         """Number of journalled evaluations."""
         return int(self.db.execute("SELECT COUNT(*) FROM evals").fetchone()[0])

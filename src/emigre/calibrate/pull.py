@@ -8,6 +8,11 @@ log-likelihood on the quantity's log, over those evaluations, measures that figu
 ``d ll_i / d log Q``, in log-likelihood units per e-fold of Q. A slope is a correlation, not a cause: figures
 that the same parameters drive move together.
 
+The same question for a parameter (:func:`parameter_pulls`): the slope of each figure's log-likelihood on the
+parameter, the other parameters held (a multiple regression on all of them, each standardised over the
+evaluations), in log-likelihood units per standard deviation of the parameter over the evaluations; it says
+which figures hold a parameter where it is (say the baseline emigration twice its prior median).
+
 Used by ``benchmarks/bench_pull.py`` on the packaged calibration's journal; issue 11 asks why the model's
 totals sit above the national estimates, and the table names the figures that ask for a larger exodus.
 """
@@ -39,3 +44,31 @@ def pulls(ll: np.ndarray, pred: np.ndarray, j: int, *, floor: float = 1.0) -> np
         raise EmigreError("the quantity does not vary over the evaluations: no slope")
     y = ll[ok] - ll[ok].mean(axis=0)
     return (x @ y) / sxx
+
+
+def parameter_pulls(ll: np.ndarray, z: np.ndarray, j: int) -> np.ndarray:
+    """Per figure ``i``: the coefficient of parameter ``j`` in the least-squares regression of ``ll[:, i]`` on
+    every parameter's column of ``z`` (``[evaluations, parameters]``, on the scale the prior is symmetric in:
+    the log for lognormal priors), each standardised over the evaluations whose log-likelihoods are all
+    finite - log-likelihood per standard deviation of the parameter, the others held. Columns that do not vary
+    are left out of the regression."""
+    ll = np.asarray(ll, dtype=float)
+    z = np.asarray(z, dtype=float)
+    if ll.ndim != 2 or z.ndim != 2 or len(ll) != len(z):
+        raise EmigreError(f"ll and z must be [evaluations, figures] and [evaluations, parameters] arrays with "
+                          f"one row per evaluation, got {ll.shape} and {z.shape}")
+    if not 0 <= j < z.shape[1]:
+        raise EmigreError(f"parameter index {j} outside 0..{z.shape[1] - 1}")
+    ok = np.isfinite(ll).all(axis=1) & np.isfinite(z).all(axis=1)
+    zz = z[ok] - z[ok].mean(axis=0)
+    sd = zz.std(axis=0)
+    if not sd[j] > 0:
+        raise EmigreError("the parameter does not vary over the evaluations: no slope")
+    keep = sd > 0
+    if ok.sum() <= keep.sum() + 1:
+        raise EmigreError(f"need more evaluations with finite log-likelihoods than parameters ({int(keep.sum())}), "
+                          f"got {int(ok.sum())}")
+    a = zz[:, keep] / sd[keep]
+    y = ll[ok] - ll[ok].mean(axis=0)
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    return coef[int(np.flatnonzero(keep).tolist().index(j))]
