@@ -132,32 +132,27 @@ class Journal:
         df["x"] = [None if b is None else np.frombuffer(b, dtype=np.float64).copy() for b in df["x"]]
         return df
 
-    def arrays(self, stage_prefix: str = "") -> tuple[np.ndarray, np.ndarray]:
-        """The per-figure log-likelihoods and predictions of every evaluation without an error whose stage starts
-        with ``stage_prefix`` (all by default), as two ``[evaluations, figures]`` arrays in journal order."""
+    def _pairs(self, columns: str, where: str, stage_prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        """Two float64 blob columns of the evaluations without an error (and ``where``) whose stage starts with
+        ``stage_prefix``, stacked as two [evaluations, width] arrays in journal order."""
         rows = self.db.execute(
-            "SELECT ll, pred FROM evals WHERE error IS NULL AND substr(stage, 1, ?) = ? ORDER BY seq",
+            f"SELECT {columns} FROM evals WHERE error IS NULL {where} AND substr(stage, 1, ?) = ? ORDER BY seq",
             (len(stage_prefix), stage_prefix),
         ).fetchall()
         if not rows:
             return np.empty((0, 0)), np.empty((0, 0))
-        ll = np.vstack([np.frombuffer(a, dtype=np.float64) for a, _ in rows])
-        pred = np.vstack([np.frombuffer(b, dtype=np.float64) for _, b in rows])
-        return ll, pred
+        return tuple(np.vstack([np.frombuffer(r[k], dtype=np.float64) for r in rows]) for k in (0, 1))
+
+    def arrays(self, stage_prefix: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """The per-figure log-likelihoods and predictions of every evaluation without an error whose stage starts
+        with ``stage_prefix`` (all by default), as two ``[evaluations, figures]`` arrays in journal order."""
+        return self._pairs("ll, pred", "", stage_prefix)
 
     def parameters(self, stage_prefix: str = "") -> tuple[np.ndarray, np.ndarray]:
         """The evaluated parameter points (natural units) and per-figure log-likelihoods of every evaluation
         without an error whose stage starts with ``stage_prefix`` and whose point was journalled, as
         ``[evaluations, parameters]`` and ``[evaluations, figures]`` arrays in journal order."""
-        rows = self.db.execute(
-            "SELECT x, ll FROM evals WHERE error IS NULL AND x IS NOT NULL AND substr(stage, 1, ?) = ? ORDER BY seq",
-            (len(stage_prefix), stage_prefix),
-        ).fetchall()
-        if not rows:
-            return np.empty((0, 0)), np.empty((0, 0))
-        x = np.vstack([np.frombuffer(a, dtype=np.float64) for a, _ in rows])
-        ll = np.vstack([np.frombuffer(b, dtype=np.float64) for _, b in rows])
-        return x, ll
+        return self._pairs("x, ll", "AND x IS NOT NULL", stage_prefix)
 
     def count(self) -> int:
         """Number of journalled evaluations."""
