@@ -52,12 +52,13 @@ def _start(tmp_path, runs=2, n=5, drop=None):
     calibrated parameter)."""
     import pandas as pd
 
+    from emigre.calibrate.posterior import calibrated_matrix
+
     sp = default_space()
     packaged = load_posterior()
-    for i, name in enumerate(sp.names):  # a parameter newer than the packaged posterior: its default
-        if name not in packaged.columns:
-            packaged[name] = sp.defaults[i]
-    X = np.vstack([packaged.loc[packaged["run"] == k, sp.names].to_numpy()[:n] for k in range(runs)])
+    every, _ = calibrated_matrix(packaged, sp)  # a parameter newer than the packaged posterior: its default
+    run = packaged["run"].to_numpy()
+    X = np.vstack([every[run == k][:n] for k in range(runs)])
     df = pd.DataFrame(X, columns=sp.names)
     df.insert(0, "run", np.repeat(np.arange(runs), n))
     if drop:
