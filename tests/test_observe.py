@@ -440,6 +440,21 @@ def test_permits_issued_include_the_pre_war_level_where_sourced(run, ev, ctx):
     assert set(predict_parts(since, [run], ctx)) == {"wave"}
 
 
+def test_poland_permits_take_its_share_of_the_eu_level_with_that_key_s_error(run, ev, ctx):
+    from emigre.observe.prewar import packaged_prewar
+
+    obs = ev.observation("OBS041")  # Poland 2022: no Eurostat level of its own; its visa share of the EU's
+    lv = packaged_prewar().first_permits("POL")
+    th = {"permit_lag_days": 60, "permits_prewar_level": 0.9}
+    parts = predict_parts(obs, [run], ctx, th)
+    assert set(parts) == {"wave", "prewar_permits"}
+    assert parts["prewar_permits"][0] == pytest.approx(0.9 * lv.value)  # a whole year
+    rd = read_observation(obs, ctx)
+    assert rd.extra_sigma == pytest.approx(lv.sigma) and lv.sigma > PREWAR_ISSUED_SIGMA
+    # Germany keeps its own level and the year-to-year error
+    assert read_observation(ev.observation("OBS039"), ctx).extra_sigma == PREWAR_ISSUED_SIGMA
+
+
 def test_permits_issued_include_a_background_outside_the_wave(run, ev, ctx):
     obs = ev.observation("OBS101")  # Kazakhstan 2022: no pre-war level sourced
     wave = _wave_part(obs, run, ctx, {"permit_lag_days": 60})
@@ -729,9 +744,26 @@ def test_net_figures_may_be_negative(ev, ctx):
 def test_total_loglik(run, ev, ctx):
     preds = predict_all(ev.observations, [run], ctx)
     total = total_loglik(ev.observations, preds, world_ctx=ctx)
-    parts = [loglik(o, preds[o.id], world_ctx=ctx) for o in ev.observations if o.id in preds]
-    assert total == pytest.approx(sum(parts)) and len(parts) == 141
+    parts = {o.id: loglik(o, preds[o.id], world_ctx=ctx) for o in ev.observations if o.id in preds}
+    assert len(parts) == 141
+    # OBS001 and OBS004 state the same figure (more than 300,000 by 15 March 2022): counted once, half each
+    assert total == pytest.approx(sum(parts.values()) - 0.5 * (parts["OBS001"] + parts["OBS004"]))
     assert np.isfinite(total).all()
+
+
+def test_a_figure_relayed_by_several_rows_counts_once(ev):
+    from emigre.observe.likelihood import figure_weights
+
+    o1, o4 = ev.observation("OBS001"), ev.observation("OBS004")
+    w = figure_weights(ev.observations)
+    assert w["OBS001"] == w["OBS004"] == 0.5
+    assert sum(w.values()) == pytest.approx(len(ev.observations) - 1)  # the only such pair in the evidence
+    # different figures for the same quantity stay separate estimates (OBS008-010: 0.6-0.7, 1 and 0.3 million)
+    assert w["OBS008"] == w["OBS009"] == w["OBS010"] == 1.0
+    # three rows of one figure: a third each; without its twin a row counts fully
+    o1b = dataclasses.replace(o1, id="X1")
+    assert figure_weights([o1, o4, o1b])["X1"] == pytest.approx(1 / 3)
+    assert figure_weights([o1])["OBS001"] == 1.0
 
 
 # ---------------------------------------------------------------------- parameters

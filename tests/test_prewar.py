@@ -4,6 +4,8 @@ and the look-ups the observation operators use, checked against the file's own n
 from __future__ import annotations
 
 import datetime as dt
+import math
+import statistics
 
 import pytest
 
@@ -108,3 +110,41 @@ def test_look_ups_from_the_packaged_rows():
     assert p.visitors("ARG") is None  # the ambiguous entries of 2020-2021 are not used
     assert p.usa_encounters().value == pytest.approx(13240)  # FY2021 = one year
     assert p.visitors("GEO").value == pytest.approx(378200 / (92 / 365.25))  # one quarter (Q3 2019), a year
+
+
+def _rows(tmp_path, figures):
+    """A baselines file of (series, country, year, value) figures."""
+    lines = [f"{s},{c},{y},{v},persons,Test,https://example.org,q,n" for s, c, y, v in figures]
+    return Prewar(load_prewar(write(tmp_path, *lines)))
+
+
+def test_eu_member_without_its_own_first_permits_gets_its_visa_share_of_the_eu_remainder(tmp_path):
+    fp, vis = "eurostat_first_residence_permits_RU", "schengen_visas_issued_in_russia_by_state"
+    # members with their own permits: DEU 1,000 (visas 10,000), FRA 500 (20,000), ITA 200 (10,000)
+    # members without: POL (visas 30,000 a year: 2018 and 2019), CZE (10,000); the EU's 2021 total 5,700
+    p = _rows(tmp_path, [
+        (fp, "EUU", 2021, 5700), (fp, "DEU", 2021, 1000), (fp, "FRA", 2021, 500), (fp, "ITA", 2021, 200),
+        (vis, "DEU", 2019, 10000), (vis, "FRA", 2019, 20000), (vis, "ITA", 2019, 10000),
+        (vis, "POL", 2018, 20000), (vis, "POL", 2019, 40000), (vis, "CZE", 2019, 10000),
+        (vis, "NOR", 2019, 50000),  # outside the EU: neither shares the remainder nor gets any
+    ])
+    pol, cze = p.first_permits("POL"), p.first_permits("CZE")
+    rest = 5700 - 1700
+    assert pol.value == pytest.approx(rest * 30000 / 40000)
+    assert cze.value == pytest.approx(rest * 10000 / 40000)
+    logs = [math.log(0.1), math.log(0.025), math.log(0.02)]  # permits per visa of DEU, FRA, ITA
+    assert pol.sigma == pytest.approx(statistics.stdev(logs))
+    assert "eurostat_first_residence_permits_RU/EUU/2021" in pol.refs
+    assert p.first_permits("DEU").sigma == 0.0 and p.first_permits("DEU").value == 1000  # its own figure
+    assert p.first_permits("NOR") is None
+    # without the EU total, or with members' own figures above it, no level
+    assert _rows(tmp_path, [(vis, "POL", 2019, 1), (fp, "DEU", 2021, 5), (vis, "DEU", 2019, 9)]).first_permits(
+        "POL") is None
+
+
+def test_poland_first_permits_from_the_packaged_eu_remainder():
+    p = Prewar()
+    pol = p.first_permits("POL")
+    assert 3000 < pol.value < 7000  # 10% of the EU's 47 thousand permits outside the members' own figures
+    assert 0.8 < pol.sigma < 1.6  # permits per visa vary by a factor of ~3 (1 sd) among the 8 members with both
+    assert p.first_permits("IRL") is None  # no visa figure: Ireland stays on the global share

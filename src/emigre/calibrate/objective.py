@@ -198,6 +198,7 @@ class Objective:
     def __init__(self, spec: ObjectiveSpec) -> None:
         from emigre.observe import error_scale, reading
         from emigre.observe.context import ObservationContext
+        from emigre.observe.likelihood import figure_weights
 
         self.spec = spec
         self.space = spec.space
@@ -213,6 +214,9 @@ class Objective:
             sigma, floor = simulation_noise(o, error_scale(o, rd), rd.floor, spec.scale, len(spec.sim_seeds))
             self.sigma.append(sigma)
             self.floor.append(floor)
+        #: each figure's weight in the total (1/n for n rows stating the same figure)
+        weight = figure_weights(spec.observations)
+        self.weights = [weight[o.id] for o in spec.observations]
         self.fingerprint = spec.fingerprint()
         self._caches = {"route_cache": {}, "params_cache": {}}
         #: draws scored -inf by an expected failure, by exception type
@@ -267,12 +271,13 @@ class Objective:
         return np.array([float(np.mean(preds[i])) if i in preds else np.nan for i in self.obs_ids])
 
     def loglik_of(self, pred: np.ndarray) -> np.ndarray:
-        """Log likelihood of each observation given its prediction (-inf where none)."""
+        """Log likelihood of each observation given its prediction (-inf where none), weighted so that a figure
+        stated by several rows counts once (:func:`emigre.observe.likelihood.figure_weights`)."""
         from emigre.observe import loglik
 
         return np.array([
-            loglik(o, p, sigma=s, floor=f, world_ctx=self.ctx) if np.isfinite(p) else -np.inf
-            for o, p, s, f in zip(self.observations, pred, self.sigma, self.floor, strict=True)
+            w * loglik(o, p, sigma=s, floor=f, world_ctx=self.ctx) if np.isfinite(p) else -np.inf
+            for o, p, s, f, w in zip(self.observations, pred, self.sigma, self.floor, self.weights, strict=True)
         ])
 
     def __call__(self, x) -> Evaluation:

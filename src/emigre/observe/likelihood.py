@@ -185,16 +185,37 @@ def log_error(obs: Observation, predicted, floor: float = 1.0):
     return transform(value, floor) - transform(predicted, floor)
 
 
+def figure_key(obs: Observation) -> tuple:
+    """The number a row gives and what for: kind, unit, area, period and the value or range - not who relayed
+    it, nor how they qualified it ("more than" or "about" the same 300,000 is one estimate relayed twice)."""
+    return (obs.kind, obs.origin, obs.destination, obs.period_start, obs.period_end, obs.quantity, obs.low,
+            obs.high, obs.unit)
+
+
+def figure_weights(observations: Iterable[Observation]) -> dict[str, float]:
+    """Weight of each observation's log-likelihood in a total: 1, or 1/n for each of n rows that state the same
+    figure (:func:`figure_key`: the same number for the same quantity and period, relayed by several
+    publishers, e.g. 300,000 by mid-March 2022 in OBS001 ("more than") and OBS004 ("around")) - one estimate
+    counted once."""
+    obs = list(observations)
+    n: dict[tuple, int] = {}
+    for o in obs:
+        n[figure_key(o)] = n.get(figure_key(o), 0) + 1
+    return {o.id: 1.0 / n[figure_key(o)] for o in obs}
+
+
 def total_loglik(
     observations: Iterable[Observation],
     predictions: Mapping[str, float | np.ndarray],
     *,
     world_ctx: ObservationContext | None = None,
 ):
-    """Sum of :func:`loglik` over the observations that have a prediction (by id); the others are left out
-    (use :func:`emigre.observe.coverage` to see which and why)."""
+    """Sum of :func:`loglik` over the observations that have a prediction (by id), each weighted by
+    :func:`figure_weights` over those observations; the others are left out (use
+    :func:`emigre.observe.coverage` to see which and why)."""
+    used = [o for o in observations if o.id in predictions]
+    w = figure_weights(used)
     total = 0.0
-    for obs in observations:
-        if obs.id in predictions:
-            total = total + loglik(obs, predictions[obs.id], world_ctx=world_ctx)
+    for obs in used:
+        total = total + w[obs.id] * loglik(obs, predictions[obs.id], world_ctx=world_ctx)
     return total

@@ -22,6 +22,7 @@ A question with no sourced answer returns None: the operator then says so and fa
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -82,6 +83,7 @@ class Level:
     year: int = 0  # the (last) year the level was observed in
     quarters: tuple[int, ...] = (0, 1, 2, 3)  # quarters (0-3) of the year the source's period covered
     count: float = 0.0  # the source's own figure over its period (value = count / years)
+    sigma: float = 0.0  # error of the level as an estimate for this destination (log scale; 0 = its own figure)
 
 
 def _month_end(y: int, m: int) -> dt.date:
@@ -248,11 +250,50 @@ class Prewar:
     def first_permits(self, iso: str) -> Level | None:
         """First residence permits issued to Russians a year: the mean of 2018, 2019 and 2021 (Eurostat; for
         other countries their own statistics of permits granted); else a published annual maximum of the
-        employment permits (Cyprus: at most 1,000 a year 2008-2021)."""
+        employment permits (Cyprus: at most 1,000 a year 2008-2021); else, for an EU member, its share of the
+        EU's permits that no member's own figure accounts for (:meth:`eu_remainder_permits`)."""
+        return self._own_first_permits(iso) or self.eu_remainder_permits(iso)
+
+    def _own_first_permits(self, iso: str) -> Level | None:
         return (self._annual("eurostat_first_residence_permits_RU", iso, "first permits a year before the war")
                 or self._annual("residence_permits_RU", iso, "residence permits granted a year before the war")
                 or self._annual_maximum("eurostat_first_permits_employment_RU", iso,
                                         "employment first permits a year before the war (the published maximum)"))
+
+    def eu_remainder_permits(self, iso: str) -> Level | None:
+        """An EU member without a first-permit figure of its own: the EU's first permits to Russians a year
+        (Eurostat, EU27) less those of the members with their own figure, shared among the other members by
+        the Schengen visas their consulates issued in Russia (mean of 2018-2019: the members' ties with
+        Russia before COVID). The key is a proxy: among the members with both figures, permits per visa vary
+        by the ``sigma`` of the level (sd of the log ratio, measured here from the same rows). None outside
+        the EU, for a member without visa figures (Cyprus, Ireland: not in Schengen) or without the EU total."""
+        from emigre.observe.context import EU27
+
+        if iso not in EU27 or self._own_first_permits(iso) is not None:
+            return None
+        total = self._annual("eurostat_first_residence_permits_RU", "EUU", "")
+        visas = {c: self._visas(c) for c in sorted(EU27)}
+        if total is None or visas[iso] is None:
+            return None
+        own = {c: lv for c in sorted(EU27) if (lv := self._own_first_permits(c)) is not None}
+        rest = total.value - sum(lv.value for lv in own.values())
+        keyed = {c: v for c, v in visas.items() if v is not None and c not in own}
+        logs = [math.log(own[c].value / visas[c].value) for c in own if visas[c] is not None and own[c].value > 0]
+        if rest <= 0 or len(logs) < 3:
+            return None
+        mean = sum(logs) / len(logs)
+        sigma = math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))
+        share = visas[iso].value / sum(v.value for v in keyed.values())
+        refs = total.refs + tuple(r for lv in own.values() for r in lv.refs) + visas[iso].refs
+        return Level(rest * share, refs, "first permits a year before the war: the EU's not covered by the "
+                     "members' own figures, shared by the Schengen visas issued in Russia", sigma=sigma)
+
+    def _visas(self, iso: str) -> Level | None:
+        rows = [r for r in self._find("schengen_visas_issued_in_russia_by_state", iso)
+                if r.first.year in (2018, 2019) and r.years == 1.0]
+        if not rows:
+            return None
+        return Level(sum(r.value for r in rows) / len(rows), tuple(r.ref for r in rows), "Schengen visas a year")
 
     def immigrants_on_arrival(self, iso: str) -> Level | None:
         """Russians granted immigrant status on arrival a year before the war, where the destination counts

@@ -276,9 +276,12 @@ def read_observation(obs: Observation, ctx: ObservationContext) -> Reading:
     if r.operator == "permits_issued" and obs.destination != "ALL":
         from emigre.observe.prewar import packaged_prewar
 
-        if packaged_prewar().first_permits(obs.destination) is not None:
-            r = replace(r, extra_sigma=PREWAR_ISSUED_SIGMA,
-                        reason=f"{r.reason}; the part outside the wave at the destination's sourced pre-war level")
+        lv = packaged_prewar().first_permits(obs.destination)
+        if lv is not None:
+            # a level shared out of the EU's total (a proxy key) carries its own, larger error
+            r = replace(r, extra_sigma=max(PREWAR_ISSUED_SIGMA, lv.sigma),
+                        reason=f"{r.reason}; the part outside the wave at the destination's sourced pre-war level"
+                        + ("" if not lv.sigma else " (its share of the EU's, by Schengen visas issued in Russia)"))
     return _with_wave_share(obs, r, ctx)
 
 
