@@ -455,6 +455,15 @@ def test_poland_permits_take_its_share_of_the_eu_level_with_that_key_s_error(run
     assert read_observation(ev.observation("OBS039"), ctx).extra_sigma == PREWAR_ISSUED_SIGMA
 
 
+def test_montenegro_residences_count_the_pre_war_holders_the_source_states(run, ev, ctx):
+    obs = ev.observation("OBS251")  # 8,157 temporary + 4,269 extended temporary + 1,146 permanent (10 Oct 2022)
+    for level in (0.5, 2.0):  # the source's own count, not the UN DESA proxy x prewar_holders_level
+        parts = predict_parts(obs, [run], ctx, {"prewar_holders_level": level})
+        assert set(parts) == {"wave", "prewar_holders"}
+        assert parts["prewar_holders"][0] == 4269 + 1146
+    assert parts["wave"][0] > 0
+
+
 def test_permits_issued_include_a_background_outside_the_wave(run, ev, ctx):
     obs = ev.observation("OBS101")  # Kazakhstan 2022: no pre-war level sourced
     wave = _wave_part(obs, run, ctx, {"permit_lag_days": 60})

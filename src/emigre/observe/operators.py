@@ -454,10 +454,13 @@ def _issued_background(obs, rd, wave, th, days: int) -> Parts:
 
 def _held_background(obs, rd, wave, th) -> Parts:
     """The wave's holders plus the Russians who held a permit there before the war
-    (:meth:`Prewar.permit_holders`) x ``prewar_holders_level``; none when the source counts only permits
-    granted since the war (``Reading.prewar`` False); the global share where no level is sourced."""
+    (:meth:`Prewar.permit_holders`) x ``prewar_holders_level``, or as many as the source itself says
+    (``Reading.prewar_count``); none when the source counts only permits granted since the war
+    (``Reading.prewar`` False); the global share where no level is sourced."""
     if not rd.prewar:
         return {"wave": wave}
+    if rd.prewar_count is not None:  # the source's own count of its pre-war holders
+        return {"wave": wave, "prewar_holders": np.full(len(wave), float(rd.prewar_count))}
     code = _single(rd, obs)
     lv = packaged_prewar().permit_holders(code) if code else None
     if lv is None:
@@ -605,6 +608,8 @@ def nonwave_estimate(obs: Observation, rd: Reading, ctx: ObservationContext) -> 
     if rd.operator == "permits_issued" and code:
         lv = pw.first_permits(code)
         return None if lv is None else lv.value * days / 365.0 * float(th["permits_prewar_level"][0])
+    if rd.operator == "permits_held" and rd.prewar and rd.prewar_count is not None:
+        return float(rd.prewar_count)
     if (rd.operator == "permits_held" and rd.prewar or rd.operator == "present"
             and INCLUDES_PREWAR.search(obs.notes)) and code:
         lv = pw.permit_holders(code)

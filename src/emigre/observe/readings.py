@@ -40,6 +40,7 @@ class Reading:
     ordinary_error: bool = False
     floor: float = 1.0  # transform floor in the observation's unit (asinh below it; see likelihood)
     prewar: bool = True  # the count includes its pre-war part (permit holders, US encounters at the FY2021 rate)
+    prewar_count: float | None = None  # that part as the source itself states it (hand readings; else a baseline)
     wave_share: float = 1.0  # the wave's expected share of the figure (scales the destination discrepancy)
 
     @property
@@ -194,9 +195,13 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS251": (
         "residence_permits",
-        {"operator": "permits_held", "extra_sigma": HELD_SIGMA},
+        # the source's own split: 8,157 temporary + 4,269 extended temporary + 1,146 permanent. A temporary
+        # residence is granted for up to a year and extended after it, permanent residence after five years of
+        # temporary: on 10 Oct 2022 the extended and permanent ones were first granted before the war
+        {"operator": "permits_held", "extra_sigma": HELD_SIGMA, "prewar_count": 4269 + 1146},
         "stock of Russians with approved residence in Montenegro on the date, pre-war residents included: "
-        "permits held",
+        "permits held; the pre-war holders are at least the source's extended temporary and permanent "
+        "residences (5,415: first granted before the war)",
     ),
     "OBS263": (
         "other",
