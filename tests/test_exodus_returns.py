@@ -6,6 +6,8 @@ P(exponential stay < days left)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,60 @@ def test_a_temporary_leaver_asks_for_no_permit():
     assert nobody.regularised.sum() > 2_000
     # the seekers are the half that is not temporary (binomial noise on ~2,000+: 5% tolerance)
     assert ratio == pytest.approx(0.5, abs=0.05)
+
+
+# ---------------------------------------------------------------------- returnees who leave again
+CROSS, RETURN = 0, 2  # event kinds of the log (exodus_kernels.EV_CROSS, EV_RETURN)
+DEP, DEP_CUM = NAT.index("departures"), NAT.index("departed_cum")
+END_AGAIN = "2022-12-31"
+
+
+def _again(share: float):
+    # everyone returns soon (temporary leavers, mean stay 20 days); a returnee leaving again decides within days
+    return simulate("russia-2022", seed=5, scale=SCALE, end=END_AGAIN, log_events=400_000,
+                    params={**SHUT, "return_temporary_share": 1.0, "return_temporary_days": 20.0,
+                            "again_share": share, "again_days": 5.0})
+
+
+@pytest.fixture(scope="module")
+def again():
+    return _again(0.35)
+
+
+def _per_traveller(r):
+    """Per traveller slot: its crossings out of Russia and the day of its first return (-1: none)."""
+    log = r.log
+    n = int(log[:, 1].max()) + 1
+    crosses = np.bincount(log[log[:, 2] == CROSS, 1], minlength=n)
+    first_ret = np.full(n, -1, dtype=np.int64)
+    ret = log[log[:, 2] == RETURN]
+    for day, a in zip(ret[::-1, 0], ret[::-1, 1], strict=True):  # reversed: the first return is written last
+        first_ret[a] = day
+    return crosses, first_ret
+
+
+def test_no_returnee_leaves_again_at_share_zero():
+    r = _again(0.0)
+    crosses, _ = _per_traveller(r)
+    assert crosses.max() == 1
+    assert int(r.nat[:, DEP].sum()) == int(r.nat[-1, DEP_CUM])  # departures = people who left
+
+
+def test_a_share_of_the_returnees_leaves_again_once_and_is_counted_once(again):
+    r = again
+    crosses, first_ret = _per_traveller(r)
+    n_days = r.nat.shape[0]
+    # returnees home 60+ days before the end: time at home (mean 5 days) and the trip out fit many times over
+    early = (first_ret >= 0) & (first_ret < n_days - 60)
+    assert early.sum() > 3_000
+    share = float((crosses[early] == 2).mean())
+    sd = math.sqrt(0.35 * 0.65 / early.sum())
+    assert share == pytest.approx(0.35, abs=4 * sd + 0.01)  # binomial, plus the few who find no route
+    assert crosses.max() == 2  # once only
+    # people who left count once; departures count every crossing out
+    assert int(r.nat[-1, DEP_CUM]) == int((crosses > 0).sum())
+    assert int(r.nat[:, DEP].sum()) == int(crosses.sum())
+    # returned_cum counts those at home: every return less those who left again (crossed, or on their way out
+    # on the last day: at most those still leaving)
+    on_the_way = int(r.nat[:, RET].sum()) - int((crosses == 2).sum()) - int(r.nat[-1, RET_CUM])
+    assert 0 <= on_the_way <= int(r.nat[-1, NAT.index("leaving")])

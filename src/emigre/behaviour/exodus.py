@@ -415,7 +415,7 @@ class ExodusRuleset:
                 "ticket": (np.int64, 0), "qsince": (np.int32, 0), "exit_link": (np.int32, -1),
                 "departed_day": (np.int32, -1), "arrived": (np.int32, -1), "limit_day": (np.int32, -1),
                 "ret_day": (np.int32, -1), "onw_day": (np.int32, -1), "regular": (np.int8, 0),
-                "nevent": (np.int16, 0), "qprev": (np.int32, -1), "qnext": (np.int32, -1),
+                "nevent": (np.int16, 0), "qprev": (np.int32, -1), "qnext": (np.int32, -1), "legs": (np.int8, 0),
             },
             chunk=1 << 18,
         )
@@ -543,7 +543,7 @@ class ExodusRuleset:
             p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
             p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"], self.seek_share,
             int(round(p["permit_apply_days"])), p["return_temporary_share"],
-            1.0 / max(p["return_temporary_days"], 1e-9),
+            1.0 / max(p["return_temporary_days"], 1e-9), p["again_share"], p["again_days"],
         )
 
     def _outputs(self) -> K.Outputs:

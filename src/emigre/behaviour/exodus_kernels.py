@@ -27,6 +27,7 @@ from emigre.behaviour.measures import STAY_THRESHOLDS as _STAYS
 from emigre.engine.rng import uniform
 from emigre.engine.streams import (
     S_CHOICE,
+    S_AGAIN,
     S_DOC,
     S_DRAFT,
     S_LIMIT,
@@ -70,7 +71,7 @@ EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
 Travellers = namedtuple(
     "Travellers",
     "key cell reason doc special state place path step dest country due nxt decided tries qlink ticket qsince "
-    "exit_link departed_day arrived limit_day ret_day onw_day regular nevent qprev qnext head",
+    "exit_link departed_day arrived limit_day ret_day onw_day regular nevent qprev qnext legs head",
 )
 #: Per-cell tables of the population (origin, age, sex, education, IT, reservist) and per-reason urgency.
 Cells = namedtuple(
@@ -108,7 +109,7 @@ Params = namedtuple(
     "Params",
     "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
     "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay b_net "
-    "b_border mu air_cost_per_km seek_share apply_days temporary_share temporary_rate",
+    "b_border mu air_cost_per_km seek_share apply_days temporary_share temporary_rate again_share again_days",
 )
 #: Running counters and the day x ... result arrays the kernels write.
 Outputs = namedtuple(
@@ -189,6 +190,7 @@ def create_travellers(seed, day, counts, prop, intensity, fp_share, sch_share, s
             departed_day[a] = -1
             t.qprev[a] = -1
             t.qnext[a] = -1
+            t.legs[a] = 0
             present_place[place[a]] += 1
             cnt[C_LEAVING] += 1
             cnt[C_TRAVELLERS] += 1
@@ -514,6 +516,7 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
             ev = nevent[a]
             if ret_day[a] >= 0 and day >= ret_day[a]:
                 _return_home(a, day, t, cl, out, gr)
+                _again(a, day, seed, n_days, t, prm)
             elif onw_day[a] >= 0 and day >= onw_day[a]:
                 if not _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
                     onw_day[a] = -1
@@ -541,9 +544,48 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                     pass
                 else:
                     _return_home(a, day, t, cl, out, gr)
+                    _again(a, day, seed, n_days, t, prm)
             else:
                 _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+        elif st == RETURNED:
+            _leave_again(a, day, n_days, t, cl, out)
         a = nx
+
+
+@njit(cache=True, inline="always")
+def _again(a, day, seed, n_days, t, prm):
+    """A returnee who will leave again (``prm.again_share`` of those back home for the first time, drawn once
+    per traveller): due again after an exponential time at home of mean ``prm.again_days``."""
+    if prm.again_share <= 0.0 or t.legs[a] != 1 or uniform(seed, t.key[a], 0, S_AGAIN) >= prm.again_share:
+        return
+    u = uniform(seed, t.key[a], day, S_AGAIN + 1)
+    _schedule(a, day, day + 1 + int(-math.log(1.0 - u) * prm.again_days), n_days, t.head, t.nxt, t.due)
+
+
+@njit(cache=True, inline="always")
+def _leave_again(a, day, n_days, t, cl, out):
+    """A returnee leaves again: decided today at home, with its reason, profile and documents; it chooses
+    its route tomorrow like a new traveller (``departed_cum`` counts it once, ``departures`` twice)."""
+    home = cl.cell_origin_place[t.cell[a]]
+    t.state[a] = LEAVING
+    t.place[a] = home
+    t.path[a] = -1
+    t.step[a] = 0
+    t.dest[a] = -1
+    t.decided[a] = day
+    t.tries[a] = 0
+    t.qlink[a] = -1
+    t.exit_link[a] = -1
+    t.arrived[a] = -1
+    t.limit_day[a] = -1
+    t.ret_day[a] = -1
+    t.onw_day[a] = -1
+    t.regular[a] = 0
+    t.departed_day[a] = -1
+    out.present_place[home] += 1
+    out.cnt[C_RETURNED] -= 1  # no longer back: returned_cum counts those at home
+    out.cnt[C_LEAVING] += 1
+    _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
 
 
 @njit(cache=True)
@@ -592,10 +634,14 @@ def _retry_or_give_up(a, day, n_days, t, cl, prm, out):
         present_place[home] += 1
         place[a] = home
     if day - decided[a] >= give_up_days:
-        state[a] = STAYED
         present_place[home] -= 1
         cnt[C_LEAVING] -= 1
-        cnt[C_STAYED] += 1
+        if t.legs[a] > 0:  # a returnee who could not leave again is back home, not one who never left
+            state[a] = RETURNED
+            cnt[C_RETURNED] += 1
+        else:
+            state[a] = STAYED
+            cnt[C_STAYED] += 1
         return
     _schedule(a, day, day + 1, n_days, head, nxt, due)
 
@@ -653,10 +699,14 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
                 ):
                     refused = True
                 if refused:
-                    state[a] = STAYED
                     present_place[place[a]] -= 1
                     cnt[C_LEAVING] -= 1
-                    cnt[C_STAYED] += 1
+                    if t.legs[a] > 0:  # a returnee refused exit stays at home: back, not one who never left
+                        state[a] = RETURNED
+                        cnt[C_RETURNED] += 1
+                    else:
+                        state[a] = STAYED
+                        cnt[C_STAYED] += 1
                     return
             if qlink[a] == lk:
                 if ticket[a] >= served[lk]:
@@ -687,7 +737,9 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
             departed_day[a] = day
             cnt[C_LEAVING] -= 1
             cnt[C_TRANSIT] += 1
-            cnt[C_DEPARTED] += 1
+            if t.legs[a] == 0:  # a person who left counts once; a returnee leaving again is a departure only
+                cnt[C_DEPARTED] += 1
+            t.legs[a] += 1
             nat[day, N_DEPARTURES] += 1
             _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
             for g in gr:

@@ -16,12 +16,12 @@ from emigre.scenario.tables import AGES, SEXES
 
 #: measure -> meaning, for place ALL; the order is the column order of the kernels' ``nat`` array
 NATIONAL_MEASURES: dict[str, str] = {
-    "departures": "people crossing out of Russia that day",
+    "departures": "people crossing out of Russia that day (a returnee leaving again included)",
     "returns": "people re-entering Russia to stay that day",
-    "departed_cum": "people who have left since the start (cumulative departures)",
+    "departed_cum": "people who have left since the start (each counted once, however often they left)",
     "abroad": "people abroad at the end of the day",
     "in_transit": "people between Russia and their destination",
-    "returned_cum": "people who have come back to stay (cumulative returns)",
+    "returned_cum": "people who have come back and are at home (cumulative returns less those who left again)",
     "leaving": "people who decided to leave and are still in Russia (queueing or travelling)",
     "travellers_cum": "people who decided to leave since the start (cumulative; simulated travellers)",
     "stayed_cum": "people who decided to leave but gave up or were refused exit (cumulative)",

@@ -80,6 +80,8 @@ CALIBRATED: dict[str, str] = {
     "return_mobilization_per_year": "returns of mobilization leavers",
     "return_temporary_share": "early returns (return shares, net totals by Sep 2022)",
     "return_temporary_days": "early returns: how soon",
+    "again_share": "returnees leaving again (flows of 2023, net entries)",
+    "again_days": "returnees leaving again: how soon",
     "unknown_stay_limit_days": "stays where no entry rule gives a limit",
 }
 

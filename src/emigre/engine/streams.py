@@ -40,6 +40,7 @@ STREAMS: tuple[Stream, ...] = (
     Stream("exodus", "draft", 600, 1, "whether an unrecognised state is a refuge for a draft-fleeing traveller, once"),
     Stream("exodus", "permit", 700, 100, "seeking a permit on arrival or not, + the number of events so far"),
     Stream("exodus", "temporary", 800, 1, "a temporary leaver (waits abroad, returns early) or not, once"),
+    Stream("exodus", "again", 900, 2, "a returnee who leaves again or not (once, day 0), + 1: its time at home"),
     # flee (behaviour/flee_kernels.py)
     Stream("flee", "route", 1, 1, "route draw of the day's decision phase"),
     Stream("flee", "hop", 2, 1_000_001, "2 + 2k: k-th move draw, 3 + 2k: k-th route draw after an arrival"),
@@ -79,6 +80,7 @@ S_ONWARD_DEST = _ID["exodus", "onward_dest"]
 S_DRAFT = _ID["exodus", "draft"]
 S_PERMIT = _ID["exodus", "permit"]
 S_TEMPORARY = _ID["exodus", "temporary"]
+S_AGAIN = _ID["exodus", "again"]
 
 STREAM_ROUTE = _ID["flee", "route"]
 STREAM_HOP = _ID["flee", "hop"]

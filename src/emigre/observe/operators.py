@@ -179,7 +179,8 @@ def _present(r, cidx: np.ndarray, day: int) -> float:
 # each: (obs, reading, stack, context, theta arrays) -> persons (or percent) per result
 
 def op_departed(obs, rd, S, ctx, th):
-    """Departures in the period (of one group, or net of returns where the reading says so)."""
+    """People who left in the period (each once: ``departed_cum``), or departures of one group, or the change
+    of those abroad (net of returns) where the reading says so."""
     w = _Window(obs, S)
     if w.empty:
         return np.zeros(S.n)
@@ -191,8 +192,8 @@ def op_departed(obs, rd, S, ctx, th):
             v = S.each(lambda r, i: r.dep_by[w.lo : w.hi + 1, g].sum())
     elif rd.net:
         v = S.each(lambda r, i: r.nat[w.lo : w.hi + 1, N_DEP].sum() - r.nat[w.lo : w.hi + 1, N_RET].sum())
-    else:
-        v = S.each(lambda r, i: r.nat[w.lo : w.hi + 1, N_DEP].sum())
+    else:  # people who left in the period (a returnee leaving again is not one more)
+        v = S.each(lambda r, i: r.nat[w.hi, N_DEPCUM] - (r.nat[w.lo - 1, N_DEPCUM] if w.lo > 0 else 0))
     return v * S.scale
 
 
