@@ -55,12 +55,14 @@ QUANTITIES: dict[str, Quantity] = {
     q.name: q
     for q in (
         Quantity("departed", "cumulative", "persons",
-                 "people who left Russia since the start, to a date (--at, default the end) or in a window "
-                 "(--from/--to: departures in it)", by=tuple(BREAKDOWNS)),
+                 "people who left Russia since the start, each once, to a date (--at, default the end) or in a "
+                 "window (--from/--to: departures in it, a returnee leaving again counted again)",
+                 by=tuple(BREAKDOWNS)),
         Quantity("abroad", "stock", "persons", "people abroad on a date (--at, default the end)",
                  by=tuple(BREAKDOWNS)),
         Quantity("returned", "cumulative", "persons",
-                 "people who came back to stay, to a date (--at) or in a window (--from/--to)"),
+                 "people who came back and were at home on a date (--at: returns less those who left again), "
+                 "or returns in a window (--from/--to)"),
         Quantity("present", "stock", "persons", "people present in a destination on a date (needs --destination)",
                  by=("reason",), destination="required"),
         Quantity("arrivals", "flow", "persons",

@@ -7,7 +7,7 @@ const DEFS = {
   departures: ["Departures per week", "Flow: people crossing out of Russia to emigrate, summed per week in each run (not border crossings: one person may cross many times)."],
   abroad: ["People abroad", "Stock: people who left after 24 Feb 2022 and are outside Russia at the end of the day (they have not come back to stay)."],
   departed_cum: ["People who left since 24 February 2022", "Cumulative: everyone who has left Russia since the start, counted once, whether or not they later came back."],
-  returned_cum: ["People who came back to stay", "Cumulative: people who left and later re-entered Russia to stay (a visit or a border run is not a return)."],
+  returned_cum: ["People who came back to stay", "Cumulative: people who left and later re-entered Russia to stay (a visit or a border run is not a return; those who left again are not counted)."],
 };
 const EVIDENCE_KINDS = { departed_cum: ["cumulative_outflow_total"], abroad: ["stock_abroad"] };
 
