@@ -139,7 +139,19 @@ def test_a_share_of_the_returnees_leaves_again_once_and_is_counted_once(again):
     # people who left count once; departures count every crossing out
     assert int(r.nat[-1, DEP_CUM]) == int((crosses > 0).sum())
     assert int(r.nat[:, DEP].sum()) == int(crosses.sum())
-    # returned_cum counts those at home: every return less those who left again (crossed, or on their way out
-    # on the last day: at most those still leaving)
-    on_the_way = int(r.nat[:, RET].sum()) - int((crosses == 2).sum()) - int(r.nat[-1, RET_CUM])
-    assert 0 <= on_the_way <= int(r.nat[-1, NAT.index("leaving")])
+    # returned_cum counts those at home: every return less those who crossed out again
+    assert int(r.nat[-1, RET_CUM]) == int(r.nat[:, RET].sum()) - int((crosses == 2).sum())
+    # the stocks add up on every day (a returnee on its way out again is still one who came back)
+    col = {m: r.nat[:, NAT.index(m)] for m in NAT}
+    assert (col["departed_cum"] == col["abroad"] + col["in_transit"] + col["returned_cum"]).all()
+    assert (col["travellers_cum"] == col["leaving"] + col["departed_cum"] + col["stayed_cum"]).all()
+
+
+def test_a_returnee_leaving_again_leaves_for_good(again):
+    # everyone was a temporary leaver on the first trip (the only way home here); the second trip is not a
+    # temporary one, so nobody comes back twice (no other return is open)
+    crosses, _ = _per_traveller(again)
+    log = again.log
+    returns = np.bincount(log[log[:, 2] == RETURN, 1], minlength=len(crosses))
+    assert (crosses == 2).sum() > 1_000
+    assert returns.max() == 1

@@ -137,14 +137,29 @@ def test_eu_member_without_its_own_first_permits_gets_its_visa_share_of_the_eu_r
     assert "eurostat_first_residence_permits_RU/EUU/2021" in pol.refs
     assert p.first_permits("DEU").sigma == 0.0 and p.first_permits("DEU").value == 1000  # its own figure
     assert p.first_permits("NOR") is None
-    # without the EU total, or with members' own figures above it, no level
+    # without the EU total no level
     assert _rows(tmp_path, [(vis, "POL", 2019, 1), (fp, "DEU", 2021, 5), (vis, "DEU", 2019, 9)]).first_permits(
         "POL") is None
+
+
+def test_the_eu_remainder_subtracts_the_members_figures_of_the_same_year(tmp_path):
+    fp, vis = "eurostat_first_residence_permits_RU", "schengen_visas_issued_in_russia_by_state"
+    base = [(vis, "DEU", 2019, 10000), (vis, "FRA", 2019, 20000), (vis, "ITA", 2019, 10000),
+            (vis, "POL", 2019, 30000), (fp, "FRA", 2021, 500), (fp, "ITA", 2021, 200)]
+    # Germany's level is the mean of 2018 and 2021 (2,000), but the EU total is of 2021: its 2021 figure counts
+    p = _rows(tmp_path, [*base, (fp, "EUU", 2021, 5700), (fp, "DEU", 2018, 3000), (fp, "DEU", 2021, 1000)])
+    assert p.first_permits("DEU").value == 2000
+    pol = p.first_permits("POL")
+    assert pol.value == pytest.approx(5700 - 1000 - 500 - 200)  # POL holds all the visas of the rest
+    assert pol.year == 2021 and "eurostat_first_residence_permits_RU/DEU/2021" in pol.refs
+    assert "eurostat_first_residence_permits_RU/DEU/2018" not in pol.refs
+    # the members' own figures use up the EU's: nothing left to share, no level
+    assert _rows(tmp_path, [*base, (fp, "EUU", 2021, 1500), (fp, "DEU", 2021, 1000)]).first_permits("POL") is None
 
 
 def test_poland_first_permits_from_the_packaged_eu_remainder():
     p = Prewar()
     pol = p.first_permits("POL")
-    assert 3000 < pol.value < 7000  # 10% of the EU's 47 thousand permits outside the members' own figures
+    assert 3000 < pol.value < 7000  # 10% of the EU's 45 thousand permits outside the members' own figures
     assert 0.8 < pol.sigma < 1.6  # permits per visa vary by a factor of ~3 (1 sd) among the 8 members with both
     assert p.first_permits("IRL") is None  # no visa figure: Ireland stays on the global share

@@ -460,6 +460,8 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
     """Everything travellers due today do: choose a route, travel (queues and exit rules at the border),
     arrive, and, abroad, act at their stay limit, move on or return.
 
+    A returnee due again leaves again (``_leave_again``; ``again_share``).
+
     The traveller helpers it calls (``_travel``, ``_arrive``, ``_onward``, ...) are inlined
     (``inline="always"``): a call into a separately compiled function passes the bundles' ~120 arrays with
     reference counting on each, every call (act -17%, benchmarks/README.md); the cold compile is unchanged."""
@@ -530,7 +532,7 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                 # per destination: an unrecognised state grants no permit and a border run there is a trip
                 # back into Russia's reach (exodus.py: unrecognised_*)
                 reg = regularise_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
-                if _temporary(a, seed, key, prm):
+                if _temporary(a, seed, key, t.legs, prm):
                     reg = 0.0  # a temporary leaver asks for no permit: a border run, an onward move or home
                 if u < reg:
                     _regularise(a, day, n_days, t, out)
@@ -565,13 +567,17 @@ def _again(a, day, seed, n_days, t, prm):
 @njit(cache=True, inline="always")
 def _leave_again(a, day, n_days, t, cl, out):
     """A returnee leaves again: decided today at home, with its reason, profile and documents; it chooses
-    its route tomorrow like a new traveller (``departed_cum`` counts it once, ``departures`` twice)."""
+    its route tomorrow like a new traveller (``departed_cum`` counts it once, ``departures`` twice). Until it
+    crosses the border it is one who came back (``returned_cum``), not one leaving (``leaving``: those who have
+    not left yet), so ``departed_cum = abroad + in_transit + returned_cum`` and ``travellers_cum = leaving +
+    departed_cum + stayed_cum`` hold whatever ``again_share``."""
     home = cl.cell_origin_place[t.cell[a]]
     t.state[a] = LEAVING
     t.place[a] = home
     t.path[a] = -1
     t.step[a] = 0
     t.dest[a] = -1
+    t.country[a] = 0
     t.decided[a] = day
     t.tries[a] = 0
     t.qlink[a] = -1
@@ -582,16 +588,16 @@ def _leave_again(a, day, n_days, t, cl, out):
     t.onw_day[a] = -1
     t.regular[a] = 0
     t.departed_day[a] = -1
-    out.present_place[home] += 1
-    out.cnt[C_RETURNED] -= 1  # no longer back: returned_cum counts those at home
-    out.cnt[C_LEAVING] += 1
+    out.present_place[home] += 1  # at home, in the line or on the way to the border: still one who came back
     _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
 
 
 @njit(cache=True)
-def _temporary(a, seed, key, prm):
-    """Whether traveller ``a`` left to wait and see (``return_temporary_share``; drawn once, day 0)."""
-    return prm.temporary_share > 0.0 and uniform(seed, key[a], 0, S_TEMPORARY) < prm.temporary_share
+def _temporary(a, seed, key, legs, prm):
+    """Whether traveller ``a`` left to wait and see (``return_temporary_share``; drawn once, day 0); a returnee
+    who left again left for good (its second trip is not a temporary one)."""
+    return (prm.temporary_share > 0.0 and legs[a] < 2
+            and uniform(seed, key[a], 0, S_TEMPORARY) < prm.temporary_share)
 
 
 @njit(cache=True, inline="always")
@@ -635,12 +641,11 @@ def _retry_or_give_up(a, day, n_days, t, cl, prm, out):
         place[a] = home
     if day - decided[a] >= give_up_days:
         present_place[home] -= 1
-        cnt[C_LEAVING] -= 1
-        if t.legs[a] > 0:  # a returnee who could not leave again is back home, not one who never left
+        if t.legs[a] > 0:  # a returnee who could not leave again is back home (still counted as returned)
             state[a] = RETURNED
-            cnt[C_RETURNED] += 1
         else:
             state[a] = STAYED
+            cnt[C_LEAVING] -= 1
             cnt[C_STAYED] += 1
         return
     _schedule(a, day, day + 1, n_days, head, nxt, due)
@@ -700,12 +705,11 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
                     refused = True
                 if refused:
                     present_place[place[a]] -= 1
-                    cnt[C_LEAVING] -= 1
-                    if t.legs[a] > 0:  # a returnee refused exit stays at home: back, not one who never left
+                    if t.legs[a] > 0:  # a returnee refused exit stays at home (still counted as returned)
                         state[a] = RETURNED
-                        cnt[C_RETURNED] += 1
                     else:
                         state[a] = STAYED
+                        cnt[C_LEAVING] -= 1
                         cnt[C_STAYED] += 1
                     return
             if qlink[a] == lk:
@@ -735,10 +739,12 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
             state[a] = TRANSIT
             exit_link[a] = lk
             departed_day[a] = day
-            cnt[C_LEAVING] -= 1
             cnt[C_TRANSIT] += 1
             if t.legs[a] == 0:  # a person who left counts once; a returnee leaving again is a departure only
+                cnt[C_LEAVING] -= 1
                 cnt[C_DEPARTED] += 1
+            else:
+                cnt[C_RETURNED] -= 1
             t.legs[a] += 1
             nat[day, N_DEPARTURES] += 1
             _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
@@ -799,7 +805,7 @@ def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
     limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
     # a temporary leaver (drawn once per traveller) waits abroad: it seeks no permit and returns at its own,
     # faster rate, wherever it arrives (after an onward move too)
-    temp = _temporary(a, seed, key, prm)
+    temp = _temporary(a, seed, key, t.legs, prm)
     # a permit sought on arrival where the country grants them (twice as likely for IT workers, as at the stay
     # limit): applied for apply_days later, or at the stay limit if that comes first; the pending application
     # takes the stay limit's place (``regular`` 2) and lapses if the traveller leaves before

@@ -233,6 +233,7 @@ class Prewar:
 
     def __init__(self, rows: tuple[PrewarRow, ...] | None = None) -> None:
         self.rows = rows if rows is not None else load_prewar()
+        self._remainder: dict[str, Level | None] = {}
         self._index: dict[tuple[str, str], list[PrewarRow]] = {}
         for r in self.rows:
             self._index.setdefault((r.series, r.country), []).append(r)
@@ -261,22 +262,35 @@ class Prewar:
                                         "employment first permits a year before the war (the published maximum)"))
 
     def eu_remainder_permits(self, iso: str) -> Level | None:
-        """An EU member without a first-permit figure of its own: the EU's first permits to Russians a year
-        (Eurostat, EU27) less those of the members with their own figure, shared among the other members by
-        the Schengen visas their consulates issued in Russia (mean of 2018-2019: the members' ties with
-        Russia before COVID). The key is a proxy: among the members with both figures, permits per visa vary
-        by the ``sigma`` of the level (sd of the log ratio, measured here from the same rows). None outside
-        the EU, for a member without visa figures (Cyprus, Ireland: not in Schengen) or without the EU total."""
+        """An EU member without a first-permit figure of its own: the EU's first permits to Russians in its
+        latest pre-war year (Eurostat, EU27; 2021) less those of the members with their own figure (of that
+        year where published, else their level), shared among the other members by the Schengen visas their
+        consulates issued in Russia (mean of 2018-2019: the members' ties with Russia before COVID). The key is
+        a proxy: among the members with both figures, permits per visa vary by the ``sigma`` of the level (sd of
+        the log ratio, measured here from the same rows). It leans high: Cyprus subtracts only its published
+        ceiling of employment permits, and the members without visa figures (Bulgaria, Croatia, Ireland,
+        Romania) take no share. None outside the EU, for a member without visa figures, or without the EU
+        total."""
+        if iso not in self._remainder:
+            self._remainder[iso] = self._eu_remainder(iso)
+        return self._remainder[iso]
+
+    def _eu_remainder(self, iso: str) -> Level | None:
         from emigre.observe.context import EU27
 
+        series = "eurostat_first_residence_permits_RU"
         if iso not in EU27 or self._own_first_permits(iso) is not None:
             return None
-        total = self._annual("eurostat_first_residence_permits_RU", "EUU", "")
+        years = [r for r in self._find(series, "EUU") if r.first.year in PREWAR_YEARS and r.years == 1.0]
         visas = {c: self._visas(c) for c in sorted(EU27)}
-        if total is None or visas[iso] is None:
+        if not years or visas[iso] is None:
             return None
+        total = max(years, key=lambda r: r.first.year)
         own = {c: lv for c in sorted(EU27) if (lv := self._own_first_permits(c)) is not None}
-        rest = total.value - sum(lv.value for lv in own.values())
+        same_year = {c: next((r for r in self._find(series, c) if r.first.year == total.first.year
+                              and r.years == 1.0), None) for c in own}
+        taken = {c: same_year[c].value if same_year[c] is not None else own[c].value for c in own}
+        rest = total.value - sum(taken.values())
         keyed = {c: v for c, v in visas.items() if v is not None and c not in own}
         logs = [math.log(own[c].value / visas[c].value) for c in own if visas[c] is not None and own[c].value > 0]
         if rest <= 0 or len(logs) < 3:
@@ -284,9 +298,13 @@ class Prewar:
         mean = sum(logs) / len(logs)
         sigma = math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))
         share = visas[iso].value / sum(v.value for v in keyed.values())
-        refs = total.refs + tuple(r for lv in own.values() for r in lv.refs) + visas[iso].refs
-        return Level(rest * share, refs, "first permits a year before the war: the EU's not covered by the "
-                     "members' own figures, shared by the Schengen visas issued in Russia", sigma=sigma)
+        refs = [total.ref]
+        for c in own:
+            refs.extend((same_year[c].ref,) if same_year[c] is not None else own[c].refs)
+        refs.extend(visas[iso].refs)
+        return Level(rest * share, tuple(refs), "first permits a year before the war: the EU's not covered by "
+                     "the members' own figures, shared by the Schengen visas issued in Russia", total.first.year,
+                     sigma=sigma)
 
     def _visas(self, iso: str) -> Level | None:
         rows = [r for r in self._find("schengen_visas_issued_in_russia_by_state", iso)

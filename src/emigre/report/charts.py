@@ -27,7 +27,7 @@ SERIES_LABELS = {
     "returns": "returns",
     "departed_cum": "left (cumulative)",
     "abroad": "abroad",
-    "returned_cum": "came back (cumulative)",
+    "returned_cum": "came back (at home)",
     "in_transit": "in transit",
     "leaving": "decided, still in Russia",
 }

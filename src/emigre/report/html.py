@@ -123,9 +123,11 @@ def _summary_cards(data: ReportData) -> str:
 DEFINITIONS = (
     ("left (departed)", "crossed out of Russia to emigrate after 24 February 2022, counted once per person, "
      "whether or not they later came back (cumulative)."),
-    ("departures", "the same people counted on the day they crossed out (a flow per day or week)."),
+    ("departures", "the same people counted on the day they crossed out (a flow per day or week); a returnee "
+     "who leaves again is a second departure, not a second person who left."),
     ("abroad", "left and not come back to stay, on a given day (a stock); travellers in transit included."),
-    ("came back", "left and later re-entered Russia to stay (cumulative); a visit or a border run is not a return."),
+    ("came back", "left and later re-entered Russia to stay (cumulative, less those who left again); a visit or a "
+     "border run is not a return."),
     ("present in a country", "people who left Russia and are in that country at the end of the day (a stock)."),
     ("arrivals", "entries of these people into a country (a flow; one person may enter several countries)."),
     ("border crossings", "passages through an exit link: trips, not people - one person may cross several times."),
@@ -521,7 +523,7 @@ def _stayed(data: ReportData, svgs: dict) -> str:
         + _figure(
             "abroad",
             svgs.get("abroad"),
-            "People abroad, people who came back (cumulative), people in "
+            "People abroad, people who came back (and are at home), people in "
             "transit and people who decided to leave but are still in Russia. "
             + BAND_CAPTION
             + EVIDENCE_CAPTION,
