@@ -26,8 +26,8 @@ from emigre.behaviour.measures import NAT
 from emigre.behaviour.measures import STAY_THRESHOLDS as _STAYS
 from emigre.engine.rng import uniform
 from emigre.engine.streams import (
-    S_CHOICE,
     S_AGAIN,
+    S_CHOICE,
     S_DOC,
     S_DRAFT,
     S_LIMIT,
