@@ -1,5 +1,6 @@
 """Counting who decides to leave, for the exodus kernels (:mod:`emigre.behaviour.exodus_kernels` imports these):
-Poisson counts from one uniform, and the per-cell hazard sums in NumPy's own summation order."""
+Poisson counts from one uniform, the per-cell hazard sums in NumPy's own summation order, and a route drawn from
+a choice row's cumulative probabilities (all routes, or only those to a refuge from the draft)."""
 
 from __future__ import annotations
 
@@ -161,3 +162,42 @@ def count_departures(seed, day, stock, prob, scale, counts):
         for c in range(stock.shape[0]):
             stock[c] -= counts[c] * scale
     return n
+
+
+@njit(cache=True)
+def _sample(cum_row, n, u):
+    lo, hi = 0, n - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cum_row[mid] > u:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def _sample_refuge(cum_row, n, u, path_dest, p0, draft_share):
+    """Route ``u`` of the choice row among the routes to destinations that are a refuge from the draft
+    (``draft_share`` 1); -1 when the row has none."""
+    total = 0.0
+    prev = 0.0
+    for r in range(n):
+        if draft_share[path_dest[p0 + r]] >= 1.0:
+            total += cum_row[r] - prev
+        prev = cum_row[r]
+    if total <= 0.0:
+        return -1
+    target = u * total
+    acc = 0.0
+    prev = 0.0
+    last = -1
+    for r in range(n):
+        if draft_share[path_dest[p0 + r]] >= 1.0:
+            acc += cum_row[r] - prev
+            if cum_row[r] - prev > 0.0:
+                last = r
+            if acc > target:
+                return r
+        prev = cum_row[r]
+    return last

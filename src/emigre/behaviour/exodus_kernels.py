@@ -17,11 +17,13 @@ from numba import njit
 
 from emigre.behaviour.exodus_counts import (  # noqa: F401 (re-exported: the ruleset and tests use K.*)
     _pairwise_sum,
+    _sample,
+    _sample_refuge,
     count_departures,
     hazard_totals,
     poisson_from_uniform,
 )
-from emigre.behaviour.exodus_queues import _enqueue, _unqueue, wake_queues
+from emigre.behaviour.exodus_queues import _enqueue, _unqueue, open_capacity, wake_queues  # noqa: F401
 from emigre.behaviour.measures import NAT
 from emigre.behaviour.measures import STAY_THRESHOLDS as _STAYS
 from emigre.engine.rng import uniform
@@ -213,36 +215,6 @@ def decide(seed, day, scale, stock, prob, prop, intensity, counts, fp_share, sch
 
 
 @njit(cache=True)
-def open_capacity(day, link_cap, cap_factor, link_open, link_restricted, scale, enq, served, remaining, cap_today,
-                  cap_n, ghost):
-    """Serve queued tickets first (FIFO), leave the rest of today's capacity to newcomers."""
-    for lk in range(link_cap.shape[0]):
-        if link_cap[lk] <= 0.0 or not (link_open[day, lk] or link_restricted[day, lk]):
-            # a shut link clears its queue: the ticket holders find it shut and choose again
-            served[lk] = enq[lk]
-            ghost[lk] = 0
-            remaining[lk] = 0
-            cap_today[lk] = 0.0
-            cap_n[lk] = 0
-            continue
-        cap = link_cap[lk] * cap_factor[day, lk] / scale
-        # persons -> whole travellers per day, with the fraction carried by a deterministic day pattern
-        whole = math.floor(cap)
-        frac = cap - whole
-        ncap = int(whole) + (1 if (math.floor((day + 1) * frac) - math.floor(day * frac)) > 0 else 0)
-        cap_today[lk] = cap
-        cap_n[lk] = ncap
-        # tickets of travellers who left the queue are skipped without using capacity
-        skip = min(ghost[lk], enq[lk] - served[lk])
-        served[lk] += skip
-        ghost[lk] -= skip
-        waiting = enq[lk] - served[lk]
-        take = min(waiting, ncap)
-        served[lk] += take
-        remaining[lk] = ncap - take
-
-
-@njit(cache=True)
 def mark_choosers(day, head, nxt, state, path, cell, doc, special, reason, cell_origin_idx, reason_urgent,
                   class_index, need):
     """Which classes have a traveller choosing today (only their tables are computed)."""
@@ -373,45 +345,6 @@ def choose(day, t, cl, w, ch, q, prm):
             choice_tables(day, w, ch, q, prm)
             return True
     return False
-
-
-@njit(cache=True)
-def _sample(cum_row, n, u):
-    lo, hi = 0, n - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cum_row[mid] > u:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
-@njit(cache=True)
-def _sample_refuge(cum_row, n, u, path_dest, p0, draft_share):
-    """Route ``u`` of the choice row among the routes to destinations that are a refuge from the draft
-    (``draft_share`` 1); -1 when the row has none."""
-    total = 0.0
-    prev = 0.0
-    for r in range(n):
-        if draft_share[path_dest[p0 + r]] >= 1.0:
-            total += cum_row[r] - prev
-        prev = cum_row[r]
-    if total <= 0.0:
-        return -1
-    target = u * total
-    acc = 0.0
-    prev = 0.0
-    last = -1
-    for r in range(n):
-        if draft_share[path_dest[p0 + r]] >= 1.0:
-            acc += cum_row[r] - prev
-            if cum_row[r] - prev > 0.0:
-                last = r
-            if acc > target:
-                return r
-        prev = cum_row[r]
-    return last
 
 
 @njit(cache=True)

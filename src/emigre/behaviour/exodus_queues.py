@@ -1,8 +1,10 @@
 """Numba kernels of the border queues' waiting lines (exodus ruleset): a waiting traveller is not visited every
 day but sits in its exit link's line, in ticket order, until ``open_capacity`` serves its ticket or the link's
-state or entry rules change (:func:`wake_queues`)."""
+state or entry rules change (:func:`wake_queues`); :func:`open_capacity` opens each link's daily throughput."""
 
 from __future__ import annotations
+
+import math
 
 from numba import njit
 
@@ -67,3 +69,33 @@ def wake_queues(day, t, q):
     if last >= 0:
         nxt[last] = head[day]
         head[day] = first
+
+
+@njit(cache=True)
+def open_capacity(day, link_cap, cap_factor, link_open, link_restricted, scale, enq, served, remaining, cap_today,
+                  cap_n, ghost):
+    """Serve queued tickets first (FIFO), leave the rest of today's capacity to newcomers."""
+    for lk in range(link_cap.shape[0]):
+        if link_cap[lk] <= 0.0 or not (link_open[day, lk] or link_restricted[day, lk]):
+            # a shut link clears its queue: the ticket holders find it shut and choose again
+            served[lk] = enq[lk]
+            ghost[lk] = 0
+            remaining[lk] = 0
+            cap_today[lk] = 0.0
+            cap_n[lk] = 0
+            continue
+        cap = link_cap[lk] * cap_factor[day, lk] / scale
+        # persons -> whole travellers per day, with the fraction carried by a deterministic day pattern
+        whole = math.floor(cap)
+        frac = cap - whole
+        ncap = int(whole) + (1 if (math.floor((day + 1) * frac) - math.floor(day * frac)) > 0 else 0)
+        cap_today[lk] = cap
+        cap_n[lk] = ncap
+        # tickets of travellers who left the queue are skipped without using capacity
+        skip = min(ghost[lk], enq[lk] - served[lk])
+        served[lk] += skip
+        ghost[lk] -= skip
+        waiting = enq[lk] - served[lk]
+        take = min(waiting, ncap)
+        served[lk] += take
+        remaining[lk] = ncap - take
