@@ -127,18 +127,37 @@ def traveller_key(cell, day, k):
     return (np.int64(cell) << 40) | (np.int64(day) << 24) | np.int64(k)
 
 
+@njit(cache=True, inline="always")
+def _start_trip(a, day, home, t):
+    """``a`` decides today at ``home`` to leave: a trip's fields at their start (a new traveller's, or a
+    returnee's who leaves again)."""
+    t.state[a] = LEAVING
+    t.place[a] = home
+    t.path[a] = -1
+    t.step[a] = 0
+    t.dest[a] = -1
+    t.country[a] = 0
+    t.decided[a] = day
+    t.tries[a] = 0
+    t.qlink[a] = -1
+    t.exit_link[a] = -1
+    t.arrived[a] = -1
+    t.limit_day[a] = -1
+    t.ret_day[a] = -1
+    t.onw_day[a] = -1
+    t.regular[a] = 0
+    t.departed_day[a] = -1
+
+
 @njit(cache=True)
 def create_travellers(seed, day, counts, prop, intensity, fp_share, sch_share, special_share, n0, t, cl, out):
     """Create today's travellers in slots ``n0...`` (reason by competing hazards ``prop[cell, r] x
     intensity[r, day]``; document; special grounds for the 763-r land exit) and put them in today's bucket,
     writing every field of their slots. Returns the new number of travellers."""
-    key, cell, reason, doc, special, state = t.key, t.cell, t.reason, t.doc, t.special, t.state
-    place, path, step, dest, country, decided = t.place, t.path, t.step, t.dest, t.country, t.decided
-    tries, qlink, exit_link, arrived, limit_day = t.tries, t.qlink, t.exit_link, t.arrived, t.limit_day
-    ret_day, onw_day, regular, nevent, head, nxt = t.ret_day, t.onw_day, t.regular, t.nevent, t.head, t.nxt
+    key, cell, reason, doc, special, place = t.key, t.cell, t.reason, t.doc, t.special, t.place
+    nevent, head, nxt, due, ticket, qsince = t.nevent, t.head, t.nxt, t.due, t.ticket, t.qsince
     cell_origin_place, cell_edu = cl.cell_origin_place, cl.cell_edu
     present_place, cnt = out.present_place, out.cnt
-    due, ticket, qsince, departed_day = t.due, t.ticket, t.qsince, t.departed_day
     n = n0
     n_reasons = prop.shape[1]
     reason_hazard = np.empty(n_reasons)
@@ -170,26 +189,11 @@ def create_travellers(seed, day, counts, prop, intensity, fp_share, sch_share, s
             else:
                 doc[a] = 1
             special[a] = 1 if uniform(seed, kk, 0, S_SPECIAL) < special_share else 0
-            state[a] = LEAVING
-            place[a] = cell_origin_place[c]
-            path[a] = -1
-            step[a] = 0
-            dest[a] = -1
-            country[a] = 0
-            decided[a] = day
-            tries[a] = 0
-            qlink[a] = -1
-            exit_link[a] = -1
-            arrived[a] = -1
-            limit_day[a] = -1
-            ret_day[a] = -1
-            onw_day[a] = -1
-            regular[a] = 0
+            _start_trip(a, day, cell_origin_place[c], t)
             nevent[a] = 0
             due[a] = 0
             ticket[a] = 0
             qsince[a] = 0
-            departed_day[a] = -1
             t.qprev[a] = -1
             t.qnext[a] = -1
             t.legs[a] = 0
@@ -505,22 +509,7 @@ def _leave_again(a, day, n_days, t, cl, out):
     not left yet), so ``departed_cum = abroad + in_transit + returned_cum`` and ``travellers_cum = leaving +
     departed_cum + stayed_cum`` hold whatever ``again_share``."""
     home = cl.cell_origin_place[t.cell[a]]
-    t.state[a] = LEAVING
-    t.place[a] = home
-    t.path[a] = -1
-    t.step[a] = 0
-    t.dest[a] = -1
-    t.country[a] = 0
-    t.decided[a] = day
-    t.tries[a] = 0
-    t.qlink[a] = -1
-    t.exit_link[a] = -1
-    t.arrived[a] = -1
-    t.limit_day[a] = -1
-    t.ret_day[a] = -1
-    t.onw_day[a] = -1
-    t.regular[a] = 0
-    t.departed_day[a] = -1
+    _start_trip(a, day, home, t)
     out.present_place[home] += 1  # at home, in the line or on the way to the border: still one who came back
     _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -198,9 +199,7 @@ def figure_weights(observations: Iterable[Observation]) -> dict[str, float]:
     publishers, e.g. 300,000 by mid-March 2022 in OBS001 ("more than") and OBS004 ("around")) - one estimate
     counted once."""
     obs = list(observations)
-    n: dict[tuple, int] = {}
-    for o in obs:
-        n[figure_key(o)] = n.get(figure_key(o), 0) + 1
+    n = Counter(figure_key(o) for o in obs)
     return {o.id: 1.0 / n[figure_key(o)] for o in obs}
 
 

@@ -241,9 +241,13 @@ class Prewar:
     def _find(self, series: str, iso: str) -> list[PrewarRow]:
         return list(self._index.get((series, iso), ()))
 
-    def _annual(self, series: str, iso: str, what: str) -> Level | None:
-        rows = [r for r in self._find(series, iso) if r.first.year in PREWAR_YEARS and r.first.month == 1
+    def _calendar_years(self, series: str, iso: str, years) -> list[PrewarRow]:
+        """The rows of ``series`` for ``iso`` that cover one whole calendar year among ``years``."""
+        return [r for r in self._find(series, iso) if r.first.year in years and r.first.month == 1
                 and r.last == dt.date(r.first.year, 12, 31)]
+
+    def _annual(self, series: str, iso: str, what: str) -> Level | None:
+        rows = self._calendar_years(series, iso, PREWAR_YEARS)
         if not rows:
             return None
         return Level(sum(r.value for r in rows) / len(rows), tuple(r.ref for r in rows), what)
@@ -281,14 +285,13 @@ class Prewar:
         series = "eurostat_first_residence_permits_RU"
         if iso not in EU27 or self._own_first_permits(iso) is not None:
             return None
-        years = [r for r in self._find(series, "EUU") if r.first.year in PREWAR_YEARS and r.years == 1.0]
+        years = self._calendar_years(series, "EUU", PREWAR_YEARS)
         visas = {c: self._visas(c) for c in sorted(EU27)}
         if not years or visas[iso] is None:
             return None
         total = max(years, key=lambda r: r.first.year)
         own = {c: lv for c in sorted(EU27) if (lv := self._own_first_permits(c)) is not None}
-        same_year = {c: next((r for r in self._find(series, c) if r.first.year == total.first.year
-                              and r.years == 1.0), None) for c in own}
+        same_year = {c: next(iter(self._calendar_years(series, c, (total.first.year,))), None) for c in own}
         taken = {c: same_year[c].value if same_year[c] is not None else own[c].value for c in own}
         rest = total.value - sum(taken.values())
         keyed = {c: v for c, v in visas.items() if v is not None and c not in own}
@@ -307,8 +310,7 @@ class Prewar:
                      sigma=sigma)
 
     def _visas(self, iso: str) -> Level | None:
-        rows = [r for r in self._find("schengen_visas_issued_in_russia_by_state", iso)
-                if r.first.year in (2018, 2019) and r.years == 1.0]
+        rows = self._calendar_years("schengen_visas_issued_in_russia_by_state", iso, (2018, 2019))
         if not rows:
             return None
         return Level(sum(r.value for r in rows) / len(rows), tuple(r.ref for r in rows), "Schengen visas a year")
