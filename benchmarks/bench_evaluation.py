@@ -74,7 +74,7 @@ def _phases(obj, x) -> dict[str, float]:
     pred = obj.predict(results, x)
     out["predict"] = time.perf_counter() - t
     t = time.perf_counter()
-    obj.loglik_of(pred)
+    obj.loglik_of(pred, obj.error_factor_of(x))
     out["loglik"] = time.perf_counter() - t
     return out
 

@@ -87,8 +87,9 @@ def synthetic_observations(objective, x_true, truth_seed: int, rng: np.random.Ge
     pred = objective.predict([result], x_true)
     out = []
     # the observation error alone: the simulation's own noise is already in the truth (its own seed)
+    factor = objective.error_factor_of(x_true)  # the true multiplier of the observation errors
     for o, p, sigma, f in zip(objective.observations, pred, objective.sigma_obs, objective.floor_obs, strict=True):
-        t = np.arcsinh(p / (2 * f)) + math.log(f) + sigma * rng.standard_t(3)
+        t = np.arcsinh(p / (2 * f)) + math.log(f) + factor * sigma * rng.standard_t(3)
         y = 2 * f * math.sinh(t - math.log(f))
         out.append(replace(o, quantity=float(y), low=None, high=None, bound="point"))
     return tuple(out)

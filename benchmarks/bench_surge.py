@@ -115,7 +115,7 @@ def main() -> None:
         for x in X:
             (r,) = obj.simulate(x)
             pred = obj.predict([r], x)
-            o["ll"].append(obj.loglik_of(pred))
+            o["ll"].append(obj.loglik_of(pred, obj.error_factor_of(x)))
             o["pred"].append(pred)
             assert r.dates[0] == np.datetime64(first)
             kaz, geo = r.countries.index("KAZ"), r.countries.index("GEO")

@@ -15,9 +15,10 @@ from test_estimate import cli
 from emigre.errors import EmigreError
 from emigre.estimate import posterior as post_mod
 from emigre.estimate import stand_in_posterior, validate
+from emigre.estimate.posterior import predictive_draws
 from emigre.estimate.predictive import judge, mixture_quantiles, predictive_interval, untransform
 from emigre.evidence import data_dir, load_evidence
-from emigre.observe import transform
+from emigre.observe import default_context, error_scale, read_observation, transform
 from emigre.observe.likelihood import DESTINATION_SIGMA
 
 HOLDOUT = ("OBS013", "OBS014", "OBS050", "OBS068")  # a lower bound, a range, FSB trips, Georgian MVD
@@ -109,11 +110,18 @@ def test_json_structure_and_summary(prior_validation):
 def test_intervals_carry_the_observation_noise(prior_validation):
     rows = {r["id"]: r for r in prior_validation.rows}
     ev = load_evidence()
+    # the prior predictive's draws carry their own multiplier of the observation errors (error_scale_factor,
+    # drawn from its prior): a row's sigma is the median over the draws of its source's error x the multiplier
+    factor = predictive_draws(4, None).theta["error_scale_factor"]
+    assert factor.min() < 1 < factor.max() and np.ptp(factor) > 0.2
+    ctx = default_context()
     for oid in HOLDOUT:
         r = rows[oid]
-        # at least as wide as the source's own error: the t3 90% interval of its sigma around the median
+        base = error_scale(ev.observation(oid), read_observation(ev.observation(oid), ctx))
+        assert r["sigma"] == pytest.approx(base * np.median(factor)), oid
+        # at least as wide as the source's own error: the t3 90% interval of the smallest draw's sigma
         width = math.log(max(r["hi90"], 1)) - math.log(max(r["lo90"], 1))
-        assert width >= 2 * T3_95 * r["sigma"] * 0.95, oid
+        assert width >= 2 * T3_95 * base * factor.min() * 0.95, oid
         point = ev.observation(oid)
         if point.bound == "point":
             assert r["inside"] == (r["lo90"] <= point.quantity <= r["hi90"])
@@ -121,7 +129,7 @@ def test_intervals_carry_the_observation_noise(prior_validation):
     # the Georgian MVD's count (official, sigma 0.2) is compared with what stayed in Georgia
     # (plus the destination model's discrepancy, in quadrature)
     assert rows["OBS068"]["operator"] == "present" and rows["OBS068"]["sigma"] == pytest.approx(
-        math.hypot(0.2, DESTINATION_SIGMA))
+        math.hypot(0.2, DESTINATION_SIGMA) * np.median(factor))
     # the FSB counts trips: emigrants + ordinary travel (several millions a quarter)
     assert rows["OBS050"]["median"] > 1_000_000
 

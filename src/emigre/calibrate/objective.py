@@ -210,10 +210,13 @@ class Objective:
         #: the observation error alone (source quality and operator), before the simulation's own
         self.sigma_obs = [error_scale(o, rd) for o, rd in zip(spec.observations, rds, strict=True)]
         self.floor_obs = [rd.floor for rd in rds]
-        for o, rd in zip(spec.observations, rds, strict=True):
-            sigma, floor = simulation_noise(o, error_scale(o, rd), rd.floor, spec.scale, len(spec.sim_seeds))
+        #: the simulation's own variance on the log scale (not scaled by ``error_scale_factor``)
+        self.sim_var = []
+        for o, rd, s_obs in zip(spec.observations, rds, self.sigma_obs, strict=True):
+            sigma, floor = simulation_noise(o, s_obs, rd.floor, spec.scale, len(spec.sim_seeds))
             self.sigma.append(sigma)
             self.floor.append(floor)
+            self.sim_var.append(sigma * sigma - s_obs * s_obs)
         #: each figure's weight in the total (1/n for n rows stating the same figure)
         weight = figure_weights(spec.observations)
         self.weights = [weight[o.id] for o in spec.observations]
@@ -270,14 +273,29 @@ class Objective:
         preds = predict_all(self.observations, results, self.ctx, theta)
         return np.array([float(np.mean(preds[i])) if i in preds else np.nan for i in self.obs_ids])
 
-    def loglik_of(self, pred: np.ndarray) -> np.ndarray:
+    def sigmas(self, factor: float = 1.0) -> list[float]:
+        """Each observation's error scale with the observation errors multiplied by ``factor``
+        (``error_scale_factor``) and the simulation's own error added; at 1, :attr:`sigma`."""
+        if factor == 1.0:
+            return self.sigma
+        return [math.sqrt((factor * s) ** 2 + v) for s, v in zip(self.sigma_obs, self.sim_var, strict=True)]
+
+    def error_factor_of(self, x) -> float:
+        """The observation errors' multiplier at ``x`` (its ``error_scale_factor``; 1 for a space without it)."""
+        from emigre.observe import error_factor
+
+        return float(error_factor(self.space.split(x)[1]))
+
+    def loglik_of(self, pred: np.ndarray, factor: float = 1.0) -> np.ndarray:
         """Log likelihood of each observation given its prediction (-inf where none), weighted so that a figure
-        stated by several rows counts once (:func:`emigre.observe.likelihood.figure_weights`)."""
+        stated by several rows counts once (:func:`emigre.observe.likelihood.figure_weights`); ``factor``
+        multiplies the observation errors (the draw's ``error_scale_factor``)."""
         from emigre.observe import loglik
 
         return np.array([
             w * loglik(o, p, sigma=s, floor=f, world_ctx=self.ctx) if np.isfinite(p) else -np.inf
-            for o, p, s, f, w in zip(self.observations, pred, self.sigma, self.floor, self.weights, strict=True)
+            for o, p, s, f, w in zip(self.observations, pred, self.sigmas(factor), self.floor, self.weights,
+                                     strict=True)
         ])
 
     def __call__(self, x) -> Evaluation:
@@ -303,7 +321,7 @@ class Objective:
             self.failures[type(exc).__name__] += 1
             return Evaluation(lp, -math.inf, np.full(n, -np.inf), np.full(n, np.nan),
                               time.perf_counter() - t0, f"{type(exc).__name__}: {exc}")
-        ll = self.loglik_of(pred)
+        ll = self.loglik_of(pred, self.error_factor_of(x))
         total = float(ll.sum())
         return Evaluation(lp, total if math.isfinite(total) else -math.inf, ll, pred, time.perf_counter() - t0)
 

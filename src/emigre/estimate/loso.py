@@ -39,7 +39,15 @@ from emigre.estimate.posterior import (
 from emigre.estimate.predictive import summarise
 from emigre.estimate.validation import row_of
 from emigre.evidence.records import Observation
-from emigre.observe import default_context, error_scale, loglik, predict_parts, read_observation
+from emigre.observe import (
+    ERROR_FACTOR,
+    default_context,
+    error_factor,
+    error_scale,
+    loglik,
+    predict_parts,
+    read_observation,
+)
 from emigre.observe.likelihood import source_of
 from emigre.observe.operators import ResultStack, usable
 
@@ -220,11 +228,13 @@ def leave_one_source_out(
         rows_idx = np.arange(len(posterior))
         note = f"the posterior's {len(posterior)} draws with their stored predictions (pred.<id>)"
         n_draws, sim_scale = len(posterior), float("nan")
+        factor = error_factor({ERROR_FACTOR: posterior[ERROR_FACTOR].to_numpy(dtype=np.float64)}
+                              if ERROR_FACTOR in posterior.columns else None)
         for obs in observations:
             rd = read_observation(obs, ctx)
             pred = posterior[f"pred.{obs.id}"].to_numpy(dtype=np.float64)
             ll = posterior[f"ll.{obs.id}"].to_numpy(dtype=np.float64)
-            used.append((obs, pred, error_scale(obs, rd), rd.floor, rd.operator, ll))
+            used.append((obs, pred, error_scale(obs, rd) * factor, rd.floor, rd.operator, ll))
     else:
         d = predictive_draws(draws, posterior)
         rows_idx = d.rows
@@ -233,6 +243,7 @@ def leave_one_source_out(
         results = simulate_draws(d.params, seeds=range(len(d)), scale=scale, scenario=scenario, workers=workers,
                                  cluster=cluster, progress=progress)
         stack = ResultStack(results, ctx)
+        factor = error_factor(d.theta)
         for obs in observations:
             why = usable(obs, ctx, stack.end)
             if why is not None:
@@ -250,8 +261,9 @@ def leave_one_source_out(
             if col in posterior.columns and np.isfinite(posterior[col].to_numpy()[rows_idx]).all():
                 ll = posterior[col].to_numpy(dtype=np.float64)[rows_idx]
             else:
-                ll = np.asarray(loglik(obs, pred, world_ctx=ctx), dtype=np.float64)
-            used.append((obs, pred, error_scale(obs, rd), rd.floor, rd.operator, ll))
+                ll = np.asarray(loglik(obs, pred, sigma=error_scale(obs, rd) * factor, world_ctx=ctx),
+                                dtype=np.float64)
+            used.append((obs, pred, error_scale(obs, rd) * factor, rd.floor, rd.operator, ll))
     if not used:
         raise EmigreError("no observation could be predicted: nothing to cross-validate")
     base = log_weights(posterior)[rows_idx]

@@ -38,29 +38,31 @@ def untransform(y, floor: float = 1.0):
     return 2.0 * floor * np.sinh(np.asarray(y, dtype=np.float64) - math.log(floor))
 
 
-def mixture_quantiles(centres, sigma: float, probs, weights=None, *, iterations: int = 80) -> np.ndarray:
-    """Quantiles of the mixture sum_i w_i * (centres_i + sigma * t3) (bisection on its CDF)."""
+def mixture_quantiles(centres, sigma, probs, weights=None, *, iterations: int = 80) -> np.ndarray:
+    """Quantiles of the mixture sum_i w_i * (centres_i + sigma_i * t3) (bisection on its CDF); ``sigma`` is one
+    scale for all components or one per component (a draw's own observation error)."""
     c = np.asarray(centres, dtype=np.float64)
+    s = np.broadcast_to(np.asarray(sigma, dtype=np.float64), c.shape)
     w = np.full(c.size, 1.0 / c.size) if weights is None else np.asarray(weights, dtype=np.float64)
     keep = np.isfinite(c) & (w > 0)
-    c, w = c[keep], w[keep] / w[keep].sum()
+    c, s, w = c[keep], s[keep], w[keep] / w[keep].sum()
     p = np.asarray(probs, dtype=np.float64)
     # t3 has a 0.1% tail beyond 10.2 sigma: 60 sigma brackets every quantile used here
-    lo = np.full(p.shape, c.min() - 60.0 * sigma)
-    hi = np.full(p.shape, c.max() + 60.0 * sigma)
+    lo = np.full(p.shape, c.min() - 60.0 * s.max())
+    hi = np.full(p.shape, c.max() + 60.0 * s.max())
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        cdf = (w[None, :] * t3_cdf((mid[:, None] - c[None, :]) / sigma)).sum(axis=1)
+        cdf = (w[None, :] * t3_cdf((mid[:, None] - c[None, :]) / s[None, :])).sum(axis=1)
         below = cdf < p
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return 0.5 * (lo + hi)
 
 
-def predictive_interval(obs: Observation, predicted, sigma: float, floor: float = 1.0, weights=None,
+def predictive_interval(obs: Observation, predicted, sigma, floor: float = 1.0, weights=None,
                         operator: str | None = None) -> dict[str, float]:
     """median, lo50, hi50, lo90, hi90 of the figure ``obs``'s source would publish, given the operator's
-    value in each draw (``predicted``) and the observation's error scale ``sigma``. Counts are kept >= 0
+    value in each draw (``predicted``) and the observation's error scale ``sigma`` (one, or one per draw). Counts are kept >= 0
     (net flows may be negative) and percentages within [0, 100]."""
     centres = transform(np.asarray(predicted, dtype=np.float64), floor)
     q = untransform(mixture_quantiles(centres, sigma, list(PROBS.values()), weights), floor)

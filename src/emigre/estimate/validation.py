@@ -26,7 +26,7 @@ from emigre.errors import EmigreError
 from emigre.estimate.posterior import Draws, load_posterior, predictive_draws, simulate_draws
 from emigre.estimate.predictive import judge, observed_value, predictive_interval, summarise
 from emigre.evidence.records import Observation
-from emigre.observe import default_context, error_scale, read_observation
+from emigre.observe import default_context, error_factor, error_scale, read_observation
 from emigre.observe.operators import ResultStack, predict_parts, usable
 
 JSON_ROW_KEYS = ("id", "observed", "median", "lo50", "hi50", "lo90", "hi90", "inside", "log_error", "model_median",
@@ -105,7 +105,8 @@ def predictive_rows(
             skipped.append({"id": obs.id, "kind": obs.kind, "reason": f"the operator failed: {exc}"})
             continue
         pred = np.sum(list(parts.values()), axis=0)
-        rows.append(row_of(obs, pred, error_scale(obs, rd), rd.floor, rd.operator, weights, parts=parts))
+        sigma = error_scale(obs, rd) * error_factor(draws.theta)
+        rows.append(row_of(obs, pred, sigma, rd.floor, rd.operator, weights, parts=parts))
     return rows, skipped
 
 
@@ -129,9 +130,10 @@ def parts_summary(parts: dict[str, np.ndarray] | None, weights=None) -> dict[str
     return out
 
 
-def row_of(obs: Observation, pred, sigma: float, floor: float, operator: str, weights=None, *,
+def row_of(obs: Observation, pred, sigma, floor: float, operator: str, weights=None, *,
            parts: dict[str, np.ndarray] | None = None) -> dict:
-    """One row of a predictive check; ``parts`` (part -> one value per draw) split the prediction."""
+    """One row of a predictive check; ``sigma`` the observation's error scale (one, or one per draw: the draws'
+    ``error_scale_factor``), ``parts`` (part -> one value per draw) split the prediction."""
     iv = predictive_interval(obs, pred, sigma, floor, weights, operator)
     inside, err = judge(obs, iv, floor)
     return {
@@ -152,7 +154,7 @@ def row_of(obs: Observation, pred, sigma: float, floor: float, operator: str, we
         "high": obs.high,
         "unit": obs.unit,
         "operator": operator,
-        "sigma": sigma,
+        "sigma": float(weighted_quantiles(np.broadcast_to(sigma, np.shape(pred)), [0.5], weights)[0]),
         "model_median": float(weighted_quantiles(pred, [0.5], weights)[0]),
         "parts": parts_summary(parts, weights),
     }

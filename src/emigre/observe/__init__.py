@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from emigre.observe.context import ObservationContext, fsb_quarterly
 from emigre.observe.likelihood import (
+    ERROR_FACTOR,
     QUALITY_SCALES,
+    error_factor,
     error_scale,
     log_error,
     loglik,
@@ -43,6 +45,7 @@ from emigre.observe.prewar import Prewar, load_prewar
 from emigre.observe.readings import Reading, read_observation
 
 __all__ = [
+    "ERROR_FACTOR",
     "OBS_PARAMS",
     "OPERATORS",
     "PART_DOCS",
@@ -55,6 +58,7 @@ __all__ = [
     "coverage",
     "default_context",
     "default_theta",
+    "error_factor",
     "error_scale",
     "fsb_quarterly",
     "load_prewar",

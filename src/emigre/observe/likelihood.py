@@ -86,6 +86,19 @@ def quality_class(obs: Observation) -> str:
 DESTINATION_SIGMA = 0.5
 
 
+#: the observation parameter that multiplies every figure's error scale (:data:`emigre.observe.OBS_PARAMS`)
+ERROR_FACTOR = "error_scale_factor"
+
+
+def error_factor(theta) -> float | np.ndarray:
+    """The multiplier of the observation errors in ``theta`` (a mapping of observation parameters: a number, or
+    one value per draw), 1 where it has none (a posterior calibrated before the factor existed)."""
+    if theta is None or ERROR_FACTOR not in theta:
+        return 1.0
+    v = np.asarray(theta[ERROR_FACTOR], dtype=np.float64)
+    return float(v) if v.ndim == 0 else v
+
+
 def error_scale(obs: Observation, reading: Reading | None = None) -> float:
     """Scale of the log error: the source class's, with the operator's model error and, for figures of some
     destinations only, the destination model's discrepancy (``DESTINATION_SIGMA`` x the wave's expected
@@ -145,7 +158,8 @@ def _settings(obs: Observation, sigma, floor, world_ctx) -> tuple[float, float]:
         rd = read_observation(obs, world_ctx or default_context())
         sigma = error_scale(obs, rd) if sigma is None else sigma
         floor = rd.floor if floor is None else floor
-    return float(sigma), float(floor)
+    s = np.asarray(sigma, dtype=np.float64)
+    return (float(s) if s.ndim == 0 else s), float(floor)
 
 
 def loglik(
@@ -158,7 +172,8 @@ def loglik(
 ):
     """Log-likelihood of ``obs`` given ``predicted`` (a number, or an array: one value per result).
 
-    ``sigma`` and ``floor`` default to the observation's error scale and transform floor (from its reading)."""
+    ``sigma`` (a number, or one per result) and ``floor`` default to the observation's error scale and
+    transform floor (from its reading)."""
     sigma, floor = _settings(obs, sigma, floor, world_ctx)
     p = transform(predicted, floor)
     if obs.bound == "range":
@@ -175,7 +190,7 @@ def loglik(
         elif obs.bound == "upper":
             out = t3_logcdf(z)
         else:
-            out = t3_logpdf(z) - math.log(sigma)
+            out = t3_logpdf(z) - (np.log(sigma) if isinstance(sigma, np.ndarray) else math.log(sigma))
     out = np.asarray(out, dtype=np.float64)
     return float(out) if out.ndim == 0 else out
 
@@ -208,13 +223,20 @@ def total_loglik(
     predictions: Mapping[str, float | np.ndarray],
     *,
     world_ctx: ObservationContext | None = None,
+    theta: Mapping[str, float | np.ndarray] | None = None,
 ):
     """Sum of :func:`loglik` over the observations that have a prediction (by id), each weighted by
     :func:`figure_weights` over those observations; the others are left out (use
-    :func:`emigre.observe.coverage` to see which and why)."""
+    :func:`emigre.observe.coverage` to see which and why). ``theta`` (observation parameters) scales the error
+    scales by its ``error_scale_factor``."""
+    from emigre.observe.operators import default_context
+
+    ctx = world_ctx or default_context()
+    factor = error_factor(theta)
     used = [o for o in observations if o.id in predictions]
     w = figure_weights(used)
     total = 0.0
     for obs in used:
-        total = total + w[obs.id] * loglik(obs, predictions[obs.id], world_ctx=world_ctx)
+        sigma = None if theta is None else error_scale(obs, read_observation(obs, ctx)) * factor
+        total = total + w[obs.id] * loglik(obs, predictions[obs.id], sigma=sigma, world_ctx=ctx)
     return total

@@ -182,6 +182,14 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "persons_per_vehicle", 2.5, "lognormal", (2.5, 0.25), "persons",
             "people per vehicle in a border queue counted in vehicles (Upper Lars, Sep 2022)",
         ),
+        ObsParam(
+            "error_scale_factor", 1.0, "lognormal", (1.0, 0.5), "multiplier",
+            "multiplier of every figure's assumed observation error (the source-quality scales and the operators' "
+            "own model errors, docs/observe.md; not the simulation's Monte Carlo error). Those scales are "
+            "assumptions (an official count 0.2 on the log scale, a researcher's estimate 0.5, ...); how far the "
+            "figures scatter around the model says how large they are (a hierarchical, empirical-Bayes reading). "
+            "Prior median 1 (the assumed scales), sigma 0.5: a factor of 2.7 either way in 90%",
+        ),
     )
 }
 
@@ -208,6 +216,7 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     "asylum_lag_days": (0.0, 730.0),
     "asylum_propensity_usa": (0.0, 100.0),
     "persons_per_vehicle": (0.5, 12.0),
+    "error_scale_factor": (0.02, 50.0),
 }
 assert set(OBS_RANGES) == set(OBS_PARAMS), "every observation parameter declares its valid range"
 
