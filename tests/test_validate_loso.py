@@ -93,6 +93,27 @@ def test_leaving_a_source_out_reweights_the_draws():
     assert kinds.loc["stock_in_destination", "observations"] == 2
 
 
+def test_leave_one_source_out_uses_each_draws_error_factor():
+    """Draws with their own multiplier of the observation errors (error_scale_factor): the leave-out interval
+    mixes each draw's prediction with its own scale, not the assumed one."""
+    post = _stored_posterior()
+    post["error_scale_factor"] = np.where(np.arange(40) % 2 == 0, 0.5, 2.0)  # both halves of OBS082's draws
+    res = leave_one_source_out(post)
+    row = res.rows.set_index("id").loc["OBS082"]
+    w = np.where(np.arange(40) < 20, 1.0, math.exp(4.0))
+    w /= w.sum()
+    obs = load_evidence().observation("OBS082")
+    sigma = error_scale(obs, reading(obs))
+    centres = transform(post["pred.OBS082"].to_numpy())
+    q = [0.05, 0.5, 0.95]
+    mixed = untransform(mixture_quantiles(centres, sigma * post["error_scale_factor"].to_numpy(), q, w))
+    assumed = untransform(mixture_quantiles(centres, sigma, q, w))
+    assert row["lo90"] == pytest.approx(mixed[0], rel=1e-6) and row["hi90"] == pytest.approx(mixed[2], rel=1e-6)
+    # half the draws at twice the assumed error: the 90% interval is wider than with the assumed scale
+    assert math.log(mixed[2] / mixed[0]) > math.log(assumed[2] / assumed[0]) + 0.3
+    assert sigma * 0.5 <= row["sigma"] <= sigma * 2.0  # the draws' (weighted) median scale
+
+
 def test_loso_on_a_stand_in_posterior_simulates_the_draws():
     ev = load_evidence()
     ids = ["OBS003", "OBS013", "OBS014", "OBS050", "OBS051", "OBS068", "OBS081", "OBS164"]

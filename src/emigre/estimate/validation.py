@@ -130,6 +130,14 @@ def parts_summary(parts: dict[str, np.ndarray] | None, weights=None) -> dict[str
     return out
 
 
+def _median_sigma(sigma, pred, weights=None) -> float:
+    """The error scale a row reports: its draws' (weighted) median over the draws with a prediction."""
+    s = np.broadcast_to(np.asarray(sigma, dtype=np.float64), np.shape(pred))
+    ok = np.isfinite(np.asarray(pred, dtype=np.float64))
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)[ok]
+    return float(weighted_quantiles(s[ok], [0.5], w)[0]) if ok.any() else float(np.median(s))
+
+
 def row_of(obs: Observation, pred, sigma, floor: float, operator: str, weights=None, *,
            parts: dict[str, np.ndarray] | None = None) -> dict:
     """One row of a predictive check; ``sigma`` the observation's error scale (one, or one per draw: the draws'
@@ -154,7 +162,7 @@ def row_of(obs: Observation, pred, sigma, floor: float, operator: str, weights=N
         "high": obs.high,
         "unit": obs.unit,
         "operator": operator,
-        "sigma": float(weighted_quantiles(np.broadcast_to(sigma, np.shape(pred)), [0.5], weights)[0]),
+        "sigma": _median_sigma(sigma, pred, weights),
         "model_median": float(weighted_quantiles(pred, [0.5], weights)[0]),
         "parts": parts_summary(parts, weights),
     }

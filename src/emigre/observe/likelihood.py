@@ -190,7 +190,8 @@ def loglik(
         elif obs.bound == "upper":
             out = t3_logcdf(z)
         else:
-            out = t3_logpdf(z) - (np.log(sigma) if isinstance(sigma, np.ndarray) else math.log(sigma))
+            log_sigma = np.log(sigma) if isinstance(sigma, np.ndarray) else math.log(sigma)
+            out = t3_logpdf(z) - log_sigma
     out = np.asarray(out, dtype=np.float64)
     return float(out) if out.ndim == 0 else out
 

@@ -188,7 +188,7 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "own model errors, docs/observe.md; not the simulation's Monte Carlo error). Those scales are "
             "assumptions (an official count 0.2 on the log scale, a researcher's estimate 0.5, ...); how far the "
             "figures scatter around the model says how large they are (a hierarchical, empirical-Bayes reading). "
-            "Prior median 1 (the assumed scales), sigma 0.5: a factor of 2.7 either way in 90%",
+            "Prior median 1 (the assumed scales), sigma 0.5: a factor of 2.3 either way in 90%",
         ),
     )
 }
