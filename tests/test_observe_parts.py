@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 
 import numpy as np
 import pytest
@@ -163,3 +164,26 @@ def test_the_queue_of_vehicles_holds_the_ordinary_travellers_who_joined_the_line
     quiet = simulate("russia-2022", seed=3, scale=SCALE, end="2022-10-31")
     assert quiet.queue[d, k] == 0
     assert {k2: v[0] for k2, v in predict_parts(obs, [quiet], ctx).items()} == {"wave": 0.0, "ordinary_trips": 0.0}
+
+
+def test_a_border_queue_carries_the_wave_error_times_its_elasticity(ctx, ev):
+    """A line at a crossing is the arrivals beyond its throughput: an error d on the wave's arrivals is an error
+    d x inflow / (inflow - throughput) on the line (6 from OBS074's and OBS071's sources), so the destination
+    discrepancy of OBS074 is DESTINATION_SIGMA x 6, where a count's is DESTINATION_SIGMA x its wave share (<= 1)."""
+    from emigre.observe import error_scale, read_observation
+    from emigre.observe.likelihood import DESTINATION_SIGMA, QUALITY_SCALES
+    from emigre.observe.operators import QUEUE_ELASTICITY
+
+    # the elasticity from the sources: 4,900 vehicles x 2.5 persons built over 6 days on ~10,100 a day passing
+    growth = 4_900 * 2.5 / 6
+    through = (10_808 + 9_440) / 2
+    assert pytest.approx((through + growth) / growth, rel=0.01) == QUEUE_ELASTICITY
+    queue = ev.observation("OBS074")
+    rd = read_observation(queue, ctx)
+    assert rd.operator == "queue_vehicles" and rd.wave_share == QUEUE_ELASTICITY
+    assert error_scale(queue, rd) == pytest.approx(
+        math.sqrt(QUALITY_SCALES["official"] ** 2 + rd.extra_sigma**2 + (DESTINATION_SIGMA * QUEUE_ELASTICITY) ** 2))
+    # a count of the same crossing keeps a share of at most 1
+    count = ev.observation("OBS071")
+    assert 0.1 <= read_observation(count, ctx).wave_share <= 1.0
+

@@ -82,7 +82,8 @@ def quality_class(obs: Observation) -> str:
 #: in 2023, US border encounters) can only be met by inflating the whole exodus, against every national total.
 #: It is scaled by the wave's expected share of the figure (``Reading.wave_share``): on the log scale an error
 #: d on the wave's part moves the count by about d x wave / count, and the part outside the wave (ordinary
-#: trips, pre-war permits) has its own error (the operator's)
+#: trips, pre-war permits) has its own error (the operator's); a border queue, the excess of arrivals over the
+#: crossing's throughput, moves several times as much as the wave (``operators.QUEUE_ELASTICITY``)
 DESTINATION_SIGMA = 0.5
 
 

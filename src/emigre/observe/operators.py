@@ -627,16 +627,27 @@ def nonwave_estimate(obs: Observation, rd: Reading, ctx: ObservationContext) -> 
 #: the smallest share of the wave in a figure, for the destination discrepancy: a figure the baselines alone
 #: (at their prior centres) exceed still carries some of the wave's error
 MIN_WAVE_SHARE = 0.1
+#: how much a border queue moves with the wave (d log line / d log wave), in place of a count's wave share: a line
+#: is what arrives beyond what the crossing passes, so an error d on the arrivals is an error d x inflow /
+#: (inflow - throughput) on the line. From the sources of the one such figure (OBS074: 4,900 vehicles at Upper
+#: Lars on 27 Sep 2022, about 12,250 persons at 2.5 a vehicle, built in the 6 days from 21 Sep, +2,040 a day;
+#: throughput about 10,100 a day, OBS071's 10,808 and 9,440 in the 24 hours to 26 and 27 Sep): inflow ~12,150 a
+#: day, 12,150 / 2,040 = 6.0. The model's own line moves ~2.8 times as much as its wave (session 19: halving the
+#: mobilization push at 16 posterior draws took it from 8,200 to 1,200 vehicles), also far above 1.
+QUEUE_ELASTICITY = 6.0
 
 
 @lru_cache(maxsize=8192)
 def expected_wave_share(obs: Observation, rd: Reading, ctx: ObservationContext) -> float:
     """The wave's expected share of the figure: 1 - (the part outside the wave at the prior centres) / (the
-    published value), within [MIN_WAVE_SHARE, 1]; 1 when the operator has no part outside the wave. It depends
+    published value), within [MIN_WAVE_SHARE, 1]; 1 when the operator has no part outside the wave; for a border
+    queue, how much more than the wave the line moves (:data:`QUEUE_ELASTICITY`). It depends
     on the data only (the figure and its sourced baselines), so the error scale stays fixed during a
     calibration."""
     if not rd.used or obs.unit == "percent":
         return 1.0
+    if rd.operator == "queue_vehicles":
+        return QUEUE_ELASTICITY
     nonwave = nonwave_estimate(obs, rd, ctx)
     if nonwave is None:
         return 1.0

@@ -41,7 +41,9 @@ class Reading:
     floor: float = 1.0  # transform floor in the observation's unit (asinh below it; see likelihood)
     prewar: bool = True  # the count includes its pre-war part (permit holders, US encounters at the FY2021 rate)
     prewar_count: float | None = None  # that part as the source itself states it (hand readings; else a baseline)
-    wave_share: float = 1.0  # the wave's expected share of the figure (scales the destination discrepancy)
+    #: the figure's log-sensitivity to the wave's part, which scales the destination discrepancy: the wave's
+    #: expected share of a count (<= 1), a border queue's inflow / (inflow - throughput) (> 1)
+    wave_share: float = 1.0
 
     @property
     def used(self) -> bool:
