@@ -339,13 +339,16 @@ def test_land_border_counts_follow_closures(run, ev, ctx):
 def test_ordinary_travel_by_hand_without_closures(ctx):
     th = resolve_theta({"travel_level_2022": 0.5, "travel_level_eu": 0.4}, 1)
     got = ctx.ordinary_trips("ALL", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0]
-    from emigre.observe.context import EU_SCHENGEN, fsb_quarterly
+    from emigre.baselines import fsb_quarterly
+    from emigre.observe.context import EU_SCHENGEN
 
-    fsb = fsb_quarterly()
+    fsb = ctx.fsb
     eu = sum(v[0].sum() for k, v in fsb.items() if k in EU_SCHENGEN)
     other = sum(v[0].sum() for k, v in fsb.items() if k not in EU_SCHENGEN)
     assert got == pytest.approx(0.5 * (other + 0.4 * eu))
-    assert other + eu == pytest.approx(8375355)  # FSB Q1 2019, all destinations
+    # FSB Q1 2019, all destinations, with Egypt's Q1 2014 (flights banned 2015-2021) in place of its Q1 2019
+    assert fsb_quarterly(2019)["EGY"][0].sum() == 6976 and fsb["EGY"][0].sum() == 623207
+    assert other + eu == pytest.approx(8375355 - 6976 + 623207)
     assert days_by_year_quarter(dt.date(2021, 12, 30), dt.date(2022, 4, 2)) == {(2021, 3): 2, (2022, 0): 90,
                                                                                  (2022, 1): 2}
 
@@ -353,12 +356,10 @@ def test_ordinary_travel_by_hand_without_closures(ctx):
 def test_destination_travel_levels_scale_their_own_trips_and_sum_into_all(ctx):
     """A destination's own level multiplies its trips from 2022 (not before), no other destination's, and a
     count for all destinations is the sum of its destinations at their levels."""
-    from emigre.observe.context import fsb_quarterly
-
     a, b = dt.date(2022, 1, 1), dt.date(2022, 3, 31)
     base = resolve_theta({"travel_level_2022": 0.5}, 1)
     up = resolve_theta({"travel_level_2022": 0.5, "travel_level_ARE": 3.0, "travel_level_FIN": 0.25}, 1)
-    fsb = fsb_quarterly()
+    fsb = ctx.fsb
     for iso, f in (("ARE", 3.0), ("TUR", 1.0)):
         got = ctx.ordinary_trips(iso, a, b, up, closures=False)[0]
         assert got == pytest.approx(f * ctx.ordinary_trips(iso, a, b, base, closures=False)[0])
@@ -378,9 +379,7 @@ def test_destination_travel_levels_scale_their_own_trips_and_sum_into_all(ctx):
 def test_a_destination_change_of_2023_scales_its_2023_trips_only(ctx):
     """``travel_change_2023_<ISO>`` multiplies that destination's trips from 2023 (on top of its own level and
     the year's), not its 2022 trips, nor another destination's."""
-    from emigre.observe.context import fsb_quarterly
-
-    fsb = fsb_quarterly()
+    fsb = ctx.fsb
     base = resolve_theta({"travel_level_2023": 0.6, "travel_level_THA": 2.0}, 1)
     up = resolve_theta({"travel_level_2023": 0.6, "travel_level_THA": 2.0, "travel_change_2023_THA": 0.5}, 1)
     y23 = dt.date(2023, 1, 1), dt.date(2023, 3, 31)

@@ -98,6 +98,42 @@ def test_visitors_at_the_destination_at_its_own_pre_war_level(run, ev, ctx):
     assert geo["ordinary_visitors"][0] == pytest.approx(fsb_geo * 378200 / q3)
 
 
+def test_egypt_travels_at_its_level_before_the_flight_ban(ctx):
+    """Egypt's ordinary trips follow 2014 (the last full year before Russia's 2015-2021 flight ban), every other
+    destination 2019: with the levels at 1 Q1 2022 is Q1 2014's 623,207 trips, 89 times Q1 2019's."""
+    from emigre.baselines import ORDINARY_REFERENCE_YEARS, fsb_ordinary_pattern, fsb_quarterly
+
+    assert ORDINARY_REFERENCE_YEARS == {"EGY": 2014}
+    pattern, y2019, y2014 = fsb_ordinary_pattern(), fsb_quarterly(2019), fsb_quarterly(2014)
+    assert np.array_equal(pattern["EGY"], y2014["EGY"])
+    assert all(np.array_equal(pattern[k], v) for k, v in y2019.items() if k != "EGY")
+    th = resolve_theta({"travel_level_2022": 1.0, "travel_level_EGY": 1.0}, 1)
+    q1 = ctx.ordinary_trips("EGY", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0]
+    assert q1 == pytest.approx(623207)
+    assert q1 / y2019["EGY"][0].sum() == pytest.approx(89.3, abs=0.1)
+    # at the prior's level of all trips in 2022 (0.55) the FSB's Q1 2022 count (351,926, OBS208) is met
+    th = resolve_theta({"travel_level_2022": 0.55, "travel_level_EGY": 1.0}, 1)
+    assert ctx.ordinary_trips("EGY", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0] \
+        == pytest.approx(351926, rel=0.03)
+
+
+def test_abkhazia_counts_tourists_not_crossings(run, ev, ctx):
+    """The de facto Abkhazian ministry's tourists (1.5 million in 2021) stand for its own figures although they
+    are below the FSB's 2019 crossings there (4.8 million, residents with Russian passports included): a count
+    by another definition, not the pandemic. Armenia's 2021 count stays a pandemic low (FSB pattern)."""
+    th = resolve_theta({"travel_level_2023": 0.7, "travel_level_XAB": 1.0}, 1)
+    obs = ev.observation("OBS237")  # tourists in Abkhazia, 2023
+    parts = predict_parts(obs, [run], ctx, th)
+    fsb = ctx.ordinary_trips("XAB", obs.period_start, obs.period_end, th, closures=False)[0]
+    assert fsb == pytest.approx(0.7 * ctx.fsb["XAB"].sum())  # a whole year at the 2023 level
+    assert ctx.fsb["XAB"].sum() == pytest.approx(4802475)
+    assert parts["ordinary_visitors"][0] == pytest.approx(fsb * 1500000 / 4802475)
+    assert parts["ordinary_visitors"][0] == pytest.approx(0.7 * 1500000)
+    assert "ordinary_trips" not in parts
+    arm = predict_parts(ev.observation("OBS248"), [run], ctx, th)
+    assert "ordinary_trips" in arm and "ordinary_visitors" not in arm
+
+
 def test_stocks_that_include_pre_war_residents(run, ev, ctx):
     base = ev.observation("OBS082")  # Georgia, 10 Nov 2022: the wave only
     assert set(predict_parts(base, [run], ctx)) == {"wave"}

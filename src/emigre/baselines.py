@@ -20,6 +20,14 @@ from emigre.fileio import read_text
 FSB_MODES = ("Air", "Car", "Rail", "Ship", "Walk")
 _FSB_CODE_FIX = {"XOS": "XSO"}  # the FSB series codes South Ossetia XOS; the scenario and evidence use XSO
 BASELINE_YEAR = 2019
+#: destinations whose ordinary travel the FSB's ``BASELINE_YEAR`` does not show, and the year whose departures do.
+#: Egypt: Russia suspended every flight to Egypt on 6 Nov 2015 (after the bombing of Metrojet flight 9268 over
+#: Sinai) and allowed charter flights to the Red Sea resorts again only from 9 Aug 2021, so the FSB's 30,796
+#: trips there in 2019 are the ban, not Russians' demand; 2014, the last full year before it, counted 2,994,984,
+#: and Q1 2022 (351,926, OBS208) is 0.56 of Q1 2014 (623,207) - about the level of all trips that quarter
+#: against 2019 (3.9 of 8.4 million: travel_level_2022's prior 0.55). Used for the observation operators'
+#: ordinary travel (:func:`fsb_ordinary_pattern`); the destination choice's familiarity keeps 2019's trips.
+ORDINARY_REFERENCE_YEARS: dict[str, int] = {"EGY": 2014}
 
 
 def baseline_path() -> Path:
@@ -44,6 +52,19 @@ def fsb_quarterly(year: int = BASELINE_YEAR) -> dict[str, np.ndarray]:
         arr[q, FSB_MODES.index(row["Trans"])] += float(row["Value"].replace(",", "") or 0)
     if not out:
         raise EmigreError(f"{path}: no FSB departures for {year}")
+    return out
+
+
+@lru_cache(maxsize=1)
+def fsb_ordinary_pattern() -> dict[str, np.ndarray]:
+    """The pre-war pattern of ordinary trips abroad: :func:`fsb_quarterly` of ``BASELINE_YEAR``, with the
+    destinations of :data:`ORDINARY_REFERENCE_YEARS` taken from their own reference year."""
+    out = dict(fsb_quarterly(BASELINE_YEAR))
+    for iso, year in ORDINARY_REFERENCE_YEARS.items():
+        ref = fsb_quarterly(year).get(iso)
+        if ref is None:
+            raise EmigreError(f"{baseline_path()}: no FSB departures to {iso} in {year} (ORDINARY_REFERENCE_YEARS)")
+        out[iso] = ref
     return out
 
 

@@ -15,7 +15,8 @@ See docs/observe.md for the operators, their parameters and caveats, and the sou
 
 from __future__ import annotations
 
-from emigre.observe.context import ObservationContext, fsb_quarterly
+from emigre.baselines import fsb_quarterly
+from emigre.observe.context import ObservationContext
 from emigre.observe.likelihood import (
     ERROR_FACTOR,
     QUALITY_SCALES,

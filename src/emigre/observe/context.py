@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emigre.baselines import BASELINE_YEAR, FSB_MODES, fsb_quarterly
+from emigre.baselines import BASELINE_YEAR, FSB_MODES, fsb_ordinary_pattern
 from emigre.errors import EmigreError
 from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS, travel_level
 from emigre.scenario.model import HOME, MODES
@@ -127,9 +127,10 @@ class ObservationContext:
         closures: bool = True,
     ) -> np.ndarray:
         """Ordinary trips abroad of Russian citizens to ``code`` (ISO3, tuple of ISO3, ALL or EUU) on the days
-        [a, b], one value per theta draw: the 2019 FSB departures of each quarter and mode spread over the
-        quarter's days, times the travel level of the year (``travel_level_2022`` in 2022,
-        ``travel_level_2023`` from 2023, 1 before 2022), ``travel_level_eu`` for EU/Schengen destinations and,
+        [a, b], one value per theta draw: the 2019 FSB departures (Egypt: 2014's,
+        :data:`emigre.baselines.ORDINARY_REFERENCE_YEARS`) of each quarter and mode spread over the quarter's
+        days, times the travel level of the year (``travel_level_2022`` in 2022, ``travel_level_2023`` from 2023,
+        1 before 2022), ``travel_level_eu`` for EU/Schengen destinations and,
         from 2022, the destination's own level where it has one (``travel_level_<ISO>``,
         :data:`emigre.observe.params.TRAVEL_LEVEL_DESTINATIONS`; from 2023 also its own change,
         ``travel_change_2023_<ISO>``): a count for several destinations (ALL, EUU)
@@ -297,7 +298,7 @@ def _context(scenario: str, end: str | None) -> ObservationContext:
         exit_country=exit_country,
         link_countries=np.stack([fc, tc], axis=1).astype(np.int64),
         entry_weight=weight,
-        fsb=fsb_quarterly(),
+        fsb=fsb_ordinary_pattern(),
         _open=np.asarray(cw.link_open, dtype=bool),
         _restricted=np.asarray(cw.link_restricted, dtype=bool),
         _link_modes=np.array([MODES[m] for m in cw.link_mode]),

@@ -387,7 +387,7 @@ def _by_rules(obs: Observation, text: str) -> Reading:
             modes=LAND_MODES if _LAND.search(text) else None,
         )
         if kind == "border_crossings_exit":
-            return Reading("exits", "trips out of Russia: emigrant crossings plus ordinary travel (FSB 2019 "
+            return Reading("exits", "trips out of Russia: emigrant crossings plus ordinary travel (FSB pre-war "
                            "pattern x travel level)", **opts)
         return Reading("entries", "entries into the destination: emigrant entries, visa runs and ordinary "
                        "travel", **opts)
