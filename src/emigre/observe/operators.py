@@ -311,7 +311,7 @@ def _visitor_factor(ctx: ObservationContext, iso: str) -> tuple[float, Level] | 
 def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str]:
     """Ordinary visitors at a destination's border: the destination's own pre-war level where the baseline
     has one (with the FSB seasonal pattern where the FSB has the country, else evenly over the year, x the
-    travel level of the year and the destination's own), else the FSB 2019 demand."""
+    travel level of the year and the destination's own), else the FSB pre-war demand (2019; Egypt 2014)."""
     base = _ordinary(obs, rd, ctx, th, w, russian_side=False)
     iso = obs.destination if isinstance(rd.fsb_area, str) else None
     got = _visitor_factor(ctx, iso) if iso and rd.modes is None else None
@@ -332,7 +332,7 @@ def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str
 def op_entries(obs, rd, S, ctx, th):
     """Entries into the destination: emigrant entries (first crossings, transits, onward arrivals), one
     re-entry per border run, and ordinary visitors (the destination's own pre-war count where the baselines
-    have one, else the FSB 2019 trips there, x travel level)."""
+    have one, else the FSB pre-war trips there, x travel level)."""
     w = _Window(obs, S)
     c = _cidx(ctx, rd.area)
     if w.empty:
