@@ -74,7 +74,7 @@ def refit_sources(res, sources, *, budget: int, particles: int, out: str, draws:
         t_cal = time.perf_counter() - t0
         val = validate([ev.observation(i) for i in ids], draws=draws, scale=scale, workers=workers,
                        cluster=cluster, posterior=where / "posterior.parquet")
-        rows = [{**r, "source": source} for r in val.to_json()["rows"]]
+        rows = [{**r, "source": source, "unit": ev.observation(r["id"]).unit} for r in val.to_json()["rows"]]
         done[source] = rows
         print(_summary_line(f"refit without {source} ({t_cal / 60:.1f} min)", rows), flush=True)
     return done
