@@ -283,7 +283,7 @@ def _single(rd: Reading, obs: Observation) -> str | None:
 #: same-day trips included (4.8 million trips in 2019; the evidence's note on OBS237). The ministry's own
 #: figures after the war sit at its pre-war level, not the FSB's: 1.3 million tourists in 2023 (OBS237), and 2022
 #: "about 500,000 below 2021" (the note on OBS238), while the FSB counted 5.4 million trips there in 2022 (OBS214)
-_OWN_DEFINITION_SERIES = ("tourists_in_abkhazia/",)
+_OWN_DEFINITION_SERIES = frozenset({"tourists_in_abkhazia"})
 
 
 def _visitor_factor(ctx: ObservationContext, iso: str) -> tuple[float, Level] | None:
@@ -303,7 +303,7 @@ def _visitor_factor(ctx: ObservationContext, iso: str) -> tuple[float, Level] | 
     # a count from the COVID years (2020-2021) below the FSB's 2019 level is the pandemic, not a better
     # definition: the FSB pattern stands; above it (Mexico 2021), the FSB missed trips routed through hubs.
     # A count by a narrower definition stands either way (_OWN_DEFINITION_SERIES)
-    if lv.year > 2019 and count <= total and not lv.refs[0].startswith(_OWN_DEFINITION_SERIES):
+    if lv.year > 2019 and count <= total and lv.series not in _OWN_DEFINITION_SERIES:
         return None
     return count / total, lv
 

@@ -84,6 +84,7 @@ class Level:
     quarters: tuple[int, ...] = (0, 1, 2, 3)  # quarters (0-3) of the year the source's period covered
     count: float = 0.0  # the source's own figure over its period (value = count / years)
     sigma: float = 0.0  # error of the level as an estimate for this destination (log scale; 0 = its own figure)
+    series: str = ""  # the series of prewar_and_context.csv it was read from, where one series gives it
 
 
 def _month_end(y: int, m: int) -> dt.date:
@@ -359,7 +360,7 @@ class Prewar:
                 qs = tuple(sorted({(m - 1) // 3 for m in range(1, 13)
                                    if r.first <= dt.date(r.first.year, m, 15) <= r.last})) if r.years < 1 else (0, 1, 2, 3)
                 return Level(r.value / r.years, (r.ref,), "ordinary arrivals of Russians a year before the war",
-                             r.last.year, qs or (0, 1, 2, 3), r.value)
+                             r.last.year, qs or (0, 1, 2, 3), r.value, series=series)
         return None
 
     def usa_encounters(self) -> Level | None:
