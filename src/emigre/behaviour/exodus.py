@@ -367,7 +367,7 @@ class ExodusRuleset:
         self.seek_share = np.array([seek[r] for r in route], dtype=np.float64)
         # a destination's own permit level (permit_level_<ISO>): how readily it grants Russians a permit against
         # the shares common to all (the figures of Serbia, Cyprus, Kazakhstan, ... disagree with one share)
-        level = np.array([p[f"permit_level_{c}"] if f"permit_level_{c}" in p else 1.0 for c in cw.countries])
+        level = np.array([p.get(f"permit_level_{c}", 1.0) for c in cw.countries])
         self.permit_share = np.minimum(self.permit_share * level, 1.0)
         self.seek_share = np.minimum(self.seek_share * level, 1.0)
         self.unknown_stay = np.where(unrec, int(p["unrecognised_stay_days"]),
