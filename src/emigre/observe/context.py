@@ -141,6 +141,7 @@ class ObservationContext:
         modes: tuple[str, ...] | None = None,
         *,
         closures: bool = True,
+        rerouted: bool | None = None,
     ) -> np.ndarray:
         """Ordinary trips abroad of Russian citizens to ``code`` (ISO3, tuple of ISO3, ALL or EUU) on the days
         [a, b], one value per theta draw: the 2019 FSB departures (Egypt: 2014's,
@@ -156,20 +157,31 @@ class ObservationContext:
         only on days it is open to that country (:meth:`mode_state`), times ``ordinary_restricted_share``
         on days it is restricted to special grounds: a traveller who cannot go directly goes through a third
         country and is counted there. Without (counts at the destination's border), the 2019 demand stands
-        whatever the route."""
+        whatever the route.
+
+        ``rerouted``: None all trips; True only those rerouted through a land gateway after the EU flights
+        closed (:data:`LAND_GATEWAYS`), False all but those."""
         comps = self._ordinary_components(self._fsb_isos(code), a, b, tuple(modes or FSB_MODES), closures)
         n = len(next(iter(theta.values())))
         total = np.zeros(n)
-        for (own, year_key, eu, restricted, rerouted), v in comps.items():
+        for (own, year_key, eu, restricted, moved), v in comps.items():
+            if rerouted is not None and moved != rerouted:
+                continue
             f = travel_level(theta, _KEY_YEAR[year_key], own, v)
             if eu:
                 f = f * theta["travel_level_eu"]
             if restricted:
                 f = f * theta["ordinary_restricted_share"]
-            if rerouted:
+            if moved:
                 f = f * theta["ordinary_reroute_share"]
             total = total + f
         return total
+
+    def reroutes(self, code: str | tuple[str, ...], a: dt.date, b: dt.date, modes: tuple[str, ...] | None = None,
+                 *, closures: bool = True) -> bool:
+        """Whether the ordinary trips of a count include trips rerouted through a land gateway."""
+        comps = self._ordinary_components(self._fsb_isos(code), a, b, tuple(modes or FSB_MODES), closures)
+        return any(k[4] for k in comps)
 
     def ordinary_daily_peak(
         self, code: str | tuple[str, ...], a: dt.date, b: dt.date, theta: dict[str, np.ndarray],
