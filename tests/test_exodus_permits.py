@@ -91,28 +91,3 @@ def test_an_unknown_permit_route_is_one_clear_error(tmp_path):
         read_destinations(p, {"GEO"})
     msg = str(e.value)
     assert "destinations.csv" in msg and "line 2" in msg and "permit_route" in msg and "maybe" in msg
-
-
-def test_a_destination_permit_level_scales_its_seekers_alone():
-    # half the arrivals seek a permit everywhere (IT specialists twice as often); Georgia's own level 2 and
-    # Kazakhstan's 3 make all of their arrivals seekers (the share is capped at one); elsewhere nothing changes
-    common = dict(permit_seek_share=0.5, permit_seek_share_visa=0.0, permit_apply_days=DELAY, regularise_share=0.0)
-    r = _run(**common, permit_level_GEO=2.0, permit_level_KAZ=3.0)
-    plain = _run(**common)
-    for iso in ("GEO", "KAZ"):
-        k = r.countries.index(iso)
-        arr = r.arrivals[:, k].astype(np.int64)
-        np.testing.assert_array_equal(r.regularised[DELAY:, k].astype(np.int64), arr[: len(arr) - DELAY],
-                                      err_msg=iso)
-        assert plain.regularised[:, k].sum() < 0.9 * r.regularised[:, k].sum(), iso
-    for iso in ("ARM", "TUR"):  # the same share of arrivals seeks (the runs differ a little by the wave's
-        k = r.countries.index(iso)  # own feedback: queues, the network's pull)
-        share = [float(x.regularised[:, k].sum() / x.arrivals[: len(x.arrivals) - DELAY, k].sum()) for x in (r, plain)]
-        assert r.regularised[:, k].sum() > 300 and abs(share[0] - share[1]) < 0.03, (iso, share)
-
-
-def test_a_permit_level_of_one_changes_nothing(seek_all):
-    r = _run(permit_seek_share=1.0, permit_seek_share_visa=0.0, permit_apply_days=DELAY, regularise_share=0.0,
-             **{f"permit_level_{c}": 1.0 for c in ("ARG", "CYP", "GEO", "KAZ", "MNE", "SRB", "TUR")})
-    np.testing.assert_array_equal(r.regularised, seek_all.regularised)
-    np.testing.assert_array_equal(r.arrivals, seek_all.arrivals)

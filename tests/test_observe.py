@@ -357,10 +357,8 @@ def test_destination_travel_levels_scale_their_own_trips_and_sum_into_all(ctx):
     """A destination's own level multiplies its trips from 2022 (not before), no other destination's, and a
     count for all destinations is the sum of its destinations at their levels."""
     a, b = dt.date(2022, 1, 1), dt.date(2022, 3, 31)
-    # the trips rerouted through Finland's road border after the EU flights closed aside (tests/test_observe_reroute)
-    base = resolve_theta({"travel_level_2022": 0.5, "ordinary_reroute_share": 0.0}, 1)
-    up = resolve_theta({"travel_level_2022": 0.5, "travel_level_ARE": 3.0, "travel_level_FIN": 0.25,
-                        "ordinary_reroute_share": 0.0}, 1)
+    base = resolve_theta({"travel_level_2022": 0.5}, 1)
+    up = resolve_theta({"travel_level_2022": 0.5, "travel_level_ARE": 3.0, "travel_level_FIN": 0.25}, 1)
     fsb = ctx.fsb
     for iso, f in (("ARE", 3.0), ("TUR", 1.0)):
         got = ctx.ordinary_trips(iso, a, b, up, closures=False)[0]

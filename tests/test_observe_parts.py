@@ -223,20 +223,3 @@ def test_a_border_queue_carries_the_wave_error_times_its_elasticity(ctx, ev):
     count = ev.observation("OBS071")
     assert 0.1 <= read_observation(count, ctx).wave_share <= 1.0
 
-
-
-def test_trips_rerouted_through_a_land_gateway_are_a_part_of_their_own(run, ev, ctx):
-    """Finland's FSB trips in Q3 2022 (OBS059): the trips rerouted by road after the EU flights closed are
-    their own part (``rerouted_trips``, x ``ordinary_reroute_share``), beside Finland's own ordinary trips; the
-    wave's part does not move with the share, and a destination that is no gateway has no such part."""
-    q3 = dt.date(2022, 7, 1), dt.date(2022, 9, 30)
-    obs = ev.observation("OBS059")
-    lo = predict_parts(obs, [run], ctx, {"travel_level_2022": 0.6, "ordinary_reroute_share": 0.2})
-    hi = predict_parts(obs, [run], ctx, {"travel_level_2022": 0.6, "ordinary_reroute_share": 0.8})
-    th = resolve_theta({"travel_level_2022": 0.6, "ordinary_reroute_share": 0.8}, 1)
-    assert hi["rerouted_trips"][0] == pytest.approx(ctx.ordinary_trips("FIN", *q3, th, rerouted=True)[0])
-    assert hi["ordinary_trips"][0] == pytest.approx(ctx.ordinary_trips("FIN", *q3, th, rerouted=False)[0])
-    assert hi["rerouted_trips"][0] == pytest.approx(4 * lo["rerouted_trips"][0], rel=1e-12)
-    assert hi["rerouted_trips"][0] > 50_000
-    assert hi["ordinary_trips"][0] == lo["ordinary_trips"][0] and hi["wave"][0] == lo["wave"][0]
-    assert "rerouted_trips" not in predict_parts(ev.observation("OBS063"), [run], ctx, th)  # Turkey

@@ -94,10 +94,9 @@ def test_json_structure_and_summary(prior_validation):
         assert r["lo90"] <= r["lo50"] <= r["median"] <= r["hi50"] <= r["hi90"] and isinstance(r["inside"], bool)
         for p in r["parts"].values():
             assert p["lo90"] <= p["median"] <= p["hi90"]
-    # the FSB's trips are the wave's emigrants plus ordinary trips (those to the EU by road through Finland,
-    # Estonia, Latvia or Norway apart), and say so
+    # the FSB's trips are the wave's emigrants plus ordinary trips, and say so
     fsb = next(r for r in out["rows"] if r["id"] == "OBS050")
-    assert set(fsb["parts"]) == {"wave", "ordinary_trips", "rerouted_trips"}
+    assert set(fsb["parts"]) == {"wave", "ordinary_trips"}
     assert fsb["parts"]["ordinary_trips"]["median"] > 10 * fsb["parts"]["wave"]["median"] > 0
     assert out["skipped"] == [{"id": NO_OPERATOR, "reason": out["skipped"][0]["reason"]}]
     assert "naturalisation" in out["skipped"][0]["reason"]

@@ -365,11 +365,6 @@ class ExodusRuleset:
         route = [dest[c]["permit_route"] if c in dest else "none" for c in cw.countries]
         seek = {"in_country": p["permit_seek_share"], "visa": p["permit_seek_share_visa"], "none": 0.0}
         self.seek_share = np.array([seek[r] for r in route], dtype=np.float64)
-        # a destination's own permit level (permit_level_<ISO>): how readily it grants Russians a permit against
-        # the shares common to all (the figures of Serbia, Cyprus, Kazakhstan, ... disagree with one share)
-        level = np.array([p.get(f"permit_level_{c}", 1.0) for c in cw.countries])
-        self.permit_share = np.minimum(self.permit_share * level, 1.0)
-        self.seek_share = np.minimum(self.seek_share * level, 1.0)
         self.unknown_stay = np.where(unrec, int(p["unrecognised_stay_days"]),
                                      int(p["unknown_stay_limit_days"])).astype(np.int64)
         # and no refuge from the draft: only a share of those fleeing it would consider one

@@ -71,13 +71,6 @@ CALIBRATED: dict[str, str] = {
     "patience_days": "queueing vs balking",
     # stays, permits, onward moves and returns (permits, stocks after a year, return shares)
     "regularise_share": "residence permits",
-    "permit_level_ARG": "permits in ARG",
-    "permit_level_CYP": "permits in CYP",
-    "permit_level_GEO": "permits in GEO",
-    "permit_level_KAZ": "permits in KAZ",
-    "permit_level_MNE": "permits in MNE",
-    "permit_level_SRB": "permits in SRB",
-    "permit_level_TUR": "permits in TUR",
     "permit_seek_share": "permits before the stay limit (Georgia, Kazakhstan, Serbia, Cyprus, ...)",
     "permit_seek_share_visa": "EU first permits beyond the pre-war level",
     "visa_run_share": "border runs (entries vs arrivals)",

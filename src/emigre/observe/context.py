@@ -36,22 +36,6 @@ LAND_MODES = ("Car", "Rail", "Walk")
 FSB_TO_LINK_MODE = {"Air": "air", "Car": "road", "Rail": "rail", "Ship": "sea", "Walk": "road"}
 #: besides the EU/Schengen area, closed their airspace to Russian carriers at the end of February 2022
 _CLOSED_SKIES = frozenset({"GBR", "CAN", "USA"})
-#: EU/Schengen states with road crossings from mainland Russia: when the flights to the EU/Schengen area
-#: closed (27 Feb 2022), a share of the trips that had flown there went by road through one of them
-#: (``ordinary_reroute_share``), split by each one's road, rail and foot trips of 2019 (FSB): the FSB counts
-#: such a trip by the first country entered, Frontex as an entry at that state's land border. The way
-#: through Belarus to Poland and Lithuania is left out: the Russian-Belarusian border has no FSB control.
-LAND_GATEWAYS = ("FIN", "EST", "LVA", "NOR")
-
-
-def _add(out: dict, key: tuple, year_key: np.ndarray, per_day: np.ndarray) -> None:
-    """Add a component's trips of each day to ``out`` under (own, year key, *rest) per year key."""
-    own, *rest = key
-    sums = np.bincount(year_key, weights=per_day, minlength=3)
-    for yk in range(3):
-        if sums[yk] > 0:
-            k = (own, yk, *rest)
-            out[k] = out.get(k, 0.0) + float(sums[yk])
 
 
 def _quarter_days(year: int) -> np.ndarray:
@@ -141,7 +125,6 @@ class ObservationContext:
         modes: tuple[str, ...] | None = None,
         *,
         closures: bool = True,
-        rerouted: bool | None = None,
     ) -> np.ndarray:
         """Ordinary trips abroad of Russian citizens to ``code`` (ISO3, tuple of ISO3, ALL or EUU) on the days
         [a, b], one value per theta draw: the 2019 FSB departures (Egypt: 2014's,
@@ -157,31 +140,18 @@ class ObservationContext:
         only on days it is open to that country (:meth:`mode_state`), times ``ordinary_restricted_share``
         on days it is restricted to special grounds: a traveller who cannot go directly goes through a third
         country and is counted there. Without (counts at the destination's border), the 2019 demand stands
-        whatever the route.
-
-        ``rerouted``: None all trips; True only those rerouted through a land gateway after the EU flights
-        closed (:data:`LAND_GATEWAYS`), False all but those."""
+        whatever the route."""
         comps = self._ordinary_components(self._fsb_isos(code), a, b, tuple(modes or FSB_MODES), closures)
         n = len(next(iter(theta.values())))
         total = np.zeros(n)
-        for (own, year_key, eu, restricted, moved), v in comps.items():
-            if rerouted is not None and moved != rerouted:
-                continue
+        for (own, year_key, eu, restricted), v in comps.items():
             f = travel_level(theta, _KEY_YEAR[year_key], own, v)
             if eu:
                 f = f * theta["travel_level_eu"]
             if restricted:
                 f = f * theta["ordinary_restricted_share"]
-            if moved:
-                f = f * theta["ordinary_reroute_share"]
             total = total + f
         return total
-
-    def reroutes(self, code: str | tuple[str, ...], a: dt.date, b: dt.date, modes: tuple[str, ...] | None = None,
-                 *, closures: bool = True) -> bool:
-        """Whether the ordinary trips of a count include trips rerouted through a land gateway."""
-        comps = self._ordinary_components(self._fsb_isos(code), a, b, tuple(modes or FSB_MODES), closures)
-        return any(k[4] for k in comps)
 
     def ordinary_daily_peak(
         self, code: str | tuple[str, ...], a: dt.date, b: dt.date, theta: dict[str, np.ndarray],
@@ -236,15 +206,9 @@ class ObservationContext:
     @lru_cache(maxsize=4096)  # noqa: B019 - contexts are few and live as long as the process
     def _ordinary_components(
         self, isos: tuple[str, ...], a: dt.date, b: dt.date, modes: tuple[str, ...], closures: bool
-    ) -> dict[tuple[str | None, int, bool, bool, bool], float]:
+    ) -> dict[tuple[str | None, int, bool, bool], float]:
         """Trips at level 1 by (the destination with a level of its own or None, year key 0 = before 2022 /
-        1 = 2022 / 2 = later, EU/Schengen, restricted, rerouted).
-
-        Rerouted: the flights of a closed EU/Schengen destination go by road through the :data:`LAND_GATEWAYS`
-        in the count (each its 2019 land share; a gateway's own flights through itself), on the days the
-        gateway's road is open (or restricted), at the level of the destination they were bound for. Where the
-        count keeps the 2019 demand whatever the route (no ``closures``), a destination inside the count has
-        its trips already; only those bound elsewhere cross the gateway in addition."""
+        1 = 2022 / 2 = later, EU/Schengen, restricted)."""
         n_days = (b - a).days + 1
         if n_days <= 0:
             return {}
@@ -256,7 +220,7 @@ class ObservationContext:
         day_idx = np.clip((dates - np.datetime64(self.start)).astype(np.int64), 0, len(self._open) - 1)
         per_day = 1.0 / _quarter_days(BASELINE_YEAR)[quarter]
         cols = [FSB_MODES.index(m) for m in modes]
-        out: dict[tuple[str | None, int, bool, bool, bool], float] = {}
+        out: dict[tuple[str | None, int, bool, bool], float] = {}
         for iso in isos:
             own = iso if iso in TRAVEL_LEVEL_DESTINATIONS else None
             arr = self.fsb.get(iso)
@@ -267,34 +231,12 @@ class ObservationContext:
             eu = iso in EU_SCHENGEN
             for restricted, level in ((False, 2), (True, 1)):
                 v = np.where(st == level, rate, 0.0).sum(axis=1)
-                _add(out, (own, eu, restricted, False), year_key, v)
-        gates = [g for g in isos if g in LAND_GATEWAYS]
-        if gates and any(m in LAND_MODES for m in modes):
-            air, car = FSB_MODES.index("Air"), FSB_MODES.index("Car")
-            share = self._gateway_shares()
-            for dest in sorted(EU_SCHENGEN & set(self.fsb)):
-                if not closures and dest in isos:
-                    continue  # its demand stands in the count already
-                flown = self.fsb[dest][quarter, air] * per_day
-                moved = np.where(self.mode_state(dest)[day_idx, air] == 0, flown, 0.0)
-                if not moved.any():
-                    continue
-                own = dest if dest in TRAVEL_LEVEL_DESTINATIONS else None
-                for g in gates:
-                    w = (1.0 if g == dest else 0.0) if dest in LAND_GATEWAYS else share[g]
-                    if w <= 0:
-                        continue
-                    road = self.mode_state(g)[day_idx, car]
-                    for restricted, level in ((False, 2), (True, 1)):
-                        _add(out, (own, True, restricted, True), year_key, np.where(road == level, moved, 0.0) * w)
+                sums = np.bincount(year_key, weights=v, minlength=3)
+                for yk in range(3):
+                    if sums[yk] > 0:
+                        key = (own, yk, eu, restricted)
+                        out[key] = out.get(key, 0.0) + float(sums[yk])
         return out
-
-    def _gateway_shares(self) -> dict[str, float]:
-        """Each land gateway's share of the 2019 road, rail and foot trips to all of them (FSB)."""
-        cols = [FSB_MODES.index(m) for m in LAND_MODES]
-        land = {g: float(self.fsb[g][:, cols].sum()) if g in self.fsb else 0.0 for g in LAND_GATEWAYS}
-        total = sum(land.values())
-        return {g: v / total if total > 0 else 0.0 for g, v in land.items()}
 
     def _fsb_isos(self, code: str | tuple[str, ...]) -> tuple[str, ...]:
         if isinstance(code, tuple):

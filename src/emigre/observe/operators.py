@@ -34,8 +34,6 @@ PART_DOCS: dict[str, str] = {
     "border_runs": "re-entries of emigrants after a border run",
     "ordinary_trips": "ordinary trips of Russians (FSB pre-war pattern by country, quarter and mode x travel level)",
     "ordinary_visitors": "ordinary visitors counted by the destination (its own pre-war count x travel level)",
-    "rerouted_trips": "ordinary trips to other EU/Schengen destinations that crossed this land border after "
-                      "the flights closed (ordinary_reroute_share)",
     "prewar_permits": "permits to Russians outside the wave at the destination's pre-war level",
     "prewar_holders": "Russians holding a permit there before the war (pre-war stock)",
     "background_share": "permits outside the wave from the global permits_background_share (no sourced "
@@ -242,26 +240,20 @@ def op_arrivals(obs, rd, S, ctx, th):
     return {"wave": wave, "prewar_immigrants": lv.value * w.days / 365.0 * th["permits_prewar_level"]}
 
 
-def _ordinary(obs, rd, ctx, th, w: _Window, *, russian_side: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Ordinary trips for a crossing count, and apart those rerouted through a land gateway after the EU
-    flights closed (None where the count has none; a daily peak keeps them in). At the Russian border (FSB,
-    by first destination) closures move trips to other countries; at the destination's border the demand
-    stands whatever the route, except for counts at one kind of border (land borders), where the closures of
-    that kind apply."""
+def _ordinary(obs, rd, ctx, th, w: _Window, *, russian_side: bool) -> np.ndarray:
+    """Ordinary trips for a crossing count. At the Russian border (FSB, by first destination) closures
+    move trips to other countries; at the destination's border the demand stands whatever the route,
+    except for counts at one kind of border (land borders), where the closures of that kind apply."""
     closures = russian_side or rd.modes is not None
     if rd.peak:
-        return ctx.ordinary_daily_peak(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures), None
-    if not ctx.reroutes(rd.fsb_area, w.a, w.b, rd.modes, closures=closures):
-        return ctx.ordinary_trips(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures), None
-    return (ctx.ordinary_trips(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures, rerouted=False),
-            ctx.ordinary_trips(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures, rerouted=True))
+        return ctx.ordinary_daily_peak(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures)
+    return ctx.ordinary_trips(rd.fsb_area, w.a, w.b, th, rd.modes, closures=closures)
 
 
 def _finish_crossings(rd, S, w, emigrants, ordinary, th, *, group_done: bool = False,
-                      runs: np.ndarray | None = None, ordinary_name: str = "ordinary_trips",
-                      rerouted: np.ndarray | None = None) -> Parts:
-    """Emigrant + ordinary crossings (parts: wave, border_runs, ordinary, rerouted); for men only, the
-    emigrants' male share in the window (unless the emigrant part is already the group's: ``group_done``) and
+                      runs: np.ndarray | None = None, ordinary_name: str = "ordinary_trips") -> Parts:
+    """Emigrant + ordinary crossings (parts: wave, border_runs, ordinary); for men only, the emigrants' male
+    share in the window (unless the emigrant part is already the group's: ``group_done``) and
     ``ordinary_male_share``; per day if asked."""
     if rd.group == "sex=male":
         if not group_done and not w.empty:
@@ -269,15 +261,12 @@ def _finish_crossings(rd, S, w, emigrants, ordinary, th, *, group_done: bool = F
             emigrants = emigrants * male
             runs = None if runs is None else runs * male
         ordinary = ordinary * th["ordinary_male_share"]
-        rerouted = None if rerouted is None else rerouted * th["ordinary_male_share"]
     elif rd.group:
         raise EmigreError(f"crossing counts know the group sex=male only, not {rd.group}")
     parts: Parts = {"wave": emigrants}
     if runs is not None:
         parts["border_runs"] = runs
     parts[ordinary_name] = ordinary
-    if rerouted is not None:
-        parts["rerouted_trips"] = rerouted
     return {k: v / w.days for k, v in parts.items()} if rd.per_day else parts
 
 
@@ -319,28 +308,25 @@ def _visitor_factor(ctx: ObservationContext, iso: str) -> tuple[float, Level] | 
     return count / total, lv
 
 
-def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str, np.ndarray | None]:
+def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str]:
     """Ordinary visitors at a destination's border: the destination's own pre-war level where the baseline
     has one (with the FSB seasonal pattern where the FSB has the country, else evenly over the year, x the
-    travel level of the year and the destination's own), else the FSB pre-war demand (2019; Egypt 2014);
-    and apart the trips rerouted through it (a land gateway: no count of its own visitors)."""
-    base, rerouted = _ordinary(obs, rd, ctx, th, w, russian_side=False)
+    travel level of the year and the destination's own), else the FSB pre-war demand (2019; Egypt 2014)."""
+    base = _ordinary(obs, rd, ctx, th, w, russian_side=False)
     iso = obs.destination if isinstance(rd.fsb_area, str) else None
     got = _visitor_factor(ctx, iso) if iso and rd.modes is None else None
     if got is None:
-        return base, "ordinary_trips", rerouted
-    if rerouted is not None:  # the destination's own count holds everyone who crossed into it
-        base, rerouted = base + rerouted, None
+        return base, "ordinary_trips"
     f, lv = got
     if np.isfinite(f):
-        return base * f, "ordinary_visitors", None
+        return base * f, "ordinary_visitors"
     by_year: dict[int, int] = {}
     for (year, _q), n in days_by_year_quarter(w.a, w.b).items():
         by_year[year] = by_year.get(year, 0) + n
     total = np.zeros_like(base)
     for year, n in by_year.items():
         total = total + lv.value / 365.0 * n * travel_level(th, year, iso)
-    return total, "ordinary_visitors", None
+    return total, "ordinary_visitors"
 
 
 def op_entries(obs, rd, S, ctx, th):
@@ -356,10 +342,10 @@ def op_entries(obs, rd, S, ctx, th):
         runs = S.each(lambda r, i: r.visa_runs[w.lo : w.hi + 1, c].sum(axis=1).max(initial=0) if rd.peak
                       else r.visa_runs[w.lo : w.hi + 1, c].sum()) * S.scale
     if rd.peak:
-        (ordinary, rerouted), name = _ordinary(obs, rd, ctx, th, w, russian_side=False), "ordinary_trips"
+        ordinary, name = _ordinary(obs, rd, ctx, th, w, russian_side=False), "ordinary_trips"
     else:
-        ordinary, name, rerouted = _destination_ordinary(obs, rd, ctx, th, w)
-    return _finish_crossings(rd, S, w, em, ordinary, th, runs=runs, ordinary_name=name, rerouted=rerouted)
+        ordinary, name = _destination_ordinary(obs, rd, ctx, th, w)
+    return _finish_crossings(rd, S, w, em, ordinary, th, runs=runs, ordinary_name=name)
 
 
 def op_exits(obs, rd, S, ctx, th):
@@ -378,8 +364,8 @@ def op_exits(obs, rd, S, ctx, th):
         em = S.each(lambda r, i: r.link_out[w.lo : w.hi + 1][:, links].sum(axis=1).max(initial=0)) * S.scale
     else:
         em = S.each(lambda r, i: r.link_out[w.lo : w.hi + 1][:, links].sum()) * S.scale
-    ordinary, rerouted = _ordinary(obs, rd, ctx, th, w, russian_side=True)
-    return _finish_crossings(rd, S, w, em, ordinary, th, group_done=exact_group, rerouted=rerouted)
+    ordinary = _ordinary(obs, rd, ctx, th, w, russian_side=True)
+    return _finish_crossings(rd, S, w, em, ordinary, th, group_done=exact_group)
 
 
 def op_returns_crossings(obs, rd, S, ctx, th):
@@ -390,8 +376,7 @@ def op_returns_crossings(obs, rd, S, ctx, th):
     c = _cidx(ctx, rd.area)
     links = np.flatnonzero(np.isin(ctx.exit_country, c))
     em = np.zeros(S.n) if w.empty else S.each(lambda r, i: r.link_in[w.lo : w.hi + 1][:, links].sum()) * S.scale
-    ordinary, rerouted = _ordinary(obs, rd, ctx, th, w, russian_side=False)
-    return _finish_crossings(rd, S, w, em, ordinary, th, rerouted=rerouted)
+    return _finish_crossings(rd, S, w, em, _ordinary(obs, rd, ctx, th, w, russian_side=False), th)
 
 
 def op_net_present(obs, rd, S, ctx, th):

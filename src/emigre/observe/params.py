@@ -125,13 +125,6 @@ OBS_PARAMS: dict[str, ObsParam] = {
             "grounds (order 763-r: land exits until 30 Mar / 17 May / 15 Jul 2022)",
         ),
         ObsParam(
-            "ordinary_reroute_share", 0.5, "uniform", (0.0, 1.0), "share",
-            "share of the ordinary trips to EU/Schengen destinations whose flights closed (27 Feb 2022) that "
-            "went by road through Finland, Estonia, Latvia or Norway instead (the FSB counts them as trips to "
-            "that country, Frontex as entries at its land border; Finland's trips rose 187% from Q3 2021 to "
-            "Q3 2022, OBS059); the rest flew through third countries or did not travel. Assumed: any share",
-        ),
-        ObsParam(
             "ordinary_male_share", 0.5, "normal", (0.5, 0.05, 0.3, 0.7), "share",
             "share of men among ordinary travellers, for counts of men only",
         ),
@@ -212,7 +205,6 @@ OBS_RANGES: dict[str, tuple[float, float]] = {
     **{f"travel_level_{iso}": (0.0, 2000.0) for iso in TRAVEL_LEVEL_DESTINATIONS},
     **{f"travel_change_2023_{iso}": (0.0, 50.0) for iso in TRAVEL_CHANGE_2023_DESTINATIONS},
     "ordinary_restricted_share": (0.0, 1.0),
-    "ordinary_reroute_share": (0.0, 1.0),
     "ordinary_male_share": (0.0, 1.0),
     "ordinary_trip_days": (0.5, 365.0),
     "permit_lag_days": (0.0, 730.0),

@@ -34,7 +34,6 @@ PART_LABELS: dict[str, str] = {
     "border_runs": "border runs",
     "ordinary_trips": "ordinary trips",
     "ordinary_visitors": "ordinary visitors",
-    "rerouted_trips": "trips rerouted by road",
     "prewar_permits": "pre-war permits",
     "prewar_holders": "pre-war holders",
     "background_share": "background permits",

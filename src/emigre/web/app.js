@@ -341,7 +341,6 @@ function legend() {
 /* ---------------------------------------------------------------- sources (M7) */
 // parts of a predicted figure: blues for the wave, greens for permits, greys for the rest (never the evidence orange)
 const PART_COLORS = { wave: "#08519c", border_runs: "#6baed6", ordinary_trips: "#9ecae1", ordinary_visitors: "#c6dbef",
-  rerouted_trips: "#deebf7",
   prewar_permits: "#238b45", prewar_holders: "#74c476", background_share: "#969696", prewar_encounters: "#525252",
   prewar_immigrants: "#005a32" };
 const partColor = (p) => PART_COLORS[p] || "#bdbdbd";
