@@ -8,7 +8,7 @@ held-out figure, the observed value, the posterior-predictive median and 90% int
 included), inside or not, and the log error; then the coverage and the median |log error|.
 
     .venv/bin/python benchmarks/bench_forecast.py [--cut 2023-01-01] [--budget 3600] [--workers 2] [--scale 20]
-                                                  [--out out/forecast] [--draws 40] [--resume]
+                                                  [--out out/forecast] [--draws 40] [--resume] [--seed 0]
 
 Writes OUT/holdout.csv (evidence schema), OUT/calibrate/ (the calibration) and OUT/validation.json. Does not
 gate anything. The measured figures (held-out count, coverage90, median |log error|, per session) are in
@@ -45,6 +45,8 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=40, help="posterior draws for the predictive check")
     ap.add_argument("--out", default="out/forecast")
     ap.add_argument("--resume", action="store_true", help="resume the calibration in OUT/calibrate")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the calibration (another seed: another "
+                    "calibration of the same figures, to see how far the check moves with it)")
     args = ap.parse_args()
 
     from emigre.calibrate import calibrate
@@ -65,7 +67,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     res = calibrate("russia-2022", budget=args.budget, workers=args.workers, out=out / "calibrate",
-                    exclude=[r["id"] for r in rows], resume=args.resume, scale=args.scale)
+                    exclude=[r["id"] for r in rows], resume=args.resume, scale=args.scale, seed=args.seed)
     t_cal = time.perf_counter() - t0
     print(f"calibration without them: {t_cal / 60:.1f} min")
     smc = json.loads((out / "calibrate" / "fit.json").read_text()).get("smc", {})
