@@ -40,7 +40,7 @@ from emigre.observe import (
     total_loglik,
     transform,
 )
-from emigre.observe.context import FSB_MODES, days_by_year_quarter
+from emigre.observe.context import EU_SCHENGEN, FSB_MODES, days_by_year_quarter
 from emigre.observe.likelihood import DESTINATION_SIGMA, t3_cdf, t3_logcdf, t3_logpdf
 from emigre.observe.readings import (
     NET_SIGMA,
@@ -269,8 +269,11 @@ def test_returns_by_country_add_up_to_the_national_returns(run, ev, ctx):
 def test_fsb_exits_are_emigrant_crossings_plus_ordinary_travel(run, ev, ctx):
     obs = ev.observation("OBS063")  # FSB: trips to Turkey, Q3 2022
     th = default_theta()
-    # to Turkey: flights open all quarter, the sea link closed -> ordinary = 2019 Q3 flights x level 2022
-    ordinary = fsb_2019("TUR", 3, ("Air",)) * th["travel_level_2022"]
+    # to Turkey: flights open all quarter, the sea link closed -> ordinary = 2019 Q3 flights x level 2022, x the
+    # year's scale (trips that could not go to the closed destinations went to the open ones)
+    scale = ctx.travel_scale(resolve_theta(None, 1), 2022)[0]
+    assert scale > 1.0
+    ordinary = fsb_2019("TUR", 3, ("Air",)) * th["travel_level_2022"] * scale
     tur = c(run, "TUR")
     links = [k for k, lid in enumerate(run.link_ids) if ctx.exit_country[k] == tur]
     assert {ctx.link_mode[k] for k in links} == {"air", "sea"}
@@ -305,7 +308,8 @@ def test_destination_entries(run, ev, ctx):
     # ordinary: the 2019 demand of the quarter, whatever the route (no direct flights in 2022)
     # at the level of Georgia's own count of visitors from Russia (GNTA, Q3 2019: 378,200) rather than the
     # FSB's trips there in the same quarter
-    ordinary = fsb_2019("GEO", 3) / 92 * th["travel_level_2022"] * (378200 / fsb_2019("GEO", 3))
+    ordinary = (fsb_2019("GEO", 3) / 92 * th["travel_level_2022"] * (378200 / fsb_2019("GEO", 3))
+                * ctx.travel_scale(resolve_theta(None, 1), 2022)[0])
     assert predict(obs, run, ctx) == pytest.approx(emigrants + ordinary, rel=1e-9)
     # a 24-hour window over two dates is a daily count: half the two-day total
     two = ev.observation("OBS072")
@@ -340,12 +344,11 @@ def test_ordinary_travel_by_hand_without_closures(ctx):
     th = resolve_theta({"travel_level_2022": 0.5, "travel_level_eu": 0.4}, 1)
     got = ctx.ordinary_trips("ALL", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0]
     from emigre.baselines import fsb_quarterly
-    from emigre.observe.context import EU_SCHENGEN
 
     fsb = ctx.fsb
     eu = sum(v[0].sum() for k, v in fsb.items() if k in EU_SCHENGEN)
     other = sum(v[0].sum() for k, v in fsb.items() if k not in EU_SCHENGEN)
-    assert got == pytest.approx(0.5 * (other + 0.4 * eu))
+    assert got == pytest.approx(0.5 * (other + 0.4 * eu) * ctx.travel_scale(th, 2022)[0])
     # FSB Q1 2019, all destinations, with Egypt's Q1 2014 (flights banned 2015-2021) in place of its Q1 2019
     assert fsb_quarterly(2019)["EGY"][0].sum() == 6976 and fsb["EGY"][0].sum() == 623207
     assert other + eu == pytest.approx(8375355 - 6976 + 623207)
@@ -354,47 +357,77 @@ def test_ordinary_travel_by_hand_without_closures(ctx):
 
 
 def test_destination_travel_levels_scale_their_own_trips_and_sum_into_all(ctx):
-    """A destination's own level multiplies its trips from 2022 (not before), no other destination's, and a
-    count for all destinations is the sum of its destinations at their levels."""
+    """A destination's own level multiplies its trips from 2022 (not before) against every other destination's:
+    the year's trips to all destinations stay at the year's level (``travel_scale``), so a count for all
+    destinations is the sum of its destinations at their levels and a higher level somewhere takes trips from
+    the others."""
     a, b = dt.date(2022, 1, 1), dt.date(2022, 3, 31)
     base = resolve_theta({"travel_level_2022": 0.5}, 1)
     up = resolve_theta({"travel_level_2022": 0.5, "travel_level_ARE": 3.0, "travel_level_FIN": 0.25}, 1)
     fsb = ctx.fsb
+    s_base, s_up = ctx.travel_scale(base, 2022)[0], ctx.travel_scale(up, 2022)[0]
+    assert s_up < s_base  # the UAE's tripled trips weigh more than Finland's lost three quarters
     for iso, f in (("ARE", 3.0), ("TUR", 1.0)):
         got = ctx.ordinary_trips(iso, a, b, up, closures=False)[0]
-        assert got == pytest.approx(f * ctx.ordinary_trips(iso, a, b, base, closures=False)[0])
-        assert got == pytest.approx(0.5 * f * fsb[iso][0].sum())
+        assert got == pytest.approx(f * s_up / s_base * ctx.ordinary_trips(iso, a, b, base, closures=False)[0])
+        assert got == pytest.approx(0.5 * f * s_up * fsb[iso][0].sum())
     eu = base["travel_level_eu"][0]
     assert ctx.ordinary_trips("FIN", a, b, up, closures=False)[0] == pytest.approx(
-        0.5 * eu * 0.25 * fsb["FIN"][0].sum())
-    # ALL: every destination at its level (the UAE tripled, Finland a quarter)
-    all_base = ctx.ordinary_trips("ALL", a, b, base, closures=False)[0]
+        0.5 * eu * 0.25 * s_up * fsb["FIN"][0].sum())
+    # ALL: every destination at its level
+    others = sum(v[0].sum() for k, v in fsb.items() if k not in EU_SCHENGEN)
+    eu_trips = sum(v[0].sum() for k, v in fsb.items() if k in EU_SCHENGEN)
     all_up = ctx.ordinary_trips("ALL", a, b, up, closures=False)[0]
-    assert all_up - all_base == pytest.approx(0.5 * (2.0 * fsb["ARE"][0].sum() - 0.75 * eu * fsb["FIN"][0].sum()))
+    assert all_up == pytest.approx(0.5 * s_up * (others + 2.0 * fsb["ARE"][0].sum()
+                                                  + eu * (eu_trips - 0.75 * fsb["FIN"][0].sum())))
     # before 2022 the pre-war pattern stands whatever the level
     q4 = dt.date(2021, 10, 1), dt.date(2021, 12, 31)
     assert ctx.ordinary_trips("ARE", *q4, up, closures=False)[0] == pytest.approx(fsb["ARE"][3].sum())
 
 
+def test_the_years_level_is_the_level_of_all_trips(ctx):
+    """Whatever the destination levels, the EU's level, the restricted modes and the closures, the year's trips
+    to all destinations at the Russian border (the FSB's count, closures applied) are ``travel_level_<year>``
+    x the 2019 trips (Egypt: 2014's), by hand from the FSB pattern; a closure moves trips to the destinations
+    still open instead of losing them."""
+    total_2019 = sum(v.sum() for v in ctx.fsb.values())
+    for theta in ({"travel_level_2022": 0.5, "travel_level_2023": 0.7},
+                  {"travel_level_2022": 0.4, "travel_level_2023": 0.9, "travel_level_eu": 0.1, "travel_level_ARE": 4.0,
+                   "travel_level_TUR": 0.5, "travel_change_2023_TUR": 2.0, "ordinary_restricted_share": 0.05}):
+        th = resolve_theta(theta, 1)
+        for year in (2022, 2023):
+            got = ctx.ordinary_trips("ALL", dt.date(year, 1, 1), dt.date(year, 12, 31), th)[0]
+            assert got == pytest.approx(th[f"travel_level_{year}"][0] * total_2019, rel=1e-12)
+    # 2021: no scale, the pattern itself
+    th = resolve_theta(None, 1)
+    assert ctx.travel_scale(th, 2021)[0] == 1.0
+    # the EU's airspace closed from 28 Feb 2022: the FSB's trips to Turkey in Q3 2022 are more than the 2019
+    # demand at the year's level (those who would have flown to the EU went elsewhere), by the year's scale
+    q3 = dt.date(2022, 7, 1), dt.date(2022, 9, 30)
+    tur = ctx.ordinary_trips("TUR", *q3, th)[0]
+    assert tur == pytest.approx(th["travel_level_2022"][0] * ctx.travel_scale(th, 2022)[0]
+                                * ctx.fsb["TUR"][2, FSB_MODES.index("Air")])
+    assert ctx.travel_scale(th, 2022)[0] > 1.2
+
+
 def test_a_destination_change_of_2023_scales_its_2023_trips_only(ctx):
     """``travel_change_2023_<ISO>`` multiplies that destination's trips from 2023 (on top of its own level and
-    the year's), not its 2022 trips, nor another destination's."""
+    the year's) against the other destinations' 2023 trips, not its 2022 trips."""
     fsb = ctx.fsb
     base = resolve_theta({"travel_level_2023": 0.6, "travel_level_THA": 2.0}, 1)
     up = resolve_theta({"travel_level_2023": 0.6, "travel_level_THA": 2.0, "travel_change_2023_THA": 0.5}, 1)
     y23 = dt.date(2023, 1, 1), dt.date(2023, 3, 31)
     y22 = dt.date(2022, 1, 1), dt.date(2022, 3, 31)
+    s_base, s_up = ctx.travel_scale(base, 2023)[0], ctx.travel_scale(up, 2023)[0]
+    assert s_up > s_base  # Thailand's halved trips went elsewhere
+    assert ctx.travel_scale(up, 2022)[0] == ctx.travel_scale(base, 2022)[0]
     got = ctx.ordinary_trips("THA", *y23, up, closures=False)[0]
-    assert got == pytest.approx(0.6 * 2.0 * 0.5 * fsb["THA"][0].sum())
-    assert got == pytest.approx(0.5 * ctx.ordinary_trips("THA", *y23, base, closures=False)[0])
+    assert got == pytest.approx(0.6 * 2.0 * 0.5 * s_up * fsb["THA"][0].sum())
+    assert got == pytest.approx(0.5 * s_up / s_base * ctx.ordinary_trips("THA", *y23, base, closures=False)[0])
     assert ctx.ordinary_trips("THA", *y22, up, closures=False)[0] == pytest.approx(
         ctx.ordinary_trips("THA", *y22, base, closures=False)[0])
     assert ctx.ordinary_trips("TUR", *y23, up, closures=False)[0] == pytest.approx(
-        ctx.ordinary_trips("TUR", *y23, base, closures=False)[0])
-    # all destinations: only Thailand's 2023 trips move (halved)
-    all_up = ctx.ordinary_trips("ALL", *y23, up, closures=False)[0]
-    all_base = ctx.ordinary_trips("ALL", *y23, base, closures=False)[0]
-    assert all_base - all_up == pytest.approx(0.5 * 0.6 * 2.0 * fsb["THA"][0].sum())
+        s_up / s_base * ctx.ordinary_trips("TUR", *y23, base, closures=False)[0])
 
 
 def test_residence_permits_issued_with_a_lag(run, ev, ctx):

@@ -87,7 +87,7 @@ def test_visitors_at_the_destination_at_its_own_pre_war_level(run, ev, ctx):
     no_fsb = dataclasses.replace(ctx, fsb={k: v for k, v in ctx.fsb.items() if k != "MEX"})
     flat = predict_parts(obs, [run], no_fsb, th)["ordinary_visitors"][0]
     days = (obs.period_end - obs.period_start).days + 1
-    assert flat == pytest.approx(75446 / 365 * days * 0.8)
+    assert flat == pytest.approx(75446 / 365 * days * 0.8 * no_fsb.travel_scale(th, 2022)[0])
     # Armenia's own count is from 2021 (COVID) and below the FSB's 2019 trips there: the FSB pattern stands
     arm = predict_parts(ev.observation("OBS248"), [run], ctx, th)
     assert "ordinary_trips" in arm and "ordinary_visitors" not in arm
@@ -109,10 +109,12 @@ def test_egypt_travels_at_its_level_before_the_flight_ban(ctx):
     assert all(np.array_equal(pattern[k], v) for k, v in y2019.items() if k != "EGY")
     th = resolve_theta({"travel_level_2022": 1.0, "travel_level_EGY": 1.0}, 1)
     q1 = ctx.ordinary_trips("EGY", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0]
-    assert q1 == pytest.approx(623207)
-    assert q1 / y2019["EGY"][0].sum() == pytest.approx(89.3, abs=0.1)
-    # at the prior's level of all trips in 2022 (0.55) the FSB's Q1 2022 count (351,926, OBS208) is met
-    th = resolve_theta({"travel_level_2022": 0.55, "travel_level_EGY": 1.0}, 1)
+    assert q1 == pytest.approx(623207 * ctx.travel_scale(th, 2022)[0])
+    assert q1 / ctx.travel_scale(th, 2022)[0] / y2019["EGY"][0].sum() == pytest.approx(89.3, abs=0.1)
+    # at the prior's level of all trips in 2022 (0.55) and a level of its own that gives back the trips the
+    # closed EU sent elsewhere, the FSB's Q1 2022 count (351,926, OBS208) is met
+    th = resolve_theta({"travel_level_2022": 0.55}, 1)
+    th["travel_level_EGY"] = 1.0 / ctx.travel_scale(th, 2022)
     assert ctx.ordinary_trips("EGY", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0] \
         == pytest.approx(351926, rel=0.03)
 
@@ -125,10 +127,11 @@ def test_abkhazia_counts_tourists_not_crossings(run, ev, ctx):
     obs = ev.observation("OBS237")  # tourists in Abkhazia, 2023
     parts = predict_parts(obs, [run], ctx, th)
     fsb = ctx.ordinary_trips("XAB", obs.period_start, obs.period_end, th, closures=False)[0]
-    assert fsb == pytest.approx(0.7 * ctx.fsb["XAB"].sum())  # a whole year at the 2023 level
+    scale = ctx.travel_scale(th, 2023)[0]
+    assert fsb == pytest.approx(0.7 * scale * ctx.fsb["XAB"].sum())  # a whole year at the 2023 level
     assert ctx.fsb["XAB"].sum() == pytest.approx(4802475)
     assert parts["ordinary_visitors"][0] == pytest.approx(fsb * 1500000 / 4802475)
-    assert parts["ordinary_visitors"][0] == pytest.approx(0.7 * 1500000)
+    assert parts["ordinary_visitors"][0] == pytest.approx(0.7 * scale * 1500000)
     assert "ordinary_trips" not in parts
     arm = predict_parts(ev.observation("OBS248"), [run], ctx, th)
     assert "ordinary_trips" in arm and "ordinary_visitors" not in arm
@@ -161,16 +164,19 @@ def test_argentine_permits_at_their_pre_war_level(run, ev, ctx):
 
 def test_a_destination_travel_level_moves_its_ordinary_part_only(run, ev, ctx):
     """FSB trips to the UAE (Q3 2022) and entries into Georgia (2022): the destination's own travel level
-    multiplies the ordinary part of its figures; the wave's part, and another destination's figure, stay."""
+    multiplies the ordinary part of its figures against the other destinations' (the year's scale); the wave's
+    part stays, and another destination's figure moves by the year's scale alone."""
     base = {"travel_level_2022": 0.6}
     up = dict(base, travel_level_ARE=2.5, travel_level_GEO=0.5)
+    ratio = (ctx.travel_scale(resolve_theta(up, 1), 2022) / ctx.travel_scale(resolve_theta(base, 1), 2022))[0]
+    assert ratio < 1.0  # the UAE's 2.5 weighs more than Georgia's 0.5
     for oid, f in (("OBS064", 2.5), ("OBS078", 0.5), ("OBS063", 1.0)):  # UAE, Georgia, Turkey
         obs = ev.observation(oid)
         a = predict_parts(obs, [run], ctx, base)
         b = predict_parts(obs, [run], ctx, up)
         name = next(k for k in a if k.startswith("ordinary"))
         assert a[name][0] > 0, oid
-        assert b[name][0] == pytest.approx(f * a[name][0], rel=1e-12), oid
+        assert b[name][0] == pytest.approx(f * ratio * a[name][0], rel=1e-12), oid
         assert b["wave"][0] == a["wave"][0], oid
 
 

@@ -6,7 +6,8 @@
 - EU membership (``EUU`` observations);
 - the ordinary (non-emigrant) travel of Russian citizens: the FSB Border Service's 2019 departures by country,
   quarter and mode (``data/baselines``), spread evenly over the days of each quarter and scaled by the
-  travel-level parameters of :mod:`emigre.observe.params` for the year (and for EU/Schengen destinations).
+  travel-level parameters of :mod:`emigre.observe.params` for the year (and for EU/Schengen destinations), the
+  year's level being that of all trips (the other levels move trips between destinations).
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ LAND_MODES = ("Car", "Rail", "Walk")
 FSB_TO_LINK_MODE = {"Air": "air", "Car": "road", "Rail": "rail", "Ship": "sea", "Walk": "road"}
 #: besides the EU/Schengen area, closed their airspace to Russian carriers at the end of February 2022
 _CLOSED_SKIES = frozenset({"GBR", "CAN", "USA"})
+
+
+def _levelled(theta: dict[str, np.ndarray], year_key: int, own: str | None, eu: bool, restricted: bool,
+              trips: float) -> np.ndarray:
+    """``trips`` at 2019's level x the year's level, the destination's own, the EU/Schengen level and the share of
+    a restricted mode (before :meth:`ObservationContext.travel_scale`)."""
+    f = travel_level(theta, _KEY_YEAR[year_key], own, trips)
+    if eu:
+        f = f * theta["travel_level_eu"]
+    if restricted:
+        f = f * theta["ordinary_restricted_share"]
+    return f
 
 
 def _quarter_days(year: int) -> np.ndarray:
@@ -133,8 +146,11 @@ class ObservationContext:
         1 before 2022), ``travel_level_eu`` for EU/Schengen destinations and,
         from 2022, the destination's own level where it has one (``travel_level_<ISO>``,
         :data:`emigre.observe.params.TRAVEL_LEVEL_DESTINATIONS`; from 2023 also its own change,
-        ``travel_change_2023_<ISO>``): a count for several destinations (ALL, EUU)
-        is the sum of its destinations' trips, each at its level.
+        ``travel_change_2023_<ISO>``), all times :meth:`travel_scale`, so that the year's level is the level of
+        all trips abroad (what its prior is sourced from: the FSB's totals) and the other levels and the closures
+        move trips between destinations: when Russians could not fly to the EU they went elsewhere (the FSB's
+        trips to the UAE, Armenia, Turkey grew while those to Finland fell). A count for several destinations
+        (ALL, EUU) is the sum of its destinations' trips, each at its level.
 
         With ``closures`` (counts at the Russian border by first destination: the FSB's) a mode carries trips
         only on days it is open to that country (:meth:`mode_state`), times ``ordinary_restricted_share``
@@ -144,14 +160,38 @@ class ObservationContext:
         comps = self._ordinary_components(self._fsb_isos(code), a, b, tuple(modes or FSB_MODES), closures)
         n = len(next(iter(theta.values())))
         total = np.zeros(n)
+        scale: dict[int, np.ndarray] = {}
         for (own, year_key, eu, restricted), v in comps.items():
-            f = travel_level(theta, _KEY_YEAR[year_key], own, v)
-            if eu:
-                f = f * theta["travel_level_eu"]
-            if restricted:
-                f = f * theta["ordinary_restricted_share"]
+            f = _levelled(theta, year_key, own, eu, restricted, v)
+            if year_key > 0:
+                if year_key not in scale:
+                    scale[year_key] = self._travel_scale(theta, year_key)
+                f = f * scale[year_key]
             total = total + f
         return total
+
+    def travel_scale(self, theta: dict[str, np.ndarray], year: int) -> np.ndarray:
+        """The factor that keeps the year's ordinary trips to all destinations at ``travel_level_<year>`` x 2019's
+        (:meth:`ordinary_trips`): 1 before 2022; from 2022 the 2019 trips of the year over their sum at each
+        destination's level (its own, EU/Schengen, restricted modes) with the year's closures - the destination
+        levels and closures move trips between destinations, not out of the total. One value per theta draw."""
+        key = 0 if year < 2022 else (1 if year == 2022 else 2)
+        if key == 0:
+            return np.ones(len(next(iter(theta.values()))))
+        return self._travel_scale(theta, key)
+
+    def _travel_scale(self, theta: dict[str, np.ndarray], year_key: int) -> np.ndarray:
+        year = _KEY_YEAR[year_key]
+        a, b = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        isos = tuple(self.fsb)
+        base = sum(v for k, v in self._ordinary_components(isos, a, b, FSB_MODES, False).items() if k[1] == year_key)
+        level = theta["travel_level_2022" if year_key == 1 else "travel_level_2023"]
+        moved = np.zeros(len(level))
+        for (own, yk, eu, restricted), v in self._ordinary_components(isos, a, b, FSB_MODES, True).items():
+            if yk == year_key:
+                moved = moved + _levelled(theta, yk, own, eu, restricted, v)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(moved > 0, base * level / moved, 1.0)
 
     def ordinary_daily_peak(
         self, code: str | tuple[str, ...], a: dt.date, b: dt.date, theta: dict[str, np.ndarray],

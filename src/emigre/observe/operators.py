@@ -325,7 +325,7 @@ def _destination_ordinary(obs, rd, ctx, th, w: _Window) -> tuple[np.ndarray, str
         by_year[year] = by_year.get(year, 0) + n
     total = np.zeros_like(base)
     for year, n in by_year.items():
-        total = total + lv.value / 365.0 * n * travel_level(th, year, iso)
+        total = total + lv.value / 365.0 * n * travel_level(th, year, iso) * ctx.travel_scale(th, year)
     return total, "ordinary_visitors"
 
 
@@ -610,7 +610,8 @@ def nonwave_estimate(obs: Observation, rd: Reading, ctx: ObservationContext) -> 
             got = _visitor_factor(ctx, obs.destination)
             if got is not None:
                 f, lv = got
-                v = v * f if np.isfinite(f) else lv.value * days / 365.0 * float(th["travel_level_2022"][0])
+                v = v * f if np.isfinite(f) else (lv.value * days / 365.0 * float(th["travel_level_2022"][0])
+                                                  * float(ctx.travel_scale(th, 2022)[0]))
         if rd.group == "sex=male":
             v *= float(th["ordinary_male_share"][0])
         return v / days if rd.per_day else v

@@ -98,8 +98,10 @@ OBS_PARAMS: dict[str, ObsParam] = {
     for p in (
         ObsParam(
             "travel_level_2022", 0.55, "lognormal", (0.55, 0.3), "ratio",
-            "ordinary (non-emigrant) trips abroad of Russian citizens in 2022 relative to the same quarter of "
-            "2019 (FSB): Q1 2022 3.9 mln vs 8.4 mln (COVID, then the war), Q3 9.7 mln vs 16.0 mln",
+            "all ordinary (non-emigrant) trips abroad of Russian citizens in 2022 relative to the same quarter "
+            "of 2019 (FSB): Q1 2022 3.9 mln vs 8.4 mln (COVID, then the war), Q3 9.7 mln vs 16.0 mln; the "
+            "destination and EU levels and the closures move trips between destinations, not out of this total "
+            "(ObservationContext.travel_scale)",
         ),
         ObsParam(
             "travel_level_2023", 0.6, "lognormal", (0.6, 0.3), "ratio",
@@ -224,8 +226,9 @@ def travel_level(theta: Mapping[str, np.ndarray], year: int, iso: str | None, tr
     """``trips`` at 2019's level x the level of ordinary travel to ``iso`` (None: a destination without a level
     of its own) in ``year`` relative to 2019, one value per theta draw: 1 before 2022; from 2022 the year's level
     (``travel_level_2022`` or ``travel_level_2023``) x the destination's own (``travel_level_<ISO>``), and from
-    2023 x its own change (``travel_change_2023_<ISO>``). EU/Schengen and restricted-mode factors are the
-    caller's. (``trips`` multiplies first, so that every caller's products are the same bit for bit.)"""
+    2023 x its own change (``travel_change_2023_<ISO>``). EU/Schengen and restricted-mode factors, and the year's
+    scale that keeps all destinations' trips at the year's level (``ObservationContext.travel_scale``), are
+    the caller's. (``trips`` multiplies first, so that every caller's products are the same bit for bit.)"""
     if year < 2022:
         return np.ones_like(theta["travel_level_2022"]) * trips
     level = (theta["travel_level_2022"] if year == 2022 else theta["travel_level_2023"]) * trips
