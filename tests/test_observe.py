@@ -819,3 +819,19 @@ def test_observation_parameters(ctx):
         assert np.isfinite(p.log_prior(draws[name])).all(), name
     assert np.median(draws["travel_level_2022"]) == pytest.approx(0.55, rel=0.15)
     assert (draws["permit_lag_days"] >= 0).all() and (draws["permit_lag_days"] <= 180).all()
+
+
+def test_the_years_scale_is_remembered_by_its_parameters_values(ctx):
+    """``travel_scale`` is asked for by every figure with ordinary travel: remembered by the values it depends on
+    (another level gives another scale, the same values the same read-only array), and a context made from this
+    one with other FSB trips (``dataclasses.replace``) does not reuse this one's."""
+    base = resolve_theta({"travel_level_2022": 0.5}, 1)
+    up = resolve_theta({"travel_level_2022": 0.5, "travel_level_ARE": 3.0}, 1)
+    s_base, s_up = ctx.travel_scale(base, 2022), ctx.travel_scale(up, 2022)
+    assert s_up[0] != s_base[0]
+    assert s_up[0] == ctx._compute_travel_scale(up, 1)[0] and s_base[0] == ctx._compute_travel_scale(base, 1)[0]
+    again = ctx.travel_scale(resolve_theta({"travel_level_2022": 0.5, "travel_level_ARE": 3.0}, 1), 2022)
+    assert again is s_up and not again.flags.writeable
+    no_tur = dataclasses.replace(ctx, fsb={k: v for k, v in ctx.fsb.items() if k != "TUR"})
+    assert no_tur.travel_scale(base, 2022)[0] == pytest.approx(no_tur._compute_travel_scale(base, 1)[0])
+    assert no_tur.travel_scale(base, 2022)[0] != s_base[0]

@@ -21,7 +21,7 @@ import numpy as np
 
 from emigre.baselines import BASELINE_YEAR, FSB_MODES, fsb_ordinary_pattern
 from emigre.errors import EmigreError
-from emigre.observe.params import TRAVEL_LEVEL_DESTINATIONS, travel_level
+from emigre.observe.params import TRAVEL_CHANGE_2023_DESTINATIONS, TRAVEL_LEVEL_DESTINATIONS, travel_level
 from emigre.scenario.model import HOME, MODES
 
 #: EU member states (2022); the scenario lists only those it routes to, ordinary travel needs all of them.
@@ -37,6 +37,14 @@ LAND_MODES = ("Car", "Rail", "Walk")
 FSB_TO_LINK_MODE = {"Air": "air", "Car": "road", "Rail": "rail", "Ship": "sea", "Walk": "road"}
 #: besides the EU/Schengen area, closed their airspace to Russian carriers at the end of February 2022
 _CLOSED_SKIES = frozenset({"GBR", "CAN", "USA"})
+
+
+#: the observation parameters a year's scale depends on (:func:`_levelled`): its memo is keyed on their values
+_SCALE_PARAMS = ("travel_level_2022", "travel_level_2023", "travel_level_eu", "ordinary_restricted_share",
+                 *(f"travel_level_{iso}" for iso in TRAVEL_LEVEL_DESTINATIONS),
+                 *(f"travel_change_2023_{iso}" for iso in TRAVEL_CHANGE_2023_DESTINATIONS))
+#: how many scales a context remembers (one per year and parameter set: a calibration evaluates a few per batch)
+_SCALE_MEMO = 256
 
 
 def _levelled(theta: dict[str, np.ndarray], year_key: int, own: str | None, eu: bool, restricted: bool,
@@ -92,6 +100,8 @@ class ObservationContext:
     _restricted: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((1, 0), dtype=bool))
     _link_modes: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype="<U4"))
     _mode_state: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    # _travel_scale's memo: not an init field, so that dataclasses.replace (another fsb) starts an empty one
+    _scales: dict[tuple, np.ndarray] = field(init=False, repr=False, default_factory=dict)
 
     def __hash__(self) -> int:  # identity: the ordinary-travel cache is per context
         return id(self)
@@ -181,6 +191,19 @@ class ObservationContext:
         return self._travel_scale(theta, key)
 
     def _travel_scale(self, theta: dict[str, np.ndarray], year_key: int) -> np.ndarray:
+        # every operator of a figure with ordinary travel asks for it with the same theta (a daily peak once per
+        # day): remembered by the values it depends on, read-only
+        key = (year_key, b"".join(np.ascontiguousarray(theta[k], dtype=np.float64).tobytes() for k in _SCALE_PARAMS))
+        got = self._scales.get(key)
+        if got is None:
+            if len(self._scales) >= _SCALE_MEMO:
+                self._scales.clear()
+            got = self._compute_travel_scale(theta, year_key)
+            got.setflags(write=False)
+            self._scales[key] = got
+        return got
+
+    def _compute_travel_scale(self, theta: dict[str, np.ndarray], year_key: int) -> np.ndarray:
         year = _KEY_YEAR[year_key]
         a, b = dt.date(year, 1, 1), dt.date(year, 12, 31)
         isos = tuple(self.fsb)
