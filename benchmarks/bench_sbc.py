@@ -199,7 +199,7 @@ def read_journal(path: Path, settings: dict) -> dict[int, dict]:
     return done
 
 
-def summarise(rows: list[dict], names: list[str], elapsed: float, args) -> dict:
+def summarise(rows: list[dict], names: list[str], elapsed: float) -> dict:
     """Print coverage per parameter and overall, the rank histogram and the time; return them."""
     rows = sorted(rows, key=lambda r: r["replicate"])
     cov = np.array([row["covered"] for row in rows], dtype=float)  # [replicates, parameters]
@@ -271,7 +271,7 @@ def main() -> None:
     journal = _journal_path(args.json)
     journal.parent.mkdir(parents=True, exist_ok=True)
     done = read_journal(journal, settings) if args.resume else {}
-    if not args.resume or not journal.exists():
+    if not args.resume or not journal.exists() or journal.stat().st_size == 0:  # a new journal: its header first
         atomic_write_text(journal, json.dumps({"settings": settings, "parameters": names}) + "\n")
     todo = [r for r in range(args.replicates) if r not in done]
     if done:
@@ -294,7 +294,7 @@ def main() -> None:
         run_many(replicate_task, [(r, settings) for r in todo], executor=ex, on_result=keep)
     elapsed = time.perf_counter() - t0
     rows = [done[r] for r in range(args.replicates)]
-    summary = summarise(rows, names, elapsed, args)
+    summary = summarise(rows, names, elapsed)
     atomic_write_text(args.json, json.dumps({"settings": settings, "parameters": names, **summary,
                                              "replicates": rows, "seconds": elapsed, "cpu_count": os.cpu_count()},
                                             indent=2) + "\n")
