@@ -76,14 +76,16 @@ def known_replicate(r: int, args) -> tuple[np.ndarray, np.ndarray, dict]:
 
 
 # ---------------------------------------------------------------------- the simulator
-def synthetic_observations(objective, x_true, truth_seed: int, rng: np.random.Generator):
-    """The objective's observations with values generated at ``x_true`` (simulated with ``truth_seed``) plus
-    an error drawn from each one's likelihood."""
+def synthetic_observations(objective, x_true, truth_seed: int, rng: np.random.Generator,
+                           truth_scale: float | None = None):
+    """The objective's observations with values generated at ``x_true`` (simulated with ``truth_seed`` at
+    ``truth_scale`` persons per traveller, default the objective's scale) plus an error drawn from each one's
+    likelihood."""
     from emigre.calibrate.objective import _simulate_capped
 
     sp, s = objective.space, objective.spec
     params, _ = sp.split(x_true)
-    result = _simulate_capped(s.scenario, truth_seed, params, s.scale, s.end, None)
+    result = _simulate_capped(s.scenario, truth_seed, params, truth_scale or s.scale, s.end, None)
     pred = objective.predict([result], x_true)
     out = []
     # the observation error alone: the simulation's own noise is already in the truth (its own seed)
@@ -100,7 +102,7 @@ def simulator_replicate(r: int, args, space, base) -> tuple[np.ndarray, np.ndarr
 
     rng = np.random.default_rng([args.seed, r])
     x_true = space.sample(rng, 1)[0]
-    obs = synthetic_observations(base, x_true, truth_seed=10_000 + r, rng=rng)
+    obs = synthetic_observations(base, x_true, truth_seed=10_000 + r, rng=rng, truth_scale=args.truth_scale)
     # one worker inside a replicate: the replicates are what runs in parallel (and a calibration's result does
     # not depend on its worker count: the evaluator returns every batch in input order)
     res = calibrate(space=space, observations=obs, budget=args.budget, particles=args.particles,
@@ -114,7 +116,7 @@ def simulator_replicate(r: int, args, space, base) -> tuple[np.ndarray, np.ndarr
 
 # ---------------------------------------------------------------------- one replicate, in a worker process
 #: settings that change a replicate's result: a journal written with other values is not resumed
-RESULT_SETTINGS = ("target", "budget", "particles", "scale", "end", "seed")
+RESULT_SETTINGS = ("target", "budget", "particles", "scale", "truth_scale", "end", "seed")
 _WORKER_CACHE: dict = {}
 
 
@@ -238,6 +240,11 @@ def main() -> None:
     ap.add_argument("--cluster", default=None,
                     help="run the replicates on a Dask cluster: tcp://HOST:PORT or local:N (default $EMIGRE_CLUSTER)")
     ap.add_argument("--scale", type=float, default=500.0)
+    ap.add_argument("--truth-scale", type=float, default=None,
+                    help="persons per traveller of the truth's simulation (default: --scale / 10). Published figures "
+                         "carry no simulation noise; the likelihood allows for the calibration's own, so a truth "
+                         "simulated as coarsely as the calibration carries that noise twice and reads as a larger "
+                         "observation error (error_scale_factor's truth at rank 0.00 when it was --scale)")
     ap.add_argument("--end", default="2022-10-31", help="simulated horizon (observations after it are not used)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="default out/bench_sbc_<target>.json")
@@ -249,6 +256,8 @@ def main() -> None:
     args.particles = args.particles or (500 if known else 60)
     if args.budget is None:
         args.budget = 0 if known else 1500
+    if args.truth_scale is None:
+        args.truth_scale = args.scale / 10
     args.json = args.json or Path(f"out/bench_sbc_{args.target}.json")
 
     from emigre.ensemble.executor import open_executor, run_many
@@ -265,7 +274,8 @@ def main() -> None:
         base = Objective.build(space, scale=args.scale, end=args.end, sim_seeds=(args.seed,))
         names = list(space.names)
         print(f"SBC with the simulator: {len(names)} parameters, {len(base.obs_ids)} synthetic observations to "
-              f"{args.end}, scale {args.scale}, budget {args.budget} (cap), {args.particles} particles, "
+              f"{args.end}, scale {args.scale} (truth {args.truth_scale}), budget {args.budget} (cap), "
+              f"{args.particles} particles, "
               f"{args.replicates} replicates", flush=True)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()} | {"code": code_digest()}
     journal = _journal_path(args.json)
