@@ -340,6 +340,30 @@ def test_land_border_counts_follow_closures(run, ev, ctx):
     assert ita_air[0] == 2 and ita_air[day("2022-03-01")] == 0
 
 
+def test_frontex_series_counts_land_crossings(run, ev, ctx):
+    """Frontex's 2022 counts of Russians entering the EU are one land-border series (readings.LAND_SERIES):
+    998,085 to 22 Aug (OBS239) and 1,303,000 "through its land borders" to 25 Sep (OBS047). Read as all modes,
+    the shorter window predicted 2.5 times the longer one (the flights through hubs the series never counted)."""
+    from emigre.observe.readings import LAND_SERIES
+
+    assert LAND_SERIES == {f"OBS{n:03d}" for n in (49, *range(239, 248))}
+    for oid in sorted(LAND_SERIES):
+        assert read_observation(ev.observation(oid), ctx).modes == ("Car", "Rail", "Walk"), oid
+    aug, sep = ev.observation("OBS239"), ev.observation("OBS047")
+    p_aug, p_sep = predict_parts(aug, [run], ctx), predict_parts(sep, [run], ctx)
+    assert p_aug["ordinary_trips"][0] < p_sep["ordinary_trips"][0]
+    assert p_aug["wave"][0] <= p_sep["wave"][0]
+    assert predict(aug, run, ctx) < predict(sep, run, ctx)
+    # the same row read as all modes: the ordinary trips at the destination stand whatever the closures, and the
+    # EU's arrivals through hubs more than double the count (the misreading, kept here as the contrast)
+    every = dataclasses.replace(aug, id="OBS999", notes="Frontex entries, all modes")
+    assert read_observation(every, ctx).modes is None
+    assert predict_parts(every, [run], ctx)["ordinary_trips"][0] > 2 * p_aug["ordinary_trips"][0]
+    # the EU states' rows of the same window sum to at most the EU's (Norway is not in the EU's area)
+    states = sum(predict(ev.observation(f"OBS{n}"), run, ctx) for n in (240, 241, 244, 245, 246))
+    assert 0.5 * predict(aug, run, ctx) < states <= predict(aug, run, ctx)
+
+
 def test_ordinary_travel_by_hand_without_closures(ctx):
     th = resolve_theta({"travel_level_2022": 0.5, "travel_level_eu": 0.4}, 1)
     got = ctx.ordinary_trips("ALL", dt.date(2022, 1, 1), dt.date(2022, 3, 31), th, closures=False)[0]

@@ -97,6 +97,17 @@ _OBS012_AREA = ("EST", "LVA", "LTU", "FIN", "POL", "ISR", "GEO", "KAZ", "KGZ", "
 _ENTRIES = re.compile(r"\bgross\b|\bentries\b|\bentered\b|\bcrossings?\b|border", re.I)
 _RETURN = re.compile(r"\breturn", re.I)
 _LAND = re.compile(r"land borders?", re.I)
+#: Frontex's 2022 counts of Russian citizens crossing into the EU and back are one series, reported by the member
+#: states from their land border crossing points with Russia and Belarus: 998,085 entries from 24 Feb to 22 Aug
+#: (OBS239), continued as 1,303,000 "through its land borders" to 25 Sep (OBS047, whose note OBS239's cites as
+#: its cumulative) and ">1.45 mln" to mid-October (OBS049's note), split by state (OBS240-OBS247: Estonia,
+#: Finland, Lithuania, Latvia, Poland, Norway - each borders Russia or Belarus by land, Storskog is Norway's one
+#: crossing) with the returns to Russia via Estonia and Finland (OBS242, OBS243). OBS239's note says "land/sea/
+#: air"; read so, its count would hold the Russians who flew into the EU through Istanbul or Belgrade too (2.5
+#: million ordinary trips on the session-22 posterior against 0.56 million by land), against the series' own 1.3
+#: million by land a month later. So these rows count land crossings, where the closures of that kind apply.
+LAND_SERIES = frozenset({"OBS049", "OBS239", "OBS240", "OBS241", "OBS242", "OBS243", "OBS244", "OBS245", "OBS246",
+                         "OBS247"})
 
 
 def duration_rule(text: str) -> int | None:
@@ -172,15 +183,15 @@ _OVERRIDES: dict[str, tuple[str, dict, str]] = {
     ),
     "OBS242": (
         "other",
-        {"operator": "returns_crossings", "ordinary_error": True},
-        "Frontex: exits of Russians from the EU back to Russia via Estonia: emigrant returns by Estonian links "
-        "plus ordinary trips back",
+        {"operator": "returns_crossings", "modes": LAND_MODES, "ordinary_error": True},
+        "Frontex: exits of Russians from the EU back to Russia via Estonia (land border crossing points: "
+        "LAND_SERIES): emigrant returns by Estonian links plus ordinary trips back",
     ),
     "OBS243": (
         "other",
-        {"operator": "returns_crossings", "ordinary_error": True},
-        "Frontex: exits of Russians from the EU back to Russia via Finland: emigrant returns by Finnish links "
-        "plus ordinary trips back",
+        {"operator": "returns_crossings", "modes": LAND_MODES, "ordinary_error": True},
+        "Frontex: exits of Russians from the EU back to Russia via Finland (land border crossing points: "
+        "LAND_SERIES): emigrant returns by Finnish links plus ordinary trips back",
     ),
     "OBS248": (
         "arrivals_in_destination",
@@ -384,13 +395,14 @@ def _by_rules(obs: Observation, text: str) -> Reading:
             per_day=_per_day(obs) and not _PEAK.search(obs.notes),
             peak=bool(_PEAK.search(obs.notes)),
             group="sex=male" if _MEN_ONLY.search(obs.notes) else None,
-            modes=LAND_MODES if _LAND.search(text) else None,
+            modes=LAND_MODES if _LAND.search(text) or obs.id in LAND_SERIES else None,
         )
         if kind == "border_crossings_exit":
             return Reading("exits", "trips out of Russia: emigrant crossings plus ordinary travel (FSB pre-war "
                            "pattern x travel level)", **opts)
+        land = " (land border crossing points: one Frontex series with OBS047)" if obs.id in LAND_SERIES else ""
         return Reading("entries", "entries into the destination: emigrant entries, visa runs and ordinary "
-                       "travel", **opts)
+                       f"travel{land}", **opts)
     if kind == "residence_permits":
         if _HELD.search(obs.notes):
             return Reading("permits_held", "permits held on the date", extra_sigma=HELD_SIGMA)
