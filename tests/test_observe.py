@@ -346,7 +346,7 @@ def test_frontex_series_counts_land_crossings(run, ev, ctx):
     the shorter window predicted 2.5 times the longer one (the flights through hubs the series never counted)."""
     from emigre.observe.readings import LAND_SERIES
 
-    assert LAND_SERIES == {f"OBS{n:03d}" for n in (49, *range(239, 248))}
+    assert {f"OBS{n:03d}" for n in (49, *range(239, 248))} == LAND_SERIES
     for oid in sorted(LAND_SERIES):
         assert read_observation(ev.observation(oid), ctx).modes == ("Car", "Rail", "Walk"), oid
     aug, sep = ev.observation("OBS239"), ev.observation("OBS047")
