@@ -38,8 +38,12 @@ def test_runs_are_combined_with_diagnostics_and_a_verdict(tmp_path):
     assert len(preds) > 50
     assert set(conv["quantities"]) == set(fit["settings"]["calibrated"]) | set(preds)
     assert fit["settings"]["calibrated"] == default_space().names  # every calibrated parameter
-    for q in conv["quantities"].values():
-        assert q["rhat"] >= 0.9 and q["ess"] > 0 and q["disjoint_pairs"] in (0, 1)
+    failed = {f["quantity"] for f in conv["failed"]}
+    for name, q in conv["quantities"].items():
+        assert q["ess"] > 0 and q["disjoint_pairs"] in (0, 1)
+        # an infinite R-hat (each run constant, the runs apart: a count of a few travellers at scale 500) is
+        # written as null - JSON has no infinity - and fails the gate
+        assert q["rhat"] >= 0.9 if q["rhat"] is not None else name in failed
     # 52 evaluations per run cannot converge: the verdict says so and names what to raise
     assert not conv["converged"] and conv["failed"]
     assert "--budget" in fit["advice"]
