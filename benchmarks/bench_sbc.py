@@ -85,7 +85,8 @@ def synthetic_observations(objective, x_true, truth_seed: int, rng: np.random.Ge
 
     sp, s = objective.space, objective.spec
     params, _ = sp.split(x_true)
-    result = _simulate_capped(s.scenario, truth_seed, params, truth_scale or s.scale, s.end, None)
+    result = _simulate_capped(s.scenario, truth_seed, params, s.scale if truth_scale is None else truth_scale, s.end,
+                              None)
     pred = objective.predict([result], x_true)
     out = []
     # the observation error alone: the simulation's own noise is already in the truth (its own seed)
@@ -258,6 +259,9 @@ def main() -> None:
         args.budget = 0 if known else 1500
     if args.truth_scale is None:
         args.truth_scale = args.scale / 10
+    if not (args.scale > 0 and args.truth_scale > 0):
+        ap.error(f"--scale and --truth-scale are persons per traveller: positive numbers, not {args.scale} and "
+                 f"{args.truth_scale}")
     args.json = args.json or Path(f"out/bench_sbc_{args.target}.json")
 
     from emigre.ensemble.executor import open_executor, run_many
