@@ -33,6 +33,15 @@ the ratio is the diffusion's squared displacement. Both are averages over partic
 correlation with 56 noisy estimates they do not need a noise allowance. The stage also records the largest
 absolute correlation of any coordinate with its start value (``max_corr``, informative).
 
+**Tempering stages mix, the last stage decorrelates.** The stages before ``b = 1`` stop at a looser criterion
+(``mid_jumps``, default 1: a correlation of about ``e^-1`` with the stage's start for an independence kernel;
+at most ``mid_stuck`` = 50% of the particles unmoved); the stage at ``b = 1`` keeps ``jumps`` and ``stuck``. A
+tempering stage's cloud only has to re-spread after its resampling; its moves carry over into the next stage,
+which starts from them, and only the last stage's draws are the posterior. Measured on the known target in 89
+dimensions (60 informed; 400 particles, no budget cap; docs/calibrate.md): every stage to ``ln 10`` takes 219,000
+evaluations for 0.912 coverage of the 90% intervals; the tempering stages to 1 take 74,000 for 0.900, with no
+parameter below 0.80 over 50 replicates (to 0.5: 31,000 for 0.846, too loose).
+
 Budget semantics: ``budget`` is a cap on likelihood evaluations, not a target. A run that decorrelates every
 stage within it stops early. When the budget runs out before a stage has decorrelated, the stage records
 ``decorrelated: False`` and ``SMCResult.converged`` is False; when it cannot pay for another tempering stage
@@ -73,7 +82,7 @@ class SMCResult:
     log_evidence: float = 0.0
     evaluations: int = 0
     complete: bool = True  # False when the budget forced the last jump to b = 1 with a low ESS
-    converged: bool = True  # False when some stage's moves stopped (budget or cap) before decorrelating
+    converged: bool = True  # False when some stage's moves stopped (budget or cap) before meeting its criterion
 
 
 def _tempered(beta: float, lp: np.ndarray, ll: np.ndarray, lq: np.ndarray, from_prior: bool) -> np.ndarray:
@@ -374,6 +383,8 @@ def tempered_smc(
     final_reserve: int = 3,
     jumps: float = math.log(10.0),
     stuck: float = 0.1,
+    mid_jumps: float = 1.0,
+    mid_stuck: float = 0.5,
     components: int = 4,
     independence: bool = True,
     reference: tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.random.Generator, int], np.ndarray]]
@@ -384,8 +395,8 @@ def tempered_smc(
 
     ``reference = (log_q, sample_q)``: start from the distribution ``q`` instead of the prior and temper along
     ``q^(1-b) (prior L)^b``. ``max_moves`` caps the moves of one tempering stage, ``final_moves`` (default
-    ``max_moves``) those at ``b = 1``; ``jumps`` and ``stuck`` set the decorrelation criterion (module doc);
-    ``components`` the most components of the independence proposal's mixture; ``independence=False`` moves by
+    ``max_moves``) those at ``b = 1``; ``jumps`` and ``stuck`` set the decorrelation criterion of the stage at
+    ``b = 1``, ``mid_jumps`` and ``mid_stuck`` that of the tempering stages before it (module doc); ``components`` the most components of the independence proposal's mixture; ``independence=False`` moves by
     the random walk alone (a baseline for measurements)."""
     budget = budget if budget is not None else 10**12
     final_moves = max_moves if final_moves is None else final_moves
@@ -440,13 +451,16 @@ def tempered_smc(
         cloud = _Cloud(U, LL, LP, LQ, payload)
         info = _move_stage(cloud, kern, logw, beta, rng=rng, log_prior_u=log_prior_u, log_q=log_q, loglik=loglik,
                            label=f"smc-{len(stages) + 1}", cap=cap, share_cap=share_cap,
-                           budget_left=budget - used - reserve, min_moves=min_moves, jumps=jumps, stuck=stuck,
+                           budget_left=budget - used - reserve, min_moves=min_moves,
+                           jumps=jumps if beta >= 1.0 else min(jumps, mid_jumps),
+                           stuck=stuck if beta >= 1.0 else max(stuck, mid_stuck),
                            components=components, independence=independence)
         U, LL, LP, LQ, payload = cloud.U, cloud.LL, cloud.LP, cloud.LQ, cloud.payload
         used += info.pop("used")
         if not info["decorrelated"]:
             converged = False
-        info = {"stage": len(stages) + 1, "beta": beta, "ess": stage_ess, **info, "evaluations": used,
+        info = {"stage": len(stages) + 1, "beta": beta, "ess": stage_ess, **info,
+                "jumps_target": jumps if beta >= 1.0 else min(jumps, mid_jumps), "evaluations": used,
                 "best_loglik": float(np.max(LL)),
                 "mean_loglik": float(np.mean(LL[np.isfinite(LL)])) if np.isfinite(LL).any() else -math.inf}
         stages.append(info)
