@@ -484,6 +484,7 @@ class ExodusRuleset:
         call, more than a day's work at calibration scales. The types do not change during a run, so each
         kernel is resolved once (``Dispatcher.compile(signature)``: Numba's cache, or a compilation) and called
         directly; every call passes arguments of the types it was resolved with."""
+        self._onward_tables = K.onward_tables(self.country_lat, self.country_lon, float(self.p["air_cost_rub_per_km"]))
         self._t, self._cl, self._w = self._travellers(), self._cells(), self._world()
         self._ch, self._q, self._prm, self._out = self._choice(), self._queues(), self._params(), self._outputs()
         self._sch_share = float(self.p["schengen_visa_share"])
@@ -521,7 +522,7 @@ class ExodusRuleset:
             cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes, cw.entry_max_stay,
             self.unknown_stay, self.country_main_place, self.country_lat, self.country_lon,
             self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries), self.draft_share,
-            self.rule_epoch,
+            self.rule_epoch, *self._onward_tables, np.zeros(len(cw.countries)),
         )
 
     def _choice(self) -> K.Choice:

@@ -83,13 +83,16 @@ Cells = namedtuple(
 )
 #: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations
 #: (per country: ``unknown_stay`` the stay where no entry rule gives one; ``draft_share`` the share of travellers
-#: fleeing the draft for whom the country is a refuge at all; per day ``rule_epoch``, exodus.rule_epochs).
+#: fleeing the draft for whom the country is a refuge at all; per day ``rule_epoch``, exodus.rule_epochs); per pair
+#: of countries the onward flight's hours and log fare (``onward_tables``), and ``onward_w`` the onward choice's
+#: scratch weights.
 World = namedtuple(
     "World",
     "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost path_exit "
     "path_borders link_intl link_hours link_mode link_exit link_open link_restricted place_country "
     "entry_admitted entry_modes entry_max_stay unknown_stay country_main_place country_lat country_lon "
-    "dest_static net_base arrivals_cum scale n_countries draft_share rule_epoch",
+    "dest_static net_base arrivals_cum scale n_countries draft_share rule_epoch onward_hours onward_logcost "
+    "onward_w",
 )
 #: The choice classes (origin x document x special grounds x urgency) and today's tables; per class the
 #: feasibility of its routes (``feas``) as of the rule epoch ``feas_epoch`` (-1: not computed yet).
@@ -795,41 +798,39 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     head, nxt, due, key, doc, state, place = t.head, t.nxt, t.due, t.key, t.doc, t.state, t.place
     path, dest, country = t.path, t.dest, t.country
     entry_admitted, entry_modes, country_main_place = w.entry_admitted, w.entry_modes, w.country_main_place
-    country_lat, country_lon, dest_static, net_base = w.country_lat, w.country_lon, w.dest_static, w.net_base
+    dest_static, net_base = w.dest_static, w.net_base
     arrivals_cum, scale, entry_max_stay = w.arrivals_cum, w.scale, w.entry_max_stay
     unknown_stay, draft_share = w.unknown_stay, w.draft_share
+    onward_hours, onward_logcost, wts = w.onward_hours, w.onward_logcost, w.onward_w
     # the traveller's once-drawn refuge draw (as at the first choice): urgent travellers for whom an
     # unrecognised state is no refuge do not move on there either
     refuge_u = uniform(seed, key[a], 0, S_DRAFT) if cl.reason_urgent[t.reason[a]] == 1 else -1.0
     b_hours, b_cost, b_stay, b_net = prm.b_hours, prm.b_cost, prm.b_stay, prm.b_net
-    air_cost_per_km = prm.air_cost_per_km
     cnt, present_place, onward_c = out.cnt, out.present_place, out.onward_c
     c0 = country[a]
     dc = doc[a]
     n_c = country_main_place.shape[0]
-    w = np.zeros(n_c)
     total = 0.0
     for c in range(1, n_c):
+        wts[c] = 0.0
         if c == c0 or country_main_place[c] < 0 or not entry_admitted[day, c, dc]:
             continue
         if (entry_modes[day, c, dc] & 1) == 0 or refuge_u >= draft_share[c]:
             continue
-        km = _gc_km(country_lat[c0], country_lon[c0], country_lat[c], country_lon[c])
-        hours = km / 750.0 + 3.0
         ms = entry_max_stay[day, c, dc]
         stay = min(max(float(unknown_stay[c] if ms < 0 else ms), 1.0), 365.0)
         v = (dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
-             + b_hours * hours + b_cost * math.log(max(km * air_cost_per_km, 1.0)))
-        w[c] = math.exp(min(v, 700.0))
-        total += w[c]
+             + b_hours * onward_hours[c0, c] + b_cost * onward_logcost[c0, c])
+        wts[c] = math.exp(min(v, 700.0))
+        total += wts[c]
     if total <= 0.0:
         return False
     u = uniform(seed, key[a], day, S_ONWARD_DEST) * total
     acc = 0.0
     target = -1
     for c in range(1, n_c):
-        if w[c] > 0.0:
-            acc += w[c]
+        if wts[c] > 0.0:
+            acc += wts[c]
             target = c
             if u < acc:
                 break
@@ -844,6 +845,22 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     present_place[place[a]] += 1
     _schedule(a, day, day + 1, n_days, head, nxt, due)
     return True
+
+
+@njit(cache=True)
+def onward_tables(country_lat, country_lon, air_cost_per_km):
+    """Per pair of countries (from, to): an onward flight's hours (great-circle km / 750 + 3) and log fare
+    (``log(max(km x air_cost_per_km, 1))``), computed once per run for ``_onward``'s choice (what it computed
+    per candidate and move before, with the same expressions: the same numbers)."""
+    n_c = country_lat.shape[0]
+    hours = np.zeros((n_c, n_c))
+    logcost = np.zeros((n_c, n_c))
+    for c0 in range(n_c):
+        for c in range(n_c):
+            km = _gc_km(country_lat[c0], country_lon[c0], country_lat[c], country_lon[c])
+            hours[c0, c] = km / 750.0 + 3.0
+            logcost[c0, c] = math.log(max(km * air_cost_per_km, 1.0))
+    return hours, logcost
 
 
 @njit(cache=True)
