@@ -164,7 +164,7 @@ def count_departures(seed, day, stock, prob, scale, counts):
     return n
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sample(cum_row, n, u):
     lo, hi = 0, n - 1
     while lo < hi:
@@ -176,7 +176,7 @@ def _sample(cum_row, n, u):
     return lo
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sample_refuge(cum_row, n, u, path_dest, p0, draft_share):
     """Route ``u`` of the choice row among the routes to destinations that are a refuge from the draft
     (``draft_share`` 1); -1 when the row has none."""

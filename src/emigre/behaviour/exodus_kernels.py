@@ -354,7 +354,7 @@ def choose(day, t, cl, w, ch, q, prm):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _schedule(a, today, when, n_days, head, nxt, due):
     """Put ``a`` in the bucket of day ``when`` (never today's again: that bucket is being walked)."""
     if when <= today:
@@ -365,7 +365,7 @@ def _schedule(a, today, when, n_days, head, nxt, due):
         head[when] = a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _log(log, nlog, day, a, kind, link, ctry, dc, sp):
     i = nlog[0]
     if i < log.shape[0]:
@@ -379,7 +379,7 @@ def _log(log, nlog, day, a, kind, link, ctry, dc, sp):
     nlog[0] = i + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, out):
     c = cell[a]
     g = n_reasons
@@ -517,7 +517,7 @@ def _leave_again(a, day, n_days, t, cl, out):
     _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _temporary(a, seed, key, legs, prm):
     """Whether traveller ``a`` left to wait and see (``return_temporary_share``; drawn once, day 0); a returnee
     who left again left for good (its second trip is not a temporary one)."""
@@ -537,7 +537,7 @@ def _regularise(a, day, n_days, t, out):
     _schedule(a, day, _next_event(a, t.ret_day, t.onw_day, t.limit_day), n_days, t.head, t.nxt, t.due)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _next_event(a, ret_day, onw_day, limit_day):
     t = 1 << 30
     if ret_day[a] >= 0:
@@ -552,242 +552,203 @@ def _next_event(a, ret_day, onw_day, limit_day):
 @njit(cache=True, inline="always")
 def _retry_or_give_up(a, day, n_days, t, cl, prm, out):
     """No feasible route today (or the traveller balked at a queue): try again tomorrow from home, or give
-    up and stay in Russia after ``give_up_days``."""
-    head, nxt, due, state, place, cell, decided = t.head, t.nxt, t.due, t.state, t.place, t.cell, t.decided
-    tries = t.tries
-    cell_origin_place = cl.cell_origin_place
-    give_up_days = prm.give_up_days
-    present_place, cnt = out.present_place, out.cnt
-    tries[a] += 1
-    home = cell_origin_place[cell[a]]
-    if place[a] != home:
-        present_place[place[a]] -= 1
-        present_place[home] += 1
-        place[a] = home
-    if day - decided[a] >= give_up_days:
-        present_place[home] -= 1
+    up and stay in Russia after ``prm.give_up_days``."""
+    t.tries[a] += 1
+    home = cl.cell_origin_place[t.cell[a]]
+    if t.place[a] != home:
+        out.present_place[t.place[a]] -= 1
+        out.present_place[home] += 1
+        t.place[a] = home
+    if day - t.decided[a] >= prm.give_up_days:
+        out.present_place[home] -= 1
         if t.legs[a] > 0:  # a returnee who could not leave again is back home (still counted as returned)
-            state[a] = RETURNED
+            t.state[a] = RETURNED
         else:
-            state[a] = STAYED
-            cnt[C_LEAVING] -= 1
-            cnt[C_STAYED] += 1
+            t.state[a] = STAYED
+            out.cnt[C_LEAVING] -= 1
+            out.cnt[C_STAYED] += 1
         return
-    _schedule(a, day, day + 1, n_days, head, nxt, due)
+    _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
 
 
 @njit(cache=True, inline="always")
 def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
-    head, nxt, due, key, cell, reason, doc = t.head, t.nxt, t.due, t.key, t.cell, t.reason, t.doc
-    special, state, place, path, step, dest = t.special, t.state, t.place, t.path, t.step, t.dest
-    country, tries, qlink, ticket, qsince = t.country, t.tries, t.qlink, t.ticket, t.qsince
-    exit_link, departed_day = t.exit_link, t.departed_day
-    cell_age, cell_sex, cell_edu, cell_it = cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it
-    cell_reservist, n_reasons = cl.cell_reservist, cl.n_reasons
-    path_links, path_len, path_entry, path_next = w.path_links, w.path_len, w.path_entry, w.path_next
-    link_intl, link_hours, link_mode, link_exit = w.link_intl, w.link_hours, w.link_mode, w.link_exit
-    link_open, link_restricted, entry_admitted = w.link_open, w.link_restricted, w.entry_admitted
-    entry_modes = w.entry_modes
-    enq, served, remaining, cap_n, ghost = q.enq, q.served, q.remaining, q.cap_n, q.ghost
-    patience_days, land_refusal_share = prm.patience_days, prm.land_refusal_share
-    land_refusal_on, exit_ban_share, exit_ban_on = prm.land_refusal_on, prm.exit_ban_share, prm.exit_ban_on
-    cnt, present_place, dep_by, nat, link_out = out.cnt, out.present_place, out.dep_by, out.nat, out.link_out
-    wait_sum, log, nlog, cstat = out.wait_sum, out.log, out.nlog, out.cstat
     hours = 0.0
-    p = path[a]
-    while step[a] < path_len[p]:
-        s = step[a]
-        lk = path_links[p, s]
-        ok = link_open[day, lk] or (special[a] == 1 and link_restricted[day, lk])
-        c = path_entry[p, s]
+    p = t.path[a]
+    while t.step[a] < w.path_len[p]:
+        s = t.step[a]
+        lk = w.path_links[p, s]
+        ok = w.link_open[day, lk] or (t.special[a] == 1 and w.link_restricted[day, lk])
+        c = w.path_entry[p, s]
         if ok and c >= 0:
-            ok = entry_admitted[day, c, doc[a]] and ((entry_modes[day, c, doc[a]] >> link_mode[lk]) & 1) == 1
+            ok = w.entry_admitted[day, c, t.doc[a]] and ((w.entry_modes[day, c, t.doc[a]] >> w.link_mode[lk]) & 1) == 1
         if not ok:
-            if qlink[a] >= 0:
-                if ticket[a] >= served[qlink[a]]:
-                    ghost[qlink[a]] += 1
-                    _unqueue(a, qlink[a], t, q)
-                qlink[a] = -1
-            if state[a] == LEAVING:
-                path[a] = -1
+            if t.qlink[a] >= 0:
+                if t.ticket[a] >= q.served[t.qlink[a]]:
+                    q.ghost[t.qlink[a]] += 1
+                    _unqueue(a, t.qlink[a], t, q)
+                t.qlink[a] = -1
+            if t.state[a] == LEAVING:
+                t.path[a] = -1
                 _retry_or_give_up(a, day, n_days, t, cl, prm, out)
             else:
                 # stranded on the way abroad: stay in the country reached
-                dest[a] = country[a]
+                t.dest[a] = t.country[a]
                 _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr)
             return
-        if link_exit[lk]:
-            c_res = cell_reservist[cell[a]] == 1
-            if c_res and qlink[a] != lk:
+        if w.link_exit[lk]:
+            c_res = cl.cell_reservist[t.cell[a]] == 1
+            if c_res and t.qlink[a] != lk:
                 refused = False
-                if exit_ban_on[day] and uniform(seed, key[a], 0, S_REFUSE) < exit_ban_share:
+                if prm.exit_ban_on[day] and uniform(seed, t.key[a], 0, S_REFUSE) < prm.exit_ban_share:
                     refused = True
                 if (
-                    land_refusal_on[day]
-                    and link_mode[lk] == 1
-                    and uniform(seed, key[a], 1, S_REFUSE) < land_refusal_share
+                    prm.land_refusal_on[day]
+                    and w.link_mode[lk] == 1
+                    and uniform(seed, t.key[a], 1, S_REFUSE) < prm.land_refusal_share
                 ):
                     refused = True
                 if refused:
-                    present_place[place[a]] -= 1
+                    out.present_place[t.place[a]] -= 1
                     if t.legs[a] > 0:  # a returnee refused exit stays at home (still counted as returned)
-                        state[a] = RETURNED
+                        t.state[a] = RETURNED
                     else:
-                        state[a] = STAYED
-                        cnt[C_LEAVING] -= 1
-                        cnt[C_STAYED] += 1
+                        t.state[a] = STAYED
+                        out.cnt[C_LEAVING] -= 1
+                        out.cnt[C_STAYED] += 1
                     return
-            if qlink[a] == lk:
-                if ticket[a] >= served[lk]:
+            if t.qlink[a] == lk:
+                if t.ticket[a] >= q.served[lk]:
                     return  # still waiting (woken by a change of the link or its rules): stays in the queue
-                qlink[a] = -1
-                wait_sum[day, lk] += day - qsince[a]
-            elif enq[lk] == served[lk] and remaining[lk] > 0:
-                remaining[lk] -= 1
+                t.qlink[a] = -1
+                out.wait_sum[day, lk] += day - t.qsince[a]
+            elif q.enq[lk] == q.served[lk] and q.remaining[lk] > 0:
+                q.remaining[lk] -= 1
             else:
                 # expected wait in days at today's throughput (a link with no capacity: effectively infinite)
-                exp_wait = (enq[lk] - served[lk] + 1) / max(cap_n[lk], 0.5)
-                patience = -math.log(1.0 - uniform(seed, key[a], 0, S_PATIENCE)) * patience_days
-                if exp_wait > patience and tries[a] < 3:
-                    path[a] = -1
+                exp_wait = (q.enq[lk] - q.served[lk] + 1) / max(q.cap_n[lk], 0.5)
+                patience = -math.log(1.0 - uniform(seed, t.key[a], 0, S_PATIENCE)) * prm.patience_days
+                if exp_wait > patience and t.tries[a] < 3:
+                    t.path[a] = -1
                     _retry_or_give_up(a, day, n_days, t, cl, prm, out)
                     return
-                ticket[a] = enq[lk]
-                enq[lk] += 1
-                qlink[a] = lk
-                qsince[a] = day
+                t.ticket[a] = q.enq[lk]
+                q.enq[lk] += 1
+                t.qlink[a] = lk
+                t.qsince[a] = day
                 _enqueue(a, lk, t, q)
-                due[a] = -1
+                t.due[a] = -1
                 return
             # cross the border out of Russia
-            link_out[day, lk] += 1
-            state[a] = TRANSIT
-            exit_link[a] = lk
-            departed_day[a] = day
-            cnt[C_TRANSIT] += 1
+            out.link_out[day, lk] += 1
+            t.state[a] = TRANSIT
+            t.exit_link[a] = lk
+            t.departed_day[a] = day
+            out.cnt[C_TRANSIT] += 1
             if t.legs[a] == 0:  # a person who left counts once; a returnee leaving again is a departure only
-                cnt[C_LEAVING] -= 1
-                cnt[C_DEPARTED] += 1
+                out.cnt[C_LEAVING] -= 1
+                out.cnt[C_DEPARTED] += 1
             else:
-                cnt[C_RETURNED] -= 1
+                out.cnt[C_RETURNED] -= 1
             t.legs[a] += 1
-            nat[day, N_DEPARTURES] += 1
-            _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
+            out.nat[day, N_DEPARTURES] += 1
+            _groups(a, t.cell, t.reason, t.doc, cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it, cl.n_reasons, gr)
             for g in gr:
-                dep_by[day, g] += 1
-            _log(log, nlog, day, a, EV_CROSS, lk, -1, doc[a], special[a])
-        elif link_intl[lk]:
-            link_out[day, lk] += 1
-        hours += link_hours[lk]
-        nxt_place = path_next[p, s]
-        present_place[place[a]] -= 1
-        present_place[nxt_place] += 1
-        place[a] = nxt_place
-        step[a] = s + 1
+                out.dep_by[day, g] += 1
+            _log(out.log, out.nlog, day, a, EV_CROSS, lk, -1, t.doc[a], t.special[a])
+        elif w.link_intl[lk]:
+            out.link_out[day, lk] += 1
+        hours += w.link_hours[lk]
+        nxt_place = w.path_next[p, s]
+        out.present_place[t.place[a]] -= 1
+        out.present_place[nxt_place] += 1
+        t.place[a] = nxt_place
+        t.step[a] = s + 1
         if c >= 0:
-            if country[a] != 0:
-                cstat[CS_EXITS, day, country[a]] += 1  # leaving a transit country
-            cstat[CS_ENTRIES, day, c] += 1
-            country[a] = c
-            _log(log, nlog, day, a, EV_ENTER, lk, c, doc[a], special[a])
-            if c == dest[a]:
+            if t.country[a] != 0:
+                out.cstat[CS_EXITS, day, t.country[a]] += 1  # leaving a transit country
+            out.cstat[CS_ENTRIES, day, c] += 1
+            t.country[a] = c
+            _log(out.log, out.nlog, day, a, EV_ENTER, lk, c, t.doc[a], t.special[a])
+            if c == t.dest[a]:
                 _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr)
                 return
         if hours >= 24.0:
-            _schedule(a, day, day + int(hours // 24.0), n_days, head, nxt, due)
+            _schedule(a, day, day + int(hours // 24.0), n_days, t.head, t.nxt, t.due)
             return
     # a path always ends on entering its destination; reaching here means an empty path
-    _schedule(a, day, day + 1, n_days, head, nxt, due)
+    _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
 
 
 @njit(cache=True, inline="always")
 def _arrive(a, day, seed, n_days, t, cl, w, prm, out, gr):
-    head, nxt, due, key, cell, reason, doc = t.head, t.nxt, t.due, t.key, t.cell, t.reason, t.doc
-    state, dest, country, arrived, limit_day = t.state, t.dest, t.country, t.arrived, t.limit_day
-    ret_day, onw_day, nevent = t.ret_day, t.onw_day, t.nevent
-    cell_age, cell_sex, cell_edu, cell_it = cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it
-    n_reasons = cl.n_reasons
-    entry_max_stay, unknown_stay, arrivals_cum = w.entry_max_stay, w.unknown_stay, w.arrivals_cum
-    onward_rate, return_rate = prm.onward_rate, prm.return_rate
-    cnt, present_country, present_cr, abroad_by = out.cnt, out.present_country, out.present_cr, out.abroad_by
-    arrivals_c = out.arrivals_c
-    c = dest[a]
-    country[a] = c
-    state[a] = ABROAD
-    cnt[C_TRANSIT] -= 1
-    cnt[C_ABROAD] += 1
-    present_country[c] += 1
-    present_cr[c, reason[a]] += 1
-    arrivals_c[day, c] += 1
-    arrivals_cum[c] += 1
-    _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
+    c = t.dest[a]
+    t.country[a] = c
+    t.state[a] = ABROAD
+    out.cnt[C_TRANSIT] -= 1
+    out.cnt[C_ABROAD] += 1
+    out.present_country[c] += 1
+    out.present_cr[c, t.reason[a]] += 1
+    out.arrivals_c[day, c] += 1
+    w.arrivals_cum[c] += 1
+    _groups(a, t.cell, t.reason, t.doc, cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it, cl.n_reasons, gr)
     for g in gr:
-        abroad_by[g] += 1
-    arrived[a] = day
-    ev = nevent[a]
-    nevent[a] = ev + 1
-    ms = entry_max_stay[day, c, doc[a]]
-    limit_day[a] = day + (unknown_stay[c] if ms < 0 else ms)
+        out.abroad_by[g] += 1
+    t.arrived[a] = day
+    ev = t.nevent[a]
+    t.nevent[a] = ev + 1
+    ms = w.entry_max_stay[day, c, t.doc[a]]
+    t.limit_day[a] = day + (w.unknown_stay[c] if ms < 0 else ms)
     # a temporary leaver (drawn once per traveller) waits abroad: it seeks no permit and returns at its own,
     # faster rate, wherever it arrives (after an onward move too)
-    temp = _temporary(a, seed, key, t.legs, prm)
+    temp = _temporary(a, seed, t.key, t.legs, prm)
     # a permit sought on arrival where the country grants them (twice as likely for IT workers, as at the stay
     # limit): applied for apply_days later, or at the stay limit if that comes first; the pending application
     # takes the stay limit's place (``regular`` 2) and lapses if the traveller leaves before
-    regular = t.regular
-    regular[a] = 0
-    seek = 0.0 if temp else prm.seek_share[c] * (2.0 if cell_it[cell[a]] == 1 else 1.0)
-    if seek > 0.0 and uniform(seed, key[a], day, S_PERMIT + ev) < seek:
-        regular[a] = 2
-        limit_day[a] = min(limit_day[a], day + prm.apply_days)
-    rate = return_rate[reason[a]]
+    t.regular[a] = 0
+    seek = 0.0 if temp else prm.seek_share[c] * (2.0 if cl.cell_it[t.cell[a]] == 1 else 1.0)
+    if seek > 0.0 and uniform(seed, t.key[a], day, S_PERMIT + ev) < seek:
+        t.regular[a] = 2
+        t.limit_day[a] = min(t.limit_day[a], day + prm.apply_days)
+    rate = prm.return_rate[t.reason[a]]
     if temp:
         rate = max(rate, prm.temporary_rate)
-    u = uniform(seed, key[a], day, S_RETURN + ev)
-    ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
-    u = uniform(seed, key[a], day, S_ONWARD + ev)
-    onw_day[a] = day + 1 + int(-math.log(1.0 - u) / max(onward_rate, 1e-12)) if onward_rate > 0 else -1
-    _schedule(a, day, _next_event(a, ret_day, onw_day, limit_day), n_days, head, nxt, due)
+    u = uniform(seed, t.key[a], day, S_RETURN + ev)
+    t.ret_day[a] = day + 1 + int(-math.log(1.0 - u) / max(rate, 1e-12)) if rate > 0 else -1
+    u = uniform(seed, t.key[a], day, S_ONWARD + ev)
+    t.onw_day[a] = day + 1 + int(-math.log(1.0 - u) / max(prm.onward_rate, 1e-12)) if prm.onward_rate > 0 else -1
+    _schedule(a, day, _next_event(a, t.ret_day, t.onw_day, t.limit_day), n_days, t.head, t.nxt, t.due)
 
 
 @njit(cache=True, inline="always")
 def _leave_country(a, day, t, cl, out, gr):
-    cell, reason, doc, country, arrived = t.cell, t.reason, t.doc, t.country, t.arrived
-    cell_age, cell_sex, cell_edu, cell_it = cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it
-    n_reasons = cl.n_reasons
-    cnt, present_country, present_cr, abroad_by = out.cnt, out.present_country, out.present_cr, out.abroad_by
-    cstat = out.cstat
-    c = country[a]
+    c = t.country[a]
     # completed stay: count it under every duration threshold it reached (statistical-immigrant rules)
-    dur = day - arrived[a]
+    dur = day - t.arrived[a]
     nk = STAY_THRESHOLDS.shape[0]
     for k in range(nk):
         if dur >= STAY_THRESHOLDS[k]:
-            cstat[k, arrived[a], c] += 1
-            cstat[nk + k, day, c] += 1
-    cstat[2 * nk + 1, day, c] += 1  # an exit from the country
-    present_country[c] -= 1
-    present_cr[c, reason[a]] -= 1
-    cnt[C_ABROAD] -= 1
-    _groups(a, cell, reason, doc, cell_age, cell_sex, cell_edu, cell_it, n_reasons, gr)
+            out.cstat[k, t.arrived[a], c] += 1
+            out.cstat[nk + k, day, c] += 1
+    out.cstat[2 * nk + 1, day, c] += 1  # an exit from the country
+    out.present_country[c] -= 1
+    out.present_cr[c, t.reason[a]] -= 1
+    out.cnt[C_ABROAD] -= 1
+    _groups(a, t.cell, t.reason, t.doc, cl.cell_age, cl.cell_sex, cl.cell_edu, cl.cell_it, cl.n_reasons, gr)
     for g in gr:
-        abroad_by[g] -= 1
+        out.abroad_by[g] -= 1
 
 
 @njit(cache=True, inline="always")
 def _return_home(a, day, t, cl, out, gr):
-    doc, state, place, country, exit_link = t.doc, t.state, t.place, t.country, t.exit_link
-    special = t.special
-    cnt, present_place, nat, link_in, log = out.cnt, out.present_place, out.nat, out.link_in, out.log
-    nlog = out.nlog
     _leave_country(a, day, t, cl, out, gr)
-    present_place[place[a]] -= 1
-    state[a] = RETURNED
-    cnt[C_RETURNED] += 1
-    nat[day, N_RETURNS] += 1
-    if exit_link[a] >= 0:
-        link_in[day, exit_link[a]] += 1
-    _log(log, nlog, day, a, EV_RETURN, exit_link[a], country[a], doc[a], special[a])
+    out.present_place[t.place[a]] -= 1
+    t.state[a] = RETURNED
+    out.cnt[C_RETURNED] += 1
+    out.nat[day, N_RETURNS] += 1
+    if t.exit_link[a] >= 0:
+        out.link_in[day, t.exit_link[a]] += 1
+    _log(out.log, out.nlog, day, a, EV_RETURN, t.exit_link[a], t.country[a], t.doc[a], t.special[a])
 
 
 @njit(cache=True, inline="always")
@@ -795,55 +756,47 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
     """Move on from the current country to another one that admits the traveller by air today (logit over
     destinations: the destination terms of the first choice plus flight time and fare). Returns False when
     no country qualifies."""
-    head, nxt, due, key, doc, state, place = t.head, t.nxt, t.due, t.key, t.doc, t.state, t.place
-    path, dest, country = t.path, t.dest, t.country
-    entry_admitted, entry_modes, country_main_place = w.entry_admitted, w.entry_modes, w.country_main_place
-    dest_static, net_base = w.dest_static, w.net_base
-    arrivals_cum, scale, entry_max_stay = w.arrivals_cum, w.scale, w.entry_max_stay
-    unknown_stay, draft_share = w.unknown_stay, w.draft_share
-    onward_hours, onward_logcost, wts = w.onward_hours, w.onward_logcost, w.onward_w
     # the traveller's once-drawn refuge draw (as at the first choice): urgent travellers for whom an
     # unrecognised state is no refuge do not move on there either
-    refuge_u = uniform(seed, key[a], 0, S_DRAFT) if cl.reason_urgent[t.reason[a]] == 1 else -1.0
-    b_hours, b_cost, b_stay, b_net = prm.b_hours, prm.b_cost, prm.b_stay, prm.b_net
-    cnt, present_place, onward_c = out.cnt, out.present_place, out.onward_c
-    c0 = country[a]
-    dc = doc[a]
-    n_c = country_main_place.shape[0]
+    refuge_u = uniform(seed, t.key[a], 0, S_DRAFT) if cl.reason_urgent[t.reason[a]] == 1 else -1.0
+    c0 = t.country[a]
+    dc = t.doc[a]
+    n_c = w.country_main_place.shape[0]
     total = 0.0
     for c in range(1, n_c):
-        wts[c] = 0.0
-        if c == c0 or country_main_place[c] < 0 or not entry_admitted[day, c, dc]:
+        w.onward_w[c] = 0.0
+        if c == c0 or w.country_main_place[c] < 0 or not w.entry_admitted[day, c, dc]:
             continue
-        if (entry_modes[day, c, dc] & 1) == 0 or refuge_u >= draft_share[c]:
+        if (w.entry_modes[day, c, dc] & 1) == 0 or refuge_u >= w.draft_share[c]:
             continue
-        ms = entry_max_stay[day, c, dc]
-        stay = min(max(float(unknown_stay[c] if ms < 0 else ms), 1.0), 365.0)
-        v = (dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
-             + b_hours * onward_hours[c0, c] + b_cost * onward_logcost[c0, c])
-        wts[c] = math.exp(min(v, 700.0))
-        total += wts[c]
+        ms = w.entry_max_stay[day, c, dc]
+        stay = min(max(float(w.unknown_stay[c] if ms < 0 else ms), 1.0), 365.0)
+        v = (w.dest_static[c] + prm.b_stay * math.log(stay)
+             + prm.b_net * math.log(w.net_base[c] + w.scale * w.arrivals_cum[c])
+             + prm.b_hours * w.onward_hours[c0, c] + prm.b_cost * w.onward_logcost[c0, c])
+        w.onward_w[c] = math.exp(min(v, 700.0))
+        total += w.onward_w[c]
     if total <= 0.0:
         return False
-    u = uniform(seed, key[a], day, S_ONWARD_DEST) * total
+    u = uniform(seed, t.key[a], day, S_ONWARD_DEST) * total
     acc = 0.0
     target = -1
     for c in range(1, n_c):
-        if wts[c] > 0.0:
-            acc += wts[c]
+        if w.onward_w[c] > 0.0:
+            acc += w.onward_w[c]
             target = c
             if u < acc:
                 break
     _leave_country(a, day, t, cl, out, gr)
-    onward_c[day, c0] += 1
-    cnt[C_TRANSIT] += 1
-    state[a] = TRANSIT
-    path[a] = -2
-    dest[a] = target
-    present_place[place[a]] -= 1
-    place[a] = country_main_place[target]
-    present_place[place[a]] += 1
-    _schedule(a, day, day + 1, n_days, head, nxt, due)
+    out.onward_c[day, c0] += 1
+    out.cnt[C_TRANSIT] += 1
+    t.state[a] = TRANSIT
+    t.path[a] = -2
+    t.dest[a] = target
+    out.present_place[t.place[a]] -= 1
+    t.place[a] = w.country_main_place[target]
+    out.present_place[t.place[a]] += 1
+    _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
     return True
 
 

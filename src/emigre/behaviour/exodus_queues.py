@@ -9,7 +9,7 @@ import math
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _enqueue(a, lk, t, q):
     """Append ``a`` to link ``lk``'s waiting line (tickets rise, so the line stays in ticket order)."""
     t.qnext[a] = -1
@@ -21,7 +21,7 @@ def _enqueue(a, lk, t, q):
     q.qtail[lk] = a
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _unqueue(a, lk, t, q):
     """Take ``a`` out of link ``lk``'s waiting line (served, or left it)."""
     pv, nx = t.qprev[a], t.qnext[a]
