@@ -12,9 +12,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.experimental import structref
+from numba import njit
 
+from emigre.behaviour.exodus_bundles import (  # noqa: F401 (the ruleset builds them as K.*)
+    Cells,
+    Choice,
+    Outputs,
+    Params,
+    Queues,
+    Travellers,
+    World,
+)
 from emigre.behaviour.exodus_counts import (  # noqa: F401 (re-exported: the ruleset and tests use K.*)
     _pairwise_sum,
     _sample,
@@ -66,222 +74,7 @@ CS_EXITS = 2 * len(_STAYS) + 1
 # event-log columns (tests): day, key-index, kind, link, country, document, special
 EV_CROSS, EV_ENTER, EV_RETURN, EV_VISA_RUN, EV_REGULARISE = 0, 1, 2, 3, 4
 
-# Kernel arguments come in bundles of arrays and scalars (as LASER sizes its components), one per concern. A bundle
-# is a Numba StructRef - one reference-counted object - not a tuple: a tuple of ~30 arrays passed into an inlined
-# helper is copied, and every copy increfs and decrefs each of its arrays (atomic operations: a third of a
-# calibration evaluation's CPU time went to them, benchmarks/README.md). Built from Python with ``Travellers(...)``
-# etc. (by position or field name; through a cached factory, so nothing is compiled per process); the kernels read
-# their fields (``t.head``) and write through their arrays in place. Field names are the kernels' local names.
-
-
-class _Bundle(types.StructRef):
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
-
-
-def _builder(name: str, make, fields: tuple[str, ...]):
-    """A bundle's constructor from Python: arguments by position or field name, built by the cached ``make``."""
-
-    def build(*args, **kwargs):
-        if kwargs:
-            rest = fields[len(args):]
-            if sorted(kwargs) != sorted(rest):
-                raise TypeError(f"{name}: fields {list(rest)} expected, got {sorted(kwargs)}")
-            args = args + tuple(kwargs[f] for f in rest)
-        if len(args) != len(fields):
-            raise TypeError(f"{name}: {len(fields)} fields expected, got {len(args)}")
-        return make(*args)
-
-    build.__name__ = build.__qualname__ = name
-    build._fields = fields
-    return build
-
-
-#: The travellers' arrays (one slot each) and the day buckets ``head`` (linked through ``nxt``).
-@structref.register
-class TravellersType(_Bundle):
-    """Numba type of a :data:`Travellers` bundle."""
-
-
-class TravellersBundle(structref.StructRefProxy):
-    """A :data:`Travellers` bundle held by Python (built by :data:`Travellers`)."""
-
-
-TRAVELLERS_FIELDS = tuple((
-    "key cell reason doc special state place path step dest country due nxt decided tries qlink ticket "
-    "qsince exit_link departed_day arrived limit_day ret_day onw_day regular nevent qprev qnext legs head"
-).split())
-structref.define_proxy(TravellersBundle, TravellersType, list(TRAVELLERS_FIELDS))
-
-
-@njit(cache=True)
-def _make_travellers(*args):
-    return TravellersBundle(*args)
-
-
-Travellers = _builder("Travellers", _make_travellers, TRAVELLERS_FIELDS)
-
-
-#: Per-cell tables of the population (origin, age, sex, education, IT, reservist) and per-reason urgency.
-@structref.register
-class CellsType(_Bundle):
-    """Numba type of a :data:`Cells` bundle."""
-
-
-class CellsBundle(structref.StructRefProxy):
-    """A :data:`Cells` bundle held by Python (built by :data:`Cells`)."""
-
-
-CELLS_FIELDS = tuple((
-    "cell_origin_idx cell_origin_place cell_age cell_sex cell_edu cell_it cell_reservist reason_urgent "
-    "n_reasons"
-).split())
-structref.define_proxy(CellsBundle, CellsType, list(CELLS_FIELDS))
-
-
-@njit(cache=True)
-def _make_cells(*args):
-    return CellsBundle(*args)
-
-
-Cells = _builder("Cells", _make_cells, CELLS_FIELDS)
-
-
-#: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations
-#: (per country: ``unknown_stay`` the stay where no entry rule gives one; ``draft_share`` the share of travellers
-#: fleeing the draft for whom the country is a refuge at all; per day ``rule_epoch``, exodus.rule_epochs); per pair
-#: of countries the onward flight's hours and log fare (``onward_tables``), and ``onward_w`` the onward choice's
-#: scratch weights.
-@structref.register
-class WorldType(_Bundle):
-    """Numba type of a :data:`World` bundle."""
-
-
-class WorldBundle(structref.StructRefProxy):
-    """A :data:`World` bundle held by Python (built by :data:`World`)."""
-
-
-WORLD_FIELDS = tuple((
-    "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost "
-    "path_exit path_borders link_intl link_hours link_mode link_exit link_open link_restricted "
-    "place_country entry_admitted entry_modes entry_max_stay unknown_stay country_main_place country_lat "
-    "country_lon dest_static net_base arrivals_cum scale n_countries draft_share rule_epoch onward_hours "
-    "onward_logcost onward_w"
-).split())
-structref.define_proxy(WorldBundle, WorldType, list(WORLD_FIELDS))
-
-
-@njit(cache=True)
-def _make_world(*args):
-    return WorldBundle(*args)
-
-
-World = _builder("World", _make_world, WORLD_FIELDS)
-
-
-#: The choice classes (origin x document x special grounds x urgency) and today's tables; per class the
-#: feasibility of its routes (``feas``) as of the rule epoch ``feas_epoch`` (-1: not computed yet).
-@structref.register
-class ChoiceType(_Bundle):
-    """Numba type of a :data:`Choice` bundle."""
-
-
-class ChoiceBundle(structref.StructRefProxy):
-    """A :data:`Choice` bundle held by Python (built by :data:`Choice`)."""
-
-
-CHOICE_FIELDS = tuple((
-    "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util expu "
-    "feas feas_epoch"
-).split())
-structref.define_proxy(ChoiceBundle, ChoiceType, list(CHOICE_FIELDS))
-
-
-@njit(cache=True)
-def _make_choice(*args):
-    return ChoiceBundle(*args)
-
-
-Choice = _builder("Choice", _make_choice, CHOICE_FIELDS)
-
-
-#: Per exit link: tickets issued and served, today's capacity, tickets of those who left; the waiting travellers
-#: in ticket order (``qhead``/``qtail``, linked through the travellers' ``qprev``/``qnext``) and the days on which
-#: the link's state or its entry rules change (``wake`` [day, link]: every waiting traveller looks again).
-@structref.register
-class QueuesType(_Bundle):
-    """Numba type of a :data:`Queues` bundle."""
-
-
-class QueuesBundle(structref.StructRefProxy):
-    """A :data:`Queues` bundle held by Python (built by :data:`Queues`)."""
-
-
-QUEUES_FIELDS = tuple((
-    "enq served remaining cap_today cap_n ghost qhead qtail wake"
-).split())
-structref.define_proxy(QueuesBundle, QueuesType, list(QUEUES_FIELDS))
-
-
-@njit(cache=True)
-def _make_queues(*args):
-    return QueuesBundle(*args)
-
-
-Queues = _builder("Queues", _make_queues, QUEUES_FIELDS)
-
-
-#: The run's parameters as the kernels use them (rates per day, shares - permit and border-run per country -,
-#: choice coefficients; per country the share seeking a permit on arrival, and the days to the application).
-@structref.register
-class ParamsType(_Bundle):
-    """Numba type of a :data:`Params` bundle."""
-
-
-class ParamsBundle(structref.StructRefProxy):
-    """A :data:`Params` bundle held by Python (built by :data:`Params`)."""
-
-
-PARAMS_FIELDS = tuple((
-    "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
-    "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay "
-    "b_net b_border mu air_cost_per_km seek_share apply_days temporary_share temporary_rate again_share "
-    "again_days"
-).split())
-structref.define_proxy(ParamsBundle, ParamsType, list(PARAMS_FIELDS))
-
-
-@njit(cache=True)
-def _make_params(*args):
-    return ParamsBundle(*args)
-
-
-Params = _builder("Params", _make_params, PARAMS_FIELDS)
-
-
-#: Running counters and the day x ... result arrays the kernels write.
-@structref.register
-class OutputsType(_Bundle):
-    """Numba type of a :data:`Outputs` bundle."""
-
-
-class OutputsBundle(structref.StructRefProxy):
-    """A :data:`Outputs` bundle held by Python (built by :data:`Outputs`)."""
-
-
-OUTPUTS_FIELDS = tuple((
-    "cnt present_place present_country present_cr abroad_by arrivals_c dep_by nat link_out link_in "
-    "wait_sum visa_runs regularised onward_c log nlog cstat"
-).split())
-structref.define_proxy(OutputsBundle, OutputsType, list(OUTPUTS_FIELDS))
-
-
-@njit(cache=True)
-def _make_outputs(*args):
-    return OutputsBundle(*args)
-
-
-Outputs = _builder("Outputs", _make_outputs, OUTPUTS_FIELDS)
+# Kernel arguments come in bundles: emigre.behaviour.exodus_bundles.
 
 
 @njit(cache=True)
