@@ -45,3 +45,15 @@ def test_a_wrong_or_missing_field_names_the_bundle():
         B.Queues(np.zeros(1), np.zeros(1))
     with pytest.raises(TypeError, match=r"Queues: fields .* got .*'nonsense'"):
         B.Queues(**_queues(nonsense=np.zeros(1)))
+
+
+def test_replace_changes_the_named_fields_and_keeps_the_others():
+    f = _queues()
+    q = B.Queues(**f)
+    enq = np.full(3, 5, dtype=np.int64)
+    r = B.replace(q, enq=enq)
+    assert type(r) is B.QueuesBundle
+    assert _bump(r, 0) == 0 + 3 and enq[0] == 6 and f["enq"][0] == 0  # the new array, not the old one
+    assert np.shares_memory(B._field(r, "served"), f["served"])  # the fields not named are the same arrays
+    with pytest.raises(TypeError, match=r"Queues: no fields \['nonsense'\]"):
+        B.replace(q, nonsense=1)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import emigre
+from emigre.behaviour import exodus_bundles
 from emigre.behaviour import exodus_kernels as K
 from emigre.behaviour.exodus import ExodusRuleset, queue_wake_days, rule_epochs
 from emigre.scenario import load_scenario
@@ -71,7 +72,7 @@ def _drive(world, *, scale: float, inflow: dict[int, int], probe=None, seed: int
     """The day plan with ``decide`` replaced by ``inflow``; nobody balks at a queue (patience without end), so
     the only rules at work are FIFO service, closures and entry rules."""
     rs = ExodusRuleset(world, seed=seed, scale=scale, end=END, log_events=10_000)
-    rs._prm = rs._prm._replace(patience_days=1e12)
+    rs._prm = exodus_bundles.replace(rs._prm, patience_days=1e12)
     for day in range(rs.n_days):
         if inflow.get(day):
             _inject(rs, day, inflow[day])

@@ -222,3 +222,30 @@ def _make_outputs(*args):
 
 
 Outputs = _builder("Outputs", _make_outputs, OUTPUTS_FIELDS)
+
+
+_BUILDERS = {TravellersBundle: Travellers, CellsBundle: Cells, WorldBundle: World, ChoiceBundle: Choice,
+             QueuesBundle: Queues, ParamsBundle: Params, OutputsBundle: Outputs}
+
+
+def _field(bundle, name: str):
+    """One field of ``bundle`` read from Python (a jitted getter per kind and field, compiled on first use)."""
+    key = (type(bundle), name)
+    if key not in _GETTERS:
+        scope = {"njit": njit}
+        exec(f"@njit\ndef get(st):\n    return st.{name}\n", scope)  # noqa: S102 (a field name of the bundle)
+        _GETTERS[key] = scope["get"]
+    return _GETTERS[key](bundle)
+
+
+_GETTERS: dict = {}
+
+
+def replace(bundle, **changes):
+    """A new bundle of ``bundle``'s kind with ``changes`` (field=value) and its other fields (NamedTuple's
+    ``_replace``; for tests and what-if probes - reading each field from Python compiles its getter once)."""
+    build = _BUILDERS[type(bundle)]
+    unknown = sorted(set(changes) - set(build._fields))
+    if unknown:
+        raise TypeError(f"{build.__name__}: no fields {unknown}")
+    return build(*[changes[f] if f in changes else _field(bundle, f) for f in build._fields])
