@@ -13,8 +13,44 @@ the attribute to the package). The floors are described in docs/architecture.md.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 __version__ = "0.1.0"
+
+
+def numba_cache_dir() -> str | None:
+    """Where Numba keeps emigre's compiled kernels: a folder named by a digest of the kernels' source
+    (``emigre/behaviour`` and ``emigre/engine``), under ``$XDG_CACHE_HOME/emigre`` (default ``~/.cache/emigre``).
+
+    Numba's own cache is stamped by each function's file alone, while a kernel inlines helpers from other files
+    (the traveller helpers of ``exodus_queues``/``exodus_counts``, the RNG, the bundles): after an update that
+    changed only those, it would load the old compiled kernel and run the old code. Keyed by the whole kernel
+    source, an update compiles afresh. Set when ``emigre`` is imported before Numba and ``NUMBA_CACHE_DIR`` is
+    not set (an explicit setting wins) and the folder can be written; returns the folder, or None when Numba's
+    default was left alone."""
+    if "NUMBA_CACHE_DIR" in os.environ or "numba" in sys.modules:
+        return None
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for p in sorted([*(root / "behaviour").glob("*.py"), *(root / "engine").glob("*.py")]):
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "emigre"
+    folder = base / f"numba-{h.hexdigest()[:16]}"
+    try:  # a folder Numba cannot write to would stop every cached kernel: then Numba's own place
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return None
+    except OSError:
+        return None
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    return str(folder)
+
+
+numba_cache_dir()
 
 __all__ = ["__version__", "calibrate", "estimate", "load_evidence", "load_scenario", "run", "simulate"]
 
