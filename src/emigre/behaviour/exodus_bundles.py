@@ -37,21 +37,24 @@ def _builder(name: str, make, fields: tuple[str, ...]):
     return build
 
 
+def _kind(name: str, fields: tuple[str, ...]):
+    """A bundle kind: its Numba type ``<name>Type`` and its Python proxy ``<name>Bundle`` (module attributes, so
+    that Numba's cache can pickle the type by reference); returns the proxy."""
+    typ = type(f"{name}Type", (_Bundle,), {"__module__": __name__, "__doc__": f"Numba type of a {name} bundle."})
+    proxy = type(f"{name}Bundle", (structref.StructRefProxy,),
+                 {"__module__": __name__, "__doc__": f"A {name} bundle held by Python (built by :data:`{name}`)."})
+    structref.register(typ)
+    structref.define_proxy(proxy, typ, list(fields))
+    globals()[typ.__name__], globals()[proxy.__name__] = typ, proxy
+    return proxy
+
+
 #: The travellers' arrays (one slot each) and the day buckets ``head`` (linked through ``nxt``).
-@structref.register
-class TravellersType(_Bundle):
-    """Numba type of a :data:`Travellers` bundle."""
-
-
-class TravellersBundle(structref.StructRefProxy):
-    """A :data:`Travellers` bundle held by Python (built by :data:`Travellers`)."""
-
-
 TRAVELLERS_FIELDS = tuple((
     "key cell reason doc special state place path step dest country due nxt decided tries qlink ticket "
     "qsince exit_link departed_day arrived limit_day ret_day onw_day regular nevent qprev qnext legs head"
 ).split())
-structref.define_proxy(TravellersBundle, TravellersType, list(TRAVELLERS_FIELDS))
+TravellersBundle = _kind("Travellers", TRAVELLERS_FIELDS)
 
 
 @njit(cache=True)
@@ -63,20 +66,11 @@ Travellers = _builder("Travellers", _make_travellers, TRAVELLERS_FIELDS)
 
 
 #: Per-cell tables of the population (origin, age, sex, education, IT, reservist) and per-reason urgency.
-@structref.register
-class CellsType(_Bundle):
-    """Numba type of a :data:`Cells` bundle."""
-
-
-class CellsBundle(structref.StructRefProxy):
-    """A :data:`Cells` bundle held by Python (built by :data:`Cells`)."""
-
-
 CELLS_FIELDS = tuple((
     "cell_origin_idx cell_origin_place cell_age cell_sex cell_edu cell_it cell_reservist reason_urgent "
     "n_reasons"
 ).split())
-structref.define_proxy(CellsBundle, CellsType, list(CELLS_FIELDS))
+CellsBundle = _kind("Cells", CELLS_FIELDS)
 
 
 @njit(cache=True)
@@ -92,15 +86,6 @@ Cells = _builder("Cells", _make_cells, CELLS_FIELDS)
 #: fleeing the draft for whom the country is a refuge at all; per day ``rule_epoch``, exodus.rule_epochs); per pair
 #: of countries the onward flight's hours and log fare (``onward_tables``), and ``onward_w`` the onward choice's
 #: scratch weights.
-@structref.register
-class WorldType(_Bundle):
-    """Numba type of a :data:`World` bundle."""
-
-
-class WorldBundle(structref.StructRefProxy):
-    """A :data:`World` bundle held by Python (built by :data:`World`)."""
-
-
 WORLD_FIELDS = tuple((
     "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost "
     "path_exit path_borders link_intl link_hours link_mode link_exit link_open link_restricted "
@@ -108,7 +93,7 @@ WORLD_FIELDS = tuple((
     "country_lon dest_static net_base arrivals_cum scale n_countries draft_share rule_epoch onward_hours "
     "onward_logcost onward_w"
 ).split())
-structref.define_proxy(WorldBundle, WorldType, list(WORLD_FIELDS))
+WorldBundle = _kind("World", WORLD_FIELDS)
 
 
 @njit(cache=True)
@@ -121,20 +106,11 @@ World = _builder("World", _make_world, WORLD_FIELDS)
 
 #: The choice classes (origin x document x special grounds x urgency) and today's tables; per class the
 #: feasibility of its routes (``feas``) as of the rule epoch ``feas_epoch`` (-1: not computed yet).
-@structref.register
-class ChoiceType(_Bundle):
-    """Numba type of a :data:`Choice` bundle."""
-
-
-class ChoiceBundle(structref.StructRefProxy):
-    """A :data:`Choice` bundle held by Python (built by :data:`Choice`)."""
-
-
 CHOICE_FIELDS = tuple((
     "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util expu "
     "feas feas_epoch"
 ).split())
-structref.define_proxy(ChoiceBundle, ChoiceType, list(CHOICE_FIELDS))
+ChoiceBundle = _kind("Choice", CHOICE_FIELDS)
 
 
 @njit(cache=True)
@@ -148,19 +124,10 @@ Choice = _builder("Choice", _make_choice, CHOICE_FIELDS)
 #: Per exit link: tickets issued and served, today's capacity, tickets of those who left; the waiting travellers
 #: in ticket order (``qhead``/``qtail``, linked through the travellers' ``qprev``/``qnext``) and the days on which
 #: the link's state or its entry rules change (``wake`` [day, link]: every waiting traveller looks again).
-@structref.register
-class QueuesType(_Bundle):
-    """Numba type of a :data:`Queues` bundle."""
-
-
-class QueuesBundle(structref.StructRefProxy):
-    """A :data:`Queues` bundle held by Python (built by :data:`Queues`)."""
-
-
 QUEUES_FIELDS = tuple((
     "enq served remaining cap_today cap_n ghost qhead qtail wake"
 ).split())
-structref.define_proxy(QueuesBundle, QueuesType, list(QUEUES_FIELDS))
+QueuesBundle = _kind("Queues", QUEUES_FIELDS)
 
 
 @njit(cache=True)
@@ -173,22 +140,13 @@ Queues = _builder("Queues", _make_queues, QUEUES_FIELDS)
 
 #: The run's parameters as the kernels use them (rates per day, shares - permit and border-run per country -,
 #: choice coefficients; per country the share seeking a permit on arrival, and the days to the application).
-@structref.register
-class ParamsType(_Bundle):
-    """Numba type of a :data:`Params` bundle."""
-
-
-class ParamsBundle(structref.StructRefProxy):
-    """A :data:`Params` bundle held by Python (built by :data:`Params`)."""
-
-
 PARAMS_FIELDS = tuple((
     "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
     "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay "
     "b_net b_border mu air_cost_per_km seek_share apply_days temporary_share temporary_rate again_share "
     "again_days"
 ).split())
-structref.define_proxy(ParamsBundle, ParamsType, list(PARAMS_FIELDS))
+ParamsBundle = _kind("Params", PARAMS_FIELDS)
 
 
 @njit(cache=True)
@@ -200,20 +158,11 @@ Params = _builder("Params", _make_params, PARAMS_FIELDS)
 
 
 #: Running counters and the day x ... result arrays the kernels write.
-@structref.register
-class OutputsType(_Bundle):
-    """Numba type of a :data:`Outputs` bundle."""
-
-
-class OutputsBundle(structref.StructRefProxy):
-    """A :data:`Outputs` bundle held by Python (built by :data:`Outputs`)."""
-
-
 OUTPUTS_FIELDS = tuple((
     "cnt present_place present_country present_cr abroad_by arrivals_c dep_by nat link_out link_in "
     "wait_sum visa_runs regularised onward_c log nlog cstat"
 ).split())
-structref.define_proxy(OutputsBundle, OutputsType, list(OUTPUTS_FIELDS))
+OutputsBundle = _kind("Outputs", OUTPUTS_FIELDS)
 
 
 @njit(cache=True)
