@@ -396,7 +396,8 @@ def tempered_smc(
     ``reference = (log_q, sample_q)``: start from the distribution ``q`` instead of the prior and temper along
     ``q^(1-b) (prior L)^b``. ``max_moves`` caps the moves of one tempering stage, ``final_moves`` (default
     ``max_moves``) those at ``b = 1``; ``jumps`` and ``stuck`` set the decorrelation criterion of the stage at
-    ``b = 1``, ``mid_jumps`` and ``mid_stuck`` that of the tempering stages before it (module doc); ``components`` the most components of the independence proposal's mixture; ``independence=False`` moves by
+    ``b = 1``, ``mid_jumps`` and ``mid_stuck`` that of the tempering stages before it (module doc);
+    ``components`` the most components of the independence proposal's mixture; ``independence=False`` moves by
     the random walk alone (a baseline for measurements)."""
     budget = budget if budget is not None else 10**12
     final_moves = max_moves if final_moves is None else final_moves
