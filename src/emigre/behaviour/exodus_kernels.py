@@ -535,7 +535,8 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
         ok = w.link_open[day, lk] or (t.special[a] == 1 and w.link_restricted[day, lk])
         c = w.path_entry[p, s]
         if ok and c >= 0:
-            ok = w.entry_admitted[day, c, t.doc[a]] and ((w.entry_modes[day, c, t.doc[a]] >> w.link_mode[lk]) & 1) == 1
+            dc = t.doc[a]
+            ok = w.entry_admitted[day, c, dc] and ((w.entry_modes[day, c, dc] >> w.link_mode[lk]) & 1) == 1
         if not ok:
             if t.qlink[a] >= 0:
                 if t.ticket[a] >= q.served[t.qlink[a]]:
