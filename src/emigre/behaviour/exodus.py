@@ -484,7 +484,6 @@ class ExodusRuleset:
         call, more than a day's work at calibration scales. The types do not change during a run, so each
         kernel is resolved once (``Dispatcher.compile(signature)``: Numba's cache, or a compilation) and called
         directly; every call passes arguments of the types it was resolved with."""
-        self._onward_tables = K.onward_tables(self.country_lat, self.country_lon, float(self.p["air_cost_rub_per_km"]))
         self._t, self._cl, self._w = self._travellers(), self._cells(), self._world()
         self._ch, self._q, self._prm, self._out = self._choice(), self._queues(), self._params(), self._outputs()
         self._sch_share = float(self.p["schengen_visa_share"])
@@ -520,9 +519,10 @@ class ExodusRuleset:
             pl.origin_start, pl.links, pl.length, pl.entry, pl.dest, pl.next_place, pl.hours, pl.logcost,
             pl.exit_link, pl.borders, cw.link_international, cw.link_hours, cw.link_mode, self.link_exit,
             cw.link_open, cw.link_restricted, cw.place_country, cw.entry_admitted, cw.entry_modes, cw.entry_max_stay,
-            self.unknown_stay, self.country_main_place, self.country_lat, self.country_lon,
-            self.dest_static, self.net_base, self.arrivals_cum, self.scale, len(cw.countries), self.draft_share,
-            self.rule_epoch, *self._onward_tables, np.zeros(len(cw.countries)),
+            self.unknown_stay, self.country_main_place, self.dest_static, self.net_base, self.arrivals_cum,
+            self.scale, len(cw.countries), self.draft_share, self.rule_epoch,
+            *K.onward_tables(self.country_lat, self.country_lon, float(self.p["air_cost_rub_per_km"])),
+            np.zeros(len(cw.countries)),
         )
 
     def _choice(self) -> K.Choice:
@@ -542,7 +542,7 @@ class ExodusRuleset:
             self.exit_ban_share, self.exit_ban_on, self.permit_share, self.run_share,
             p["onward_share_at_limit"], p["onward_per_year"] / 365.0, self.return_rate, p["choice_hours"],
             p["choice_urgency_time_factor"], p["choice_log_cost"], p["choice_log_stay"], p["choice_network"],
-            p["choice_extra_border"], p["choice_route_scale"], p["air_cost_rub_per_km"], self.seek_share,
+            p["choice_extra_border"], p["choice_route_scale"], self.seek_share,
             int(round(p["permit_apply_days"])), p["return_temporary_share"],
             1.0 / max(p["return_temporary_days"], 1e-9), p["again_share"], p["again_days"],
         )

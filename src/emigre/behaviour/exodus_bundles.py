@@ -20,7 +20,8 @@ class _Bundle(types.StructRef):
 
 
 def _builder(name: str, make, fields: tuple[str, ...]):
-    """A bundle's constructor from Python: arguments by position or field name, built by the cached ``make``."""
+    """A bundle's constructor from Python: arguments by position or field name, built by the cached ``make``
+    (registered for :func:`replace` under its proxy class)."""
 
     def build(*args, **kwargs):
         if kwargs:
@@ -34,7 +35,12 @@ def _builder(name: str, make, fields: tuple[str, ...]):
 
     build.__name__ = build.__qualname__ = name
     build._fields = fields
+    _BUILDERS[globals()[f"{name}Bundle"]] = build
     return build
+
+
+#: each bundle's Python constructor by its proxy class (filled by ``_builder``)
+_BUILDERS: dict = {}
 
 
 def _kind(name: str, fields: tuple[str, ...]):
@@ -89,9 +95,8 @@ Cells = _builder("Cells", _make_cells, CELLS_FIELDS)
 WORLD_FIELDS = tuple((
     "origin_path_start path_links path_len path_entry path_dest path_next path_hours path_logcost "
     "path_exit path_borders link_intl link_hours link_mode link_exit link_open link_restricted "
-    "place_country entry_admitted entry_modes entry_max_stay unknown_stay country_main_place country_lat "
-    "country_lon dest_static net_base arrivals_cum scale n_countries draft_share rule_epoch onward_hours "
-    "onward_logcost onward_w"
+    "place_country entry_admitted entry_modes entry_max_stay unknown_stay country_main_place dest_static "
+    "net_base arrivals_cum scale n_countries draft_share rule_epoch onward_hours onward_logcost onward_w"
 ).split())
 WorldBundle = _kind("World", WORLD_FIELDS)
 
@@ -143,8 +148,7 @@ Queues = _builder("Queues", _make_queues, QUEUES_FIELDS)
 PARAMS_FIELDS = tuple((
     "patience_days give_up_days land_refusal_share land_refusal_on exit_ban_share exit_ban_on "
     "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay "
-    "b_net b_border mu air_cost_per_km seek_share apply_days temporary_share temporary_rate again_share "
-    "again_days"
+    "b_net b_border mu seek_share apply_days temporary_share temporary_rate again_share again_days"
 ).split())
 ParamsBundle = _kind("Params", PARAMS_FIELDS)
 
@@ -171,10 +175,6 @@ def _make_outputs(*args):
 
 
 Outputs = _builder("Outputs", _make_outputs, OUTPUTS_FIELDS)
-
-
-_BUILDERS = {TravellersBundle: Travellers, CellsBundle: Cells, WorldBundle: World, ChoiceBundle: Choice,
-             QueuesBundle: Queues, ParamsBundle: Params, OutputsBundle: Outputs}
 
 
 def _field(bundle, name: str):
