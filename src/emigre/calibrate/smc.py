@@ -450,10 +450,11 @@ def tempered_smc(
             affordable = max(0, (budget - used - reserve) // n)
             share_cap = max(min_moves, int(affordable // (max(1.0, to_come) + 1.0)))
         cloud = _Cloud(U, LL, LP, LQ, payload)
+        # the last stage decorrelates, the tempering stages before it mix (module doc)
+        stage_jumps = jumps if beta >= 1.0 else min(jumps, mid_jumps)
         info = _move_stage(cloud, kern, logw, beta, rng=rng, log_prior_u=log_prior_u, log_q=log_q, loglik=loglik,
                            label=f"smc-{len(stages) + 1}", cap=cap, share_cap=share_cap,
-                           budget_left=budget - used - reserve, min_moves=min_moves,
-                           jumps=jumps if beta >= 1.0 else min(jumps, mid_jumps),
+                           budget_left=budget - used - reserve, min_moves=min_moves, jumps=stage_jumps,
                            stuck=stuck if beta >= 1.0 else max(stuck, mid_stuck),
                            components=components, independence=independence)
         U, LL, LP, LQ, payload = cloud.U, cloud.LL, cloud.LP, cloud.LQ, cloud.payload
@@ -461,7 +462,7 @@ def tempered_smc(
         if not info["decorrelated"]:
             converged = False
         info = {"stage": len(stages) + 1, "beta": beta, "ess": stage_ess, **info,
-                "jumps_target": jumps if beta >= 1.0 else min(jumps, mid_jumps), "evaluations": used,
+                "jumps_target": stage_jumps, "evaluations": used,
                 "best_loglik": float(np.max(LL)),
                 "mean_loglik": float(np.mean(LL[np.isfinite(LL)])) if np.isfinite(LL).any() else -math.inf}
         stages.append(info)
