@@ -398,8 +398,10 @@ class ExodusRuleset:
         self.need = np.zeros(self.n_classes, dtype=np.bool_)
         self.util = np.empty(max(len(self.paths.length), 1))
         self.expu = np.empty(max(len(self.paths.length), 1))
-        # per class: which of its origin's routes are feasible, as of the rule epoch in feas_epoch (-1: none yet)
-        self.feas = np.zeros((self.n_classes, max(widest, 1)), dtype=np.bool_)
+        # per class: its origin's routes that are feasible (their places, the first n_feas), as of the rule epoch
+        # in feas_epoch (-1: none yet)
+        self.feas = np.zeros((self.n_classes, max(widest, 1)), dtype=np.int32)
+        self.n_feas = np.zeros(self.n_classes, dtype=np.int32)
         self.feas_epoch = np.full(self.n_classes, -1, dtype=np.int64)
 
     def _setup_state(self, log_events: int) -> None:
@@ -528,7 +530,8 @@ class ExodusRuleset:
     def _choice(self) -> K.Choice:
         return K.Choice(
             self.n_classes, self.class_index, self.class_origin, self.class_doc, self.class_special,
-            self.class_urgent, self.cum, self.class_ok, self.need, self.util, self.expu, self.feas, self.feas_epoch,
+            self.class_urgent, self.cum, self.class_ok, self.need, self.util, self.expu, self.feas, self.n_feas,
+            self.feas_epoch,
         )
 
     def _queues(self) -> K.Queues:

@@ -109,11 +109,12 @@ def _make_world(*args):
 World = _builder("World", _make_world, WORLD_FIELDS)
 
 
-#: The choice classes (origin x document x special grounds x urgency) and today's tables; per class the
-#: feasibility of its routes (``feas``) as of the rule epoch ``feas_epoch`` (-1: not computed yet).
+#: The choice classes (origin x document x special grounds x urgency) and today's tables; per class its feasible
+#: routes (``feas[k, :n_feas[k]]``, places among its origin's routes, in order) as of the rule epoch
+#: ``feas_epoch`` (-1: not computed yet), and ``cum`` the cumulative probabilities over those routes.
 CHOICE_FIELDS = tuple((
     "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util expu "
-    "feas feas_epoch"
+    "feas n_feas feas_epoch"
 ).split())
 ChoiceBundle = _kind("Choice", CHOICE_FIELDS)
 

@@ -177,27 +177,28 @@ def _sample(cum_row, n, u):
 
 
 @njit(cache=True, inline="always")
-def _sample_refuge(cum_row, n, u, path_dest, p0, draft_share):
-    """Route ``u`` of the choice row among the routes to destinations that are a refuge from the draft
-    (``draft_share`` 1); -1 when the row has none."""
+def _sample_refuge(cum_row, feas_row, n, u, path_dest, p0, draft_share):
+    """Route ``u`` of the choice row (over the class's ``n`` feasible routes, ``feas_row``) among the routes to
+    destinations that are a refuge from the draft (``draft_share`` 1): the route's place among the origin's
+    routes; -1 when the row has none."""
     total = 0.0
     prev = 0.0
-    for r in range(n):
-        if draft_share[path_dest[p0 + r]] >= 1.0:
-            total += cum_row[r] - prev
-        prev = cum_row[r]
+    for j in range(n):
+        if draft_share[path_dest[p0 + feas_row[j]]] >= 1.0:
+            total += cum_row[j] - prev
+        prev = cum_row[j]
     if total <= 0.0:
         return -1
     target = u * total
     acc = 0.0
     prev = 0.0
     last = -1
-    for r in range(n):
-        if draft_share[path_dest[p0 + r]] >= 1.0:
-            acc += cum_row[r] - prev
-            if cum_row[r] - prev > 0.0:
-                last = r
+    for j in range(n):
+        if draft_share[path_dest[p0 + feas_row[j]]] >= 1.0:
+            acc += cum_row[j] - prev
+            if cum_row[j] - prev > 0.0:
+                last = feas_row[j]
             if acc > target:
-                return r
-        prev = cum_row[r]
+                return feas_row[j]
+        prev = cum_row[j]
     return last

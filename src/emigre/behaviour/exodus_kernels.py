@@ -204,7 +204,7 @@ def choice_tables(day, w, ch, q, prm):
     n_countries = w.n_countries
     n_classes, class_origin, class_doc = ch.n_classes, ch.class_origin, ch.class_doc
     class_special, class_urgent, cum, class_ok = ch.class_special, ch.class_urgent, ch.cum, ch.class_ok
-    util, expu, need, feas, feas_epoch = ch.util, ch.expu, ch.need, ch.feas, ch.feas_epoch
+    util, expu, need, feas, n_feas, feas_epoch = ch.util, ch.expu, ch.need, ch.feas, ch.n_feas, ch.feas_epoch
     enq, served, cap_today = q.enq, q.served, q.cap_today
     b_hours, urgency, b_cost, b_stay, b_net = prm.b_hours, prm.urgency, prm.b_cost, prm.b_stay, prm.b_net
     b_border, mu = prm.b_border, prm.mu
@@ -234,6 +234,7 @@ def choice_tables(day, w, ch, q, prm):
         p0 = origin_path_start[o]
         p1 = origin_path_start[o + 1]
         if feas_epoch[k] != epoch:
+            j = 0
             for p in range(p0, p1):
                 ok = True
                 for s in range(path_len[p]):
@@ -249,49 +250,44 @@ def choice_tables(day, w, ch, q, prm):
                         if (entry_modes[day, c, dd] >> link_mode[lk]) & 1 == 0:
                             ok = False
                             break
-                feas[k, p - p0] = ok
+                if ok:
+                    feas[k, j] = p - p0
+                    j += 1
+            n_feas[k] = j
             feas_epoch[k] = epoch
-        # route utilities (scaled by 1/mu), -inf when infeasible
-        for p in range(p0, p1):
-            if feas[k, p - p0]:
-                h = path_hours[p]
-                ex = path_exit[p]
-                if ex >= 0:
-                    h += wait_h[ex]
-                util[p] = (bh * h + b_cost * path_logcost[p] + b_border * (path_borders[p] - 1)) / mu
-            else:
-                util[p] = -np.inf
-        # nest by destination (paths of an origin are sorted by destination)
+        nf = n_feas[k]
+        # route utilities (scaled by 1/mu) of the feasible routes
+        for j in range(nf):
+            p = p0 + feas[k, j]
+            h = path_hours[p]
+            ex = path_exit[p]
+            if ex >= 0:
+                h += wait_h[ex]
+            util[j] = (bh * h + b_cost * path_logcost[p] + b_border * (path_borders[p] - 1)) / mu
+        # nest by destination (paths of an origin are sorted by destination, and so are the feasible ones)
         total = 0.0
-        p = p0
-        while p < p1:
-            c = path_dest[p]
-            q = p
+        j = 0
+        while j < nf:
+            c = path_dest[p0 + feas[k, j]]
+            i = j
             m = -np.inf
-            while q < p1 and path_dest[q] == c:
-                if util[q] > m:
-                    m = util[q]
-                q += 1
-            if m > -np.inf:
-                s = 0.0
-                for r in range(p, q):
-                    if util[r] > -np.inf:
-                        expu[r] = math.exp(util[r] - m)
-                        s += expu[r]
-                logsum = m + math.log(s)
-                wd = math.exp(min(vdest[dd, c] + mu * logsum, 700.0))
-                for r in range(p, q):
-                    if util[r] > -np.inf:
-                        w = wd * expu[r] / s
-                        total += w
-                    cum[k, r - p0] = total
-            else:
-                for r in range(p, q):
-                    cum[k, r - p0] = total
-            p = q
+            while i < nf and path_dest[p0 + feas[k, i]] == c:
+                if util[i] > m:
+                    m = util[i]
+                i += 1
+            s = 0.0
+            for r in range(j, i):
+                expu[r] = math.exp(util[r] - m)
+                s += expu[r]
+            logsum = m + math.log(s)
+            wd = math.exp(min(vdest[dd, c] + mu * logsum, 700.0))
+            for r in range(j, i):
+                total += wd * expu[r] / s
+                cum[k, r] = total
+            j = i
         class_ok[k] = total > 0.0
         if total > 0.0:
-            for r in range(p1 - p0):
+            for r in range(nf):
                 cum[k, r] /= total
 
 
@@ -366,7 +362,7 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
     cell_origin_idx, cell_it, reason_urgent = cl.cell_origin_idx, cl.cell_it, cl.reason_urgent
     path_dest, entry_admitted, entry_max_stay = w.path_dest, w.entry_admitted, w.entry_max_stay
     unknown_stay, origin_path_start = w.unknown_stay, w.origin_path_start
-    class_index, cum, class_ok = ch.class_index, ch.cum, ch.class_ok
+    class_index, cum, class_ok, feas, n_feas = ch.class_index, ch.cum, ch.class_ok, ch.feas, ch.n_feas
     regularise_share, visa_run_share, onward_share = prm.regularise_share, prm.visa_run_share, prm.onward_share
     visa_runs, log, nlog, cstat = out.visa_runs, out.log, out.nlog, out.cstat
     gr = np.empty(6, dtype=np.int64)
@@ -390,15 +386,15 @@ def act(seed, day, n_days, t, cl, w, ch, q, prm, out):
                     a = nx
                     continue
                 o = cell_origin_idx[cell[a]]
-                n = origin_path_start[o + 1] - origin_path_start[o]
+                n = n_feas[k]
                 u = uniform(seed, key[a], day, S_CHOICE + tries[a])
-                r = _sample(cum[k], n, u)
+                r = feas[k, _sample(cum[k], n, u)]
                 c = path_dest[origin_path_start[o] + r]
                 if (reason_urgent[reason[a]] and w.draft_share[c] < 1.0
                         and uniform(seed, key[a], 0, S_DRAFT) >= w.draft_share[c]):
                     # no refuge from the draft for this traveller (drawn once: day 0): the same draw among the
                     # other destinations
-                    r = _sample_refuge(cum[k], n, u, path_dest, origin_path_start[o], w.draft_share)
+                    r = _sample_refuge(cum[k], feas[k], n, u, path_dest, origin_path_start[o], w.draft_share)
                     if r < 0:
                         _retry_or_give_up(a, day, n_days, t, cl, prm, out)
                         a = nx
