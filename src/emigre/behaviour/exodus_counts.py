@@ -46,6 +46,10 @@ def poisson_from_uniform(lam, u):
     if lam > 30.0:
         n = math.floor(lam + math.sqrt(lam) * _ndtri(u) + 0.5)
         return max(0, int(n))
+    if u < 1.0 - 2.0 * lam - 1e-15:
+        # below exp(-lam) (>= 1 - lam; the margin covers the rounding of both sides): no one, as the loop below
+        # would find, without computing the exponential (most cells on most days)
+        return 0
     p = math.exp(-lam)
     cdf = p
     k = 0

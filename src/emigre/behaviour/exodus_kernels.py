@@ -275,11 +275,17 @@ def choice_tables(day, w, ch, q, prm):
                 if util[i] > m:
                     m = util[i]
                 i += 1
-            s = 0.0
-            for r in range(j, i):
-                expu[r] = math.exp(util[r] - m)
-                s += expu[r]
-            logsum = m + math.log(s)
+            if i == j + 1:
+                # a nest of one route: exp(0) = 1 and log(1) = 0 exactly
+                expu[j] = 1.0
+                s = 1.0
+                logsum = m
+            else:
+                s = 0.0
+                for r in range(j, i):
+                    expu[r] = math.exp(util[r] - m)
+                    s += expu[r]
+                logsum = m + math.log(s)
             wd = math.exp(min(vdest[dd, c] + mu * logsum, 700.0))
             for r in range(j, i):
                 total += wd * expu[r] / s
