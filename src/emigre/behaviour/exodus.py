@@ -177,9 +177,8 @@ def queue_wake_days(cw) -> np.ndarray:
     c_to = cw.place_country[cw.link_to]
     ch = np.zeros(cw.link_open.shape, dtype=np.bool_)
     ch[1:] = (cw.link_open[1:] != cw.link_open[:-1]) | (cw.link_restricted[1:] != cw.link_restricted[:-1])
-    adm = cw.entry_admitted[:, c_to, :]
-    modes = cw.entry_modes[:, c_to, :]
-    ch[1:] |= ((adm[1:] != adm[:-1]) | (modes[1:] != modes[:-1])).any(axis=2)
+    adm, modes = cw.entry_admitted, cw.entry_modes  # [day, country, document]: changes per country, then per link
+    ch[1:] |= ((adm[1:] != adm[:-1]) | (modes[1:] != modes[:-1])).any(axis=2)[:, c_to]
     return ch
 
 
@@ -231,26 +230,21 @@ class ExodusRuleset:
             p["higher_education_share_55_plus"]]
         it = p["it_share_of_higher_educated"]
         res = p["reservist_share_men_18_54"]
-        rows = []
-        for o in range(n_o):
-            for a in range(5):
-                for s in range(2):
-                    for e in (1, 0):
-                        pe = he[a] if e == 1 else 1.0 - he[a]
-                        for i in (1, 0):
-                            pi = (it if i == 1 else 1.0 - it) if (e == 1 and a < 4) else (0.0 if i == 1 else 1.0)
-                            for r in (1, 0):
-                                pr = (res if r == 1 else 1.0 - res) if (s == 0 and a < 4) else (
-                                    0.0 if r == 1 else 1.0)
-                                rows.append((o, a, s, e, i, r, pop_share[o] * age_sex[a, s] * pe * pi * pr))
-        t = np.array(rows)
-        self.cell_origin_idx = t[:, 0].astype(np.int32)
-        self.cell_age = t[:, 1].astype(np.int8)
-        self.cell_sex = t[:, 2].astype(np.int8)
-        self.cell_edu = t[:, 3].astype(np.int8)
-        self.cell_it = t[:, 4].astype(np.int8)
-        self.cell_reservist = t[:, 5].astype(np.int8)
-        self.stock = t[:, 6].copy()
+        # the cells in the order origin, age, sex, education (1, 0), IT (1, 0), reservist (1, 0); each cell's
+        # share multiplied in the same order as one product per cell would (so the same bits)
+        o, a, sx, e, i, r = (g.ravel() for g in np.meshgrid(
+            np.arange(n_o), np.arange(5), np.arange(2), [1, 0], [1, 0], [1, 0], indexing="ij"))
+        he_a = np.asarray(he, dtype=np.float64)[a]
+        pe = np.where(e == 1, he_a, 1.0 - he_a)
+        pi = np.where((e == 1) & (a < 4), np.where(i == 1, it, 1.0 - it), np.where(i == 1, 0.0, 1.0))
+        pr = np.where((sx == 0) & (a < 4), np.where(r == 1, res, 1.0 - res), np.where(r == 1, 0.0, 1.0))
+        self.cell_origin_idx = o.astype(np.int32)
+        self.cell_age = a.astype(np.int8)
+        self.cell_sex = sx.astype(np.int8)
+        self.cell_edu = e.astype(np.int8)
+        self.cell_it = i.astype(np.int8)
+        self.cell_reservist = r.astype(np.int8)
+        self.stock = pop_share[o] * age_sex[a, sx] * pe * pi * pr
         self.cell_origin_place = cw.origin_place[self.cell_origin_idx].astype(np.int32)
         ages = np.array([p[n] for n in _AGE_PARAM])
         edu = np.where(self.cell_edu == 1, p["propensity_higher_education"], 1.0)
@@ -311,7 +305,10 @@ class ExodusRuleset:
         # as NumPy's per-day sum) and one vectorised expm1, instead of array work on every day
         totals = np.empty((self.n_days, len(self.stock)))
         K.hazard_totals(self.prop, self.intensity, totals)
-        self.prob = -np.expm1(-totals)
+        # -expm1(-totals) in place (the same ufuncs, so the same bits): no three arrays of days x cells
+        np.negative(totals, out=totals)
+        np.expm1(totals, out=totals)
+        self.prob = np.negative(totals, out=totals)
         self.groups = group_names(self.reasons)
 
     def _setup_links_and_countries(self) -> None:
