@@ -17,10 +17,10 @@ def calibrate_cmd(
         help="Parameter sets to evaluate (simulations per seed): 25% to the fit (Optuna TPE, then a compass "
         "search -> MAP), the rest "
         "to the posterior (tempered SMC), as a cap: the sampler stops early once its particles have decorrelated "
-        "and says so when the cap stopped it first. Measured: about 2.9 evaluations per second with 2 workers "
-        "at scale 20 on an idle 2-core machine, so the default takes about 21 minutes (longer on a shared "
-        "machine); the packaged 85-parameter posterior took 4 runs x 6,000 at --scale 50 (3.9 evaluations per "
-        "second, 102 minutes), then --extend with 3,500 per run (79 minutes) to converge (docs/calibrate.md).",
+        "and says so when the cap stopped it first. Measured (8 Dec 2026, 2 workers on a 2-core machine): about "
+        "5 evaluations per second at scale 20, so the default takes about 12 minutes a run; at --scale 50 about "
+        "10 a second (4 runs x 10,000: 67 minutes, not yet converged). The packaged posterior took 4 runs x "
+        "6,000 at --scale 50, then --extend with 3,500 per run, to converge (docs/calibrate.md).",
     ),
     workers: int = typer.Option(0, "--workers", min=0, help="Worker processes (0 = one per CPU)."),
     cluster: str = typer.Option(
