@@ -393,8 +393,9 @@ class ExodusRuleset:
         self.cum = np.zeros((self.n_classes, max(widest, 1)))
         self.class_ok = np.zeros(self.n_classes, dtype=np.bool_)
         self.need = np.zeros(self.n_classes, dtype=np.bool_)
-        self.util = np.empty(max(len(self.paths.length), 1))
-        self.expu = np.empty(max(len(self.paths.length), 1))
+        # a class's route utilities and exponentials, by place in its list of feasible routes
+        self.util = np.empty(max(widest, 1))
+        self.expu = np.empty(max(widest, 1))
         # per class: its origin's routes that are feasible (their places, the first n_feas), as of the rule epoch
         # in feas_epoch (-1: none yet)
         self.feas = np.zeros((self.n_classes, max(widest, 1)), dtype=np.int32)

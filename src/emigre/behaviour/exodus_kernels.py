@@ -187,6 +187,30 @@ def mark_choosers(day, head, nxt, state, path, cell, doc, special, reason, cell_
         a = nxt[a]
 
 
+@njit(cache=True, inline="always")
+def _open_to(is_open, restricted, special):
+    """Whether a link is open today to a traveller (``special`` grounds 0/1): open, or restricted and the
+    traveller has special grounds. With ``_admits``, what the choice's feasibility and the journey both ask of
+    each link of a route."""
+    return is_open or (special == 1 and restricted)
+
+
+@njit(cache=True, inline="always")
+def _admits(admitted, modes, mode):
+    """Whether the country a link enters admits the traveller's document (``admitted``) by the link's ``mode``
+    (a bit of ``modes``)."""
+    return admitted and ((modes >> mode) & 1) == 1
+
+
+@njit(cache=True, inline="always")
+def _dest_value(static, max_stay, unknown_stay, b_stay, b_net, network):
+    """A destination's utility in the route choice and in an onward move: its static terms, the log of the
+    stay its entry rule allows (``unknown_stay`` where none is given; 1..365 days) and the log of its network
+    (``net_base + scale x arrivals so far``)."""
+    stay = min(max(float(unknown_stay if max_stay < 0 else max_stay), 1.0), 365.0)
+    return static + b_stay * math.log(stay) + b_net * math.log(network)
+
+
 @njit(cache=True)
 def choice_tables(day, w, ch, q, prm):
     """Per class (origin x document x special grounds x urgency) and day: nested-logit probabilities over the
@@ -219,10 +243,8 @@ def choice_tables(day, w, ch, q, prm):
     vdest = np.empty((3, n_countries))
     for d in range(3):
         for c in range(n_countries):
-            ms = entry_max_stay[day, c, d]
-            stay = float(unknown_stay[c] if ms < 0 else ms)
-            stay = min(max(stay, 1.0), 365.0)
-            vdest[d, c] = dest_static[c] + b_stay * math.log(stay) + b_net * math.log(net_base[c] + scale * arrivals_cum[c])
+            vdest[d, c] = _dest_value(dest_static[c], entry_max_stay[day, c, d], unknown_stay[c], b_stay, b_net,
+                                      net_base[c] + scale * arrivals_cum[c])
     for k in range(n_classes):
         if not need[k]:
             class_ok[k] = False
@@ -239,17 +261,11 @@ def choice_tables(day, w, ch, q, prm):
                 ok = True
                 for s in range(path_len[p]):
                     lk = path_links[p, s]
-                    if not (link_open[day, lk] or (sp == 1 and link_restricted[day, lk])):
+                    c = path_entry[p, s]
+                    if not _open_to(link_open[day, lk], link_restricted[day, lk], sp) or (
+                            c >= 0 and not _admits(entry_admitted[day, c, dd], entry_modes[day, c, dd], link_mode[lk])):
                         ok = False
                         break
-                    c = path_entry[p, s]
-                    if c >= 0:
-                        if not entry_admitted[day, c, dd]:
-                            ok = False
-                            break
-                        if (entry_modes[day, c, dd] >> link_mode[lk]) & 1 == 0:
-                            ok = False
-                            break
                 if ok:
                     feas[k, j] = p - p0
                     j += 1
@@ -516,15 +532,22 @@ def _retry_or_give_up(a, day, n_days, t, cl, prm, out):
         out.present_place[home] += 1
         t.place[a] = home
     if day - t.decided[a] >= prm.give_up_days:
-        out.present_place[home] -= 1
-        if t.legs[a] > 0:  # a returnee who could not leave again is back home (still counted as returned)
-            t.state[a] = RETURNED
-        else:
-            t.state[a] = STAYED
-            out.cnt[C_LEAVING] -= 1
-            out.cnt[C_STAYED] += 1
+        _stays_home(a, home, t, out)
         return
     _schedule(a, day, day + 1, n_days, t.head, t.nxt, t.due)
+
+
+@njit(cache=True, inline="always")
+def _stays_home(a, home, t, out):
+    """Traveller ``a`` does not leave after all (gave up, or refused exit) and is at ``home``: a returnee who
+    could not leave again is back home (still counted as returned), anyone else stayed in Russia."""
+    out.present_place[home] -= 1
+    if t.legs[a] > 0:
+        t.state[a] = RETURNED
+    else:
+        t.state[a] = STAYED
+        out.cnt[C_LEAVING] -= 1
+        out.cnt[C_STAYED] += 1
 
 
 @njit(cache=True, inline="always")
@@ -534,11 +557,11 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
     while t.step[a] < w.path_len[p]:
         s = t.step[a]
         lk = w.path_links[p, s]
-        ok = w.link_open[day, lk] or (t.special[a] == 1 and w.link_restricted[day, lk])
         c = w.path_entry[p, s]
+        ok = _open_to(w.link_open[day, lk], w.link_restricted[day, lk], t.special[a])
         if ok and c >= 0:
             dc = t.doc[a]
-            ok = w.entry_admitted[day, c, dc] and ((w.entry_modes[day, c, dc] >> w.link_mode[lk]) & 1) == 1
+            ok = _admits(w.entry_admitted[day, c, dc], w.entry_modes[day, c, dc], w.link_mode[lk])
         if not ok:
             if t.qlink[a] >= 0:
                 if t.ticket[a] >= q.served[t.qlink[a]]:
@@ -566,13 +589,7 @@ def _travel(a, day, seed, n_days, t, cl, w, q, prm, out, gr):
                 ):
                     refused = True
                 if refused:
-                    out.present_place[t.place[a]] -= 1
-                    if t.legs[a] > 0:  # a returnee refused exit stays at home (still counted as returned)
-                        t.state[a] = RETURNED
-                    else:
-                        t.state[a] = STAYED
-                        out.cnt[C_LEAVING] -= 1
-                        out.cnt[C_STAYED] += 1
+                    _stays_home(a, t.place[a], t, out)
                     return
             if t.qlink[a] == lk:
                 if t.ticket[a] >= q.served[lk]:
@@ -726,10 +743,8 @@ def _onward(a, day, seed, n_days, t, cl, w, prm, out, gr):
             continue
         if (w.entry_modes[day, c, dc] & 1) == 0 or refuge_u >= w.draft_share[c]:
             continue
-        ms = w.entry_max_stay[day, c, dc]
-        stay = min(max(float(w.unknown_stay[c] if ms < 0 else ms), 1.0), 365.0)
-        v = (w.dest_static[c] + prm.b_stay * math.log(stay)
-             + prm.b_net * math.log(w.net_base[c] + w.scale * w.arrivals_cum[c])
+        v = (_dest_value(w.dest_static[c], w.entry_max_stay[day, c, dc], w.unknown_stay[c], prm.b_stay, prm.b_net,
+                         w.net_base[c] + w.scale * w.arrivals_cum[c])
              + prm.b_hours * w.onward_hours[c0, c] + prm.b_cost * w.onward_logcost[c0, c])
         w.onward_w[c] = math.exp(min(v, 700.0))
         total += w.onward_w[c]
