@@ -19,7 +19,7 @@ class _Bundle(types.StructRef):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
-def _builder(name: str, make, fields: tuple[str, ...]):
+def _builder(name: str, make, fields: tuple[str, ...], proxy):
     """A bundle's constructor from Python: arguments by position or field name, built by the cached ``make``
     (registered for :func:`replace` under its proxy class)."""
 
@@ -35,12 +35,25 @@ def _builder(name: str, make, fields: tuple[str, ...]):
 
     build.__name__ = build.__qualname__ = name
     build._fields = fields
-    _BUILDERS[globals()[f"{name}Bundle"]] = build
+    _BUILDERS[proxy] = build
     return build
 
 
 #: each bundle's Python constructor by its proxy class (filled by ``_builder``)
 _BUILDERS: dict = {}
+
+
+def _bundle(name: str, fields: tuple[str, ...]):
+    """A bundle kind's Python constructor (``_kind`` for its type and proxy, ``_builder`` around a cached
+    factory). The factory is a closure over the kind's proxy: Numba caches it per kind (a closure's cache key
+    includes its cells' contents, pickled - the proxy by reference), so no process compiles the bundles anew."""
+    proxy = _kind(name, fields)
+
+    @njit(cache=True)
+    def make(*args):
+        return proxy(*args)
+
+    return _builder(name, make, fields, proxy)
 
 
 def _kind(name: str, fields: tuple[str, ...]):
@@ -60,15 +73,7 @@ TRAVELLERS_FIELDS = tuple((
     "key cell reason doc special state place path step dest country due nxt decided tries qlink ticket "
     "qsince exit_link departed_day arrived limit_day ret_day onw_day regular nevent qprev qnext legs head"
 ).split())
-TravellersBundle = _kind("Travellers", TRAVELLERS_FIELDS)
-
-
-@njit(cache=True)
-def _make_travellers(*args):
-    return TravellersBundle(*args)
-
-
-Travellers = _builder("Travellers", _make_travellers, TRAVELLERS_FIELDS)
+Travellers = _bundle("Travellers", TRAVELLERS_FIELDS)
 
 
 #: Per-cell tables of the population (origin, age, sex, education, IT, reservist) and per-reason urgency.
@@ -76,15 +81,7 @@ CELLS_FIELDS = tuple((
     "cell_origin_idx cell_origin_place cell_age cell_sex cell_edu cell_it cell_reservist reason_urgent "
     "n_reasons"
 ).split())
-CellsBundle = _kind("Cells", CELLS_FIELDS)
-
-
-@njit(cache=True)
-def _make_cells(*args):
-    return CellsBundle(*args)
-
-
-Cells = _builder("Cells", _make_cells, CELLS_FIELDS)
+Cells = _bundle("Cells", CELLS_FIELDS)
 
 
 #: The compiled world: routes per origin, links by day, entry rules by day x country x document, destinations
@@ -98,15 +95,7 @@ WORLD_FIELDS = tuple((
     "place_country entry_admitted entry_modes entry_max_stay unknown_stay country_main_place dest_static "
     "net_base arrivals_cum scale n_countries draft_share rule_epoch onward_hours onward_logcost onward_w"
 ).split())
-WorldBundle = _kind("World", WORLD_FIELDS)
-
-
-@njit(cache=True)
-def _make_world(*args):
-    return WorldBundle(*args)
-
-
-World = _builder("World", _make_world, WORLD_FIELDS)
+World = _bundle("World", WORLD_FIELDS)
 
 
 #: The choice classes (origin x document x special grounds x urgency) and today's tables; per class its feasible
@@ -116,15 +105,7 @@ CHOICE_FIELDS = tuple((
     "n_classes class_index class_origin class_doc class_special class_urgent cum class_ok need util expu "
     "feas n_feas feas_epoch"
 ).split())
-ChoiceBundle = _kind("Choice", CHOICE_FIELDS)
-
-
-@njit(cache=True)
-def _make_choice(*args):
-    return ChoiceBundle(*args)
-
-
-Choice = _builder("Choice", _make_choice, CHOICE_FIELDS)
+Choice = _bundle("Choice", CHOICE_FIELDS)
 
 
 #: Per exit link: tickets issued and served, today's capacity, tickets of those who left; the waiting travellers
@@ -133,15 +114,7 @@ Choice = _builder("Choice", _make_choice, CHOICE_FIELDS)
 QUEUES_FIELDS = tuple((
     "enq served remaining cap_today cap_n ghost qhead qtail wake"
 ).split())
-QueuesBundle = _kind("Queues", QUEUES_FIELDS)
-
-
-@njit(cache=True)
-def _make_queues(*args):
-    return QueuesBundle(*args)
-
-
-Queues = _builder("Queues", _make_queues, QUEUES_FIELDS)
+Queues = _bundle("Queues", QUEUES_FIELDS)
 
 
 #: The run's parameters as the kernels use them (rates per day, shares - permit and border-run per country -,
@@ -151,15 +124,7 @@ PARAMS_FIELDS = tuple((
     "regularise_share visa_run_share onward_share onward_rate return_rate b_hours urgency b_cost b_stay "
     "b_net b_border mu seek_share apply_days temporary_share temporary_rate again_share again_days"
 ).split())
-ParamsBundle = _kind("Params", PARAMS_FIELDS)
-
-
-@njit(cache=True)
-def _make_params(*args):
-    return ParamsBundle(*args)
-
-
-Params = _builder("Params", _make_params, PARAMS_FIELDS)
+Params = _bundle("Params", PARAMS_FIELDS)
 
 
 #: Running counters and the day x ... result arrays the kernels write.
@@ -167,15 +132,7 @@ OUTPUTS_FIELDS = tuple((
     "cnt present_place present_country present_cr abroad_by arrivals_c dep_by nat link_out link_in "
     "wait_sum visa_runs regularised onward_c log nlog cstat"
 ).split())
-OutputsBundle = _kind("Outputs", OUTPUTS_FIELDS)
-
-
-@njit(cache=True)
-def _make_outputs(*args):
-    return OutputsBundle(*args)
-
-
-Outputs = _builder("Outputs", _make_outputs, OUTPUTS_FIELDS)
+Outputs = _bundle("Outputs", OUTPUTS_FIELDS)
 
 
 def _field(bundle, name: str):
