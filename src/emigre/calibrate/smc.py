@@ -452,10 +452,11 @@ def tempered_smc(
         cloud = _Cloud(U, LL, LP, LQ, payload)
         # the last stage decorrelates, the tempering stages before it mix (module doc)
         stage_jumps = jumps if beta >= 1.0 else min(jumps, mid_jumps)
+        stage_stuck = stuck if beta >= 1.0 else max(stuck, mid_stuck)
         info = _move_stage(cloud, kern, logw, beta, rng=rng, log_prior_u=log_prior_u, log_q=log_q, loglik=loglik,
                            label=f"smc-{len(stages) + 1}", cap=cap, share_cap=share_cap,
                            budget_left=budget - used - reserve, min_moves=min_moves, jumps=stage_jumps,
-                           stuck=stuck if beta >= 1.0 else max(stuck, mid_stuck),
+                           stuck=stage_stuck,
                            components=components, independence=independence)
         U, LL, LP, LQ, payload = cloud.U, cloud.LL, cloud.LP, cloud.LQ, cloud.payload
         used += info.pop("used")
